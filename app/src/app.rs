@@ -1,0 +1,81 @@
+//! The document shell and the router: the frame every page sits in.
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::components::top_bar::TopBar;
+use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
+use crate::pages::{
+    error_page::ErrorPage, home::HomePage, not_found::NotFound, settings::SettingsPage,
+};
+
+/// The HTML document rendered by the server around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/keyhouse.css" />
+        <I18nContextProvider cookie_options=crate::components::language_switcher::cookie_options()>
+            <Router>
+                <Frame />
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Top bar, main region and footer; the routed page goes in the middle.
+#[component]
+fn Frame() -> impl IntoView {
+    let i18n = use_i18n();
+    mark_hydrated();
+
+    view! {
+        <Title text=move || t_string!(i18n, product_name).to_string() />
+        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <TopBar />
+        <main id="main" tabindex="-1">
+            <ErrorBoundary fallback=|_errors| view! { <ErrorPage /> }>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                </Routes>
+            </ErrorBoundary>
+        </main>
+        <footer class="footer">
+            <p>{t!(i18n, footer_text)}</p>
+        </footer>
+    }
+}
+
+/// Marks `<body data-hydrated="true">` once the WASM has taken over, so
+/// browser tests can tell a server-rendered page from a hydrated one.
+fn mark_hydrated() {
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,133 @@
+//! Opening the database: SQLite (embedded default) or PostgreSQL.
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+use super::migrations::Migrator;
+
+/// Which database a URL names; anything else is refused before connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The URL with any password replaced, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// The file a SQLite URL points at, if it is a file (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()?;
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| Path::new(path))
+}
+
+/// Connects with the settings Keyhouse relies on. SQLite: WAL (readers do not
+/// block the writer), foreign keys on, a busy timeout instead of immediate
+/// "database is locked", and `synchronous=FULL` so an acknowledged write
+/// survives a power cut, not only a process crash.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let backend = Backend::of(url).ok_or_else(|| {
+        DbErr::Custom("the database URL must start with sqlite: or postgres://".into())
+    })?;
+    if backend == Backend::Sqlite
+        && let Some(parent) = sqlite_file(url).and_then(Path::parent)
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            DbErr::Custom(format!("cannot create folder {}: {e}", parent.display()))
+        })?;
+    }
+
+    let mut options = ConnectOptions::new(url);
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        // SQL logging would print parameters; Keyhouse logs requests instead.
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    if backend == Backend::Sqlite {
+        options.max_connections(8).min_connections(1);
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options).await
+}
+
+/// Connects and applies every pending migration.
+pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_scheme() {
+        assert_eq!(Backend::of("sqlite://data/k.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("postgresql://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::of("mysql://u@h/db"), None);
+        assert_eq!(Backend::of("nonsense"), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://kh:s3cret@db:5432/keyhouse"),
+            "postgres://kh:***@db:5432/keyhouse"
+        );
+        assert_eq!(redact_url("postgres://db/keyhouse"), "postgres://db/keyhouse");
+        assert_eq!(redact_url("sqlite://data/k.db"), "sqlite://data/k.db");
+    }
+
+    #[test]
+    fn sqlite_file_is_found() {
+        assert_eq!(sqlite_file("sqlite://data/k.db?mode=rwc"), Some(Path::new("data/k.db")));
+        assert_eq!(sqlite_file("sqlite:data/k.db"), Some(Path::new("data/k.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+}

@@ -1,0 +1,9 @@
+//! SeaORM entities, one file per table. The schema itself is defined by the
+//! versioned migrations in `backend::migrations`.
+pub mod audit_event;
+pub mod membership;
+pub mod organization;
+pub mod role;
+pub mod role_authority;
+pub mod session;
+pub mod user;

@@ -1,0 +1,36 @@
+use sea_orm::entity::prelude::*;
+
+/// A person or a programmatic user. `password_hash` is an argon2id PHC
+/// string; this entity is never sent to a client (DTOs are).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub username: String,
+    pub name: String,
+    #[sea_orm(unique)]
+    pub email: Option<String>,
+    /// `human` or `programmatic`.
+    pub kind: String,
+    pub password_hash: String,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub created_at: DateTimeUtc,
+    pub last_sign_in_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::membership::Entity")]
+    Membership,
+}
+
+impl Related<super::membership::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,14 @@
+//! Versioned migrations, applied at start. The same migrations serve SQLite
+//! and PostgreSQL; never edit one that has shipped, add a new one.
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,102 @@
+//! The one error type of the app: every server function and handler returns it.
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// What went wrong, in terms the caller can act on. Internal detail is logged
+/// on the server and never crosses the wire.
+#[derive(Debug, Clone, Error, Serialize, Deserialize, PartialEq, Eq)]
+pub enum AppError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("sign in required")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("internal error")]
+    Internal,
+    #[error("request could not be sent: {0}")]
+    ServerFn(String),
+}
+
+impl AppError {
+    /// HTTP status code for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests => 429,
+            AppError::Internal | AppError::ServerFn(_) => 500,
+        }
+    }
+
+    /// Stable machine-readable code, used in JSON error bodies.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests => "too_many_requests",
+            AppError::Internal | AppError::ServerFn(_) => "internal",
+        }
+    }
+
+    /// Log the real cause on the server; the caller sees only `Internal`.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        AppError::Internal
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn every_variant_has_a_status_and_code() {
+        let cases = [
+            (AppError::BadRequest("x".into()), 400, "bad_request"),
+            (AppError::Unauthorized, 401, "unauthorized"),
+            (AppError::Forbidden, 403, "forbidden"),
+            (AppError::NotFound, 404, "not_found"),
+            (AppError::Conflict("x".into()), 409, "conflict"),
+            (AppError::TooManyRequests, 429, "too_many_requests"),
+            (AppError::Internal, 500, "internal"),
+        ];
+        for (err, status, code) in cases {
+            assert_eq!(err.status(), status, "{err:?}");
+            assert_eq!(err.code(), code, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn internal_error_message_has_no_detail() {
+        assert_eq!(AppError::Internal.to_string(), "internal error");
+    }
+}

@@ -1,0 +1,15 @@
+//! The Keyhouse Leptos app, compiled twice: with `ssr` for the server and with
+//! `hydrate` for the browser. Everything under [`backend`] owns data and exists
+//! only on the server.
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod components;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+pub use app::{App, shell};

@@ -1,0 +1,172 @@
+//! Typed configuration from flags and `KEYHOUSE_*` environment variables.
+//! A bad value stops the server at start with a one-line explanation.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use clap::builder::BoolishValueParser;
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "keyhouse",
+    version,
+    about = "Keyhouse: a self-hosted portal for issuing, scoping and checking API keys"
+)]
+pub struct Config {
+    /// Address to listen on (ip:port).
+    #[arg(long, env = "KEYHOUSE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Database URL: sqlite://path/to/file.db or postgres://user:pass@host/db.
+    #[arg(
+        long,
+        env = "KEYHOUSE_DATABASE_URL",
+        default_value = "sqlite://data/keyhouse.db",
+        value_parser = parse_database_url,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Log filter, e.g. `info` or `keyhouse=debug,tower_http=info`.
+    #[arg(long, env = "KEYHOUSE_LOG", default_value = "info", value_parser = parse_log_filter)]
+    pub log: String,
+
+    /// Folder with the built site (the WASM bundle, CSS and public files).
+    #[arg(long, env = "KEYHOUSE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Mark the session cookie Secure; turn on when served over HTTPS.
+    #[arg(
+        long,
+        env = "KEYHOUSE_SECURE_COOKIES",
+        default_value = "false",
+        value_parser = BoolishValueParser::new(),
+        action = clap::ArgAction::Set
+    )]
+    pub secure_cookies: bool,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(
+        long,
+        env = "KEYHOUSE_SESSION_IDLE_MINUTES",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=10_080)
+    )]
+    pub session_idle_minutes: u32,
+
+    /// Seconds between sweeps that delete expired sessions.
+    #[arg(
+        long,
+        env = "KEYHOUSE_SESSION_CLEANUP_SECONDS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub session_cleanup_seconds: u64,
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    match app::backend::db::Backend::of(value) {
+        Some(_) => Ok(value.to_owned()),
+        None => Err("expected sqlite://FILE or postgres://USER:PASSWORD@HOST/DB".into()),
+    }
+}
+
+fn parse_log_filter(value: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+impl Config {
+    /// Parses flags and environment; on a bad value prints one line naming
+    /// the setting and exits with status 2. `--help` and `--version` print
+    /// as usual.
+    pub fn from_env_or_exit() -> Config {
+        match Config::try_parse() {
+            Ok(config) => config,
+            Err(err) => {
+                use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+                if matches!(err.kind(), DisplayHelp | DisplayVersion) {
+                    err.exit();
+                }
+                eprintln!("keyhouse: {}", one_line(&err.to_string()));
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// Defaults with a given database, for tests.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.to_owned(),
+            log: "info".into(),
+            site_root: PathBuf::from("target/site"),
+            secure_cookies: false,
+            session_idle_minutes: 30,
+            session_cleanup_seconds: 300,
+        }
+    }
+}
+
+/// First line of a clap error, without its `error: ` prefix, and with the
+/// environment variable named so the reader knows where the value came from.
+fn one_line(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message);
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    for (flag, env) in [
+        ("--addr", "KEYHOUSE_ADDR"),
+        ("--database-url", "KEYHOUSE_DATABASE_URL"),
+        ("--log", "KEYHOUSE_LOG"),
+        ("--site-root", "KEYHOUSE_SITE_ROOT"),
+        ("--secure-cookies", "KEYHOUSE_SECURE_COOKIES"),
+        ("--session-idle-minutes", "KEYHOUSE_SESSION_IDLE_MINUTES"),
+        ("--session-cleanup-seconds", "KEYHOUSE_SESSION_CLEANUP_SECONDS"),
+    ] {
+        if first.contains(&format!("'{flag} ")) {
+            return format!("{first} (set by {flag} or {env})");
+        }
+    }
+    first.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let mut argv = vec!["keyhouse"];
+        argv.extend_from_slice(args);
+        Config::try_parse_from(argv).map_err(|e| one_line(&e.to_string()))
+    }
+
+    #[test]
+    fn defaults_are_loopback_and_sqlite() {
+        let config = parse(&[]).expect("defaults parse");
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite://data/keyhouse.db");
+        assert!(!config.secure_cookies);
+    }
+
+    #[test]
+    fn bad_address_is_one_line_naming_the_variable() {
+        let err = parse(&["--addr", "nonsense"]).expect_err("refused");
+        assert!(!err.contains('\n'));
+        assert!(err.contains("nonsense"), "{err}");
+        assert!(err.contains("KEYHOUSE_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused() {
+        let err = parse(&["--database-url", "mysql://x/y"]).expect_err("refused");
+        assert!(err.contains("KEYHOUSE_DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn bad_log_filter_and_out_of_range_numbers_are_refused() {
+        assert!(parse(&["--log", "=[="]).is_err());
+        assert!(parse(&["--session-idle-minutes", "0"]).is_err());
+        assert!(parse(&["--secure-cookies", "maybe"]).is_err());
+        assert!(parse(&["--secure-cookies", "true"]).is_ok_and(|c| c.secure_cookies));
+    }
+}

@@ -1,0 +1,81 @@
+//! `keyhouse`: serves the portal and its API.
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let started = Instant::now();
+    let config = Config::from_env_or_exit();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(&config.log))
+        .init();
+
+    let server = match server::build(&config).await {
+        Ok(server) => server,
+        Err(err) => {
+            eprintln!("keyhouse: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    server::spawn_session_cleanup(
+        server.sessions.clone(),
+        Duration::from_secs(config.session_cleanup_seconds),
+    );
+
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("keyhouse: cannot listen on {}: {err}", config.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        addr = %config.addr,
+        database = %app::backend::db::redact_url(&config.database_url),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "keyhouse listening on http://{}",
+        config.addr
+    );
+
+    let service = server
+        .router
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    if let Err(err) = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    {
+        eprintln!("keyhouse: server error: {err}");
+        return ExitCode::FAILURE;
+    }
+    tracing::info!("keyhouse stopped");
+    ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

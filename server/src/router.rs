@@ -1,0 +1,56 @@
+//! Router assembly: health, the language form, the Leptos pages and server
+//! functions, static files; sessions and request tracing around them all.
+use app::backend::{session_store::SeaOrmSessionStore, state::AppState};
+use app::{App, shell};
+use axum::{
+    Router,
+    http::Request,
+    routing::{get, post},
+};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use tower_http::trace::TraceLayer;
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+
+use crate::config::Config;
+use crate::{health, locale};
+
+pub const SESSION_COOKIE: &str = "keyhouse_session";
+
+pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) -> Router {
+    let routes = generate_route_list(App);
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
+            config.session_idle_minutes,
+        ))));
+
+    // Spans carry the path only: a query string may hold something secret.
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    });
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/locale", post(locale::set_locale))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(session_layer)
+        .layer(trace)
+        .with_state(state)
+}
