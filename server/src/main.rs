@@ -32,12 +32,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let addr = listener.local_addr().unwrap_or(config.addr);
     tracing::info!(
-        addr = %config.addr,
         database = %app::backend::db::redact_url(&config.database_url),
         startup_ms = started.elapsed().as_millis() as u64,
-        "keyhouse listening on http://{}",
-        config.addr
+        "keyhouse listening on http://{addr}"
     );
 
     let service = server

@@ -17,16 +17,25 @@ use crate::{health, locale};
 
 pub const SESSION_COOKIE: &str = "keyhouse_session";
 
-pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) -> Router {
-    let routes = generate_route_list(App);
-    let session_layer = SessionManagerLayer::new(sessions)
+/// Session cookie: HttpOnly, SameSite=Lax, Secure when configured (HTTPS),
+/// ending after the configured idle time.
+pub fn session_layer(
+    sessions: SeaOrmSessionStore,
+    config: &Config,
+) -> SessionManagerLayer<SeaOrmSessionStore> {
+    SessionManagerLayer::new(sessions)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(i64::from(
             config.session_idle_minutes,
-        ))));
+        ))))
+}
+
+pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) -> Router {
+    let routes = generate_route_list(App);
+    let session_layer = session_layer(sessions, config);
 
     // Spans carry the path only: a query string may hold something secret.
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -12,7 +12,7 @@ use crate::i18n::{LOCALE_COOKIE, Locale, t, t_string, td_string, use_i18n};
 pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
     leptos_i18n::context::CookieOptions::default()
         .path("/")
-        .max_age(365 * 24 * 60 * 60 * 1000)
+        .max_age(365_i64 * 24 * 60 * 60 * 1000)
         .same_site(leptos_use::SameSite::Lax)
 }
 

@@ -1,0 +1,136 @@
+//! The page frame, health endpoints, language switch and 404, through the
+//! real router over a fresh database.
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use common::app;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    let ready = app.get("/readyz").await;
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ready"));
+}
+
+#[tokio::test]
+async fn readyz_fails_when_the_database_is_gone() {
+    let app = app().await;
+    app.server.state.db.close_by_ref().await.expect("close pool");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, 503);
+    assert_eq!(app.get("/healthz").await.status, 200, "the process is still up");
+}
+
+#[tokio::test]
+async fn home_page_is_rendered_on_the_server() {
+    let app = app().await;
+    let page = app.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+    let body = &page.body;
+    assert!(body.contains("<h1 id=\"home-title\""), "SSR heading missing");
+    assert!(body.contains("API keys for your organization, in one place"));
+    assert!(body.contains("lang=\"en\""), "html lang set");
+    assert!(body.contains("aria-label=\"Settings\""), "gear icon has a name");
+    assert!(body.contains("href=\"/settings\""), "gear icon links to settings");
+    assert!(body.contains(">English<") && body.contains(">Polski<"));
+    assert!(body.contains("/pkg/keyhouse.js"), "hydration script referenced");
+}
+
+#[tokio::test]
+async fn language_cookie_renders_polish_on_the_server() {
+    let app = app().await;
+    let page = app
+        .send(
+            Request::get("/")
+                .header(header::COOKIE, "i18n_pref_locale=pl")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Klucze API Twojej organizacji w jednym miejscu"));
+    assert!(page.body.contains("lang=\"pl\""));
+    assert!(page.body.contains("aria-label=\"Ustawienia\""));
+}
+
+#[tokio::test]
+async fn accept_language_is_honoured_without_a_cookie() {
+    let app = app().await;
+    let page = app
+        .send(
+            Request::get("/settings")
+                .header(header::ACCEPT_LANGUAGE, "pl-PL,pl;q=0.9,en;q=0.5")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h1>Ustawienia</h1>"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn settings_page_has_heading_and_breadcrumb() {
+    let app = app().await;
+    let page = app.get("/settings").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h1>Settings</h1>"));
+    assert!(page.body.contains("aria-label=\"Breadcrumb\""));
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_404_with_a_way_home() {
+    let app = app().await;
+    let page = app.get("/no/such/page").await;
+    assert_eq!(page.status, 404);
+    assert!(page.body.contains("Page not found"));
+    assert!(page.body.contains("Go to the home page"));
+}
+
+fn locale_form(body: &str) -> Request<Body> {
+    Request::post("/locale")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn locale_form_sets_cookie_and_returns_to_the_page() {
+    let app = app().await;
+    let response = app.send(locale_form("locale=pl&next=%2Fsettings")).await;
+    assert_eq!(response.status, 303);
+    assert_eq!(response.header("location"), Some("/settings"));
+    let cookie = response.header("set-cookie").expect("cookie set");
+    assert!(cookie.starts_with("i18n_pref_locale=pl;"), "{cookie}");
+    assert!(cookie.contains("Path=/") && cookie.contains("SameSite=Lax"), "{cookie}");
+}
+
+#[tokio::test]
+async fn locale_form_refuses_unknown_language_and_foreign_redirects() {
+    let app = app().await;
+    let bad = app.send(locale_form("locale=xx&next=%2F")).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.header("set-cookie").is_none(), "nothing changes on bad input");
+
+    let open_redirect = app.send(locale_form("locale=en&next=%2F%2Fevil.example")).await;
+    assert_eq!(open_redirect.status, 303);
+    assert_eq!(open_redirect.header("location"), Some("/"));
+}
+
+#[tokio::test]
+async fn static_files_are_served_from_the_site_root() {
+    let site = tempfile::tempdir().expect("site dir");
+    std::fs::write(site.path().join("favicon.svg"), "<svg/>").expect("write icon");
+    let (url, _dir) = common::fresh_database_url().await;
+    let mut config = server::config::Config::for_database(&url);
+    config.site_root = site.path().to_path_buf();
+    let server = server::build(&config).await.expect("server builds");
+    let app = common::TestApp::from_server(server, config);
+
+    let icon = app.get("/favicon.svg").await;
+    assert_eq!((icon.status, icon.body.as_str()), (200, "<svg/>"));
+    assert_eq!(app.get("/missing.svg").await.status, 404);
+}
