@@ -121,7 +121,10 @@ fn one_line(message: &str) -> String {
         ("--site-root", "KEYHOUSE_SITE_ROOT"),
         ("--secure-cookies", "KEYHOUSE_SECURE_COOKIES"),
         ("--session-idle-minutes", "KEYHOUSE_SESSION_IDLE_MINUTES"),
-        ("--session-cleanup-seconds", "KEYHOUSE_SESSION_CLEANUP_SECONDS"),
+        (
+            "--session-cleanup-seconds",
+            "KEYHOUSE_SESSION_CLEANUP_SECONDS",
+        ),
     ] {
         if first.contains(&format!("'{flag} ")) {
             return format!("{first} (set by {flag} or {env})");

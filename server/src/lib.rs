@@ -39,10 +39,17 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
-    let state = AppState { leptos_options, db: db.clone() };
+    let state = AppState {
+        leptos_options,
+        db: db.clone(),
+    };
     let sessions = SeaOrmSessionStore::new(db);
     let router = router::router(state.clone(), sessions.clone(), config);
-    Ok(Server { state, sessions, router })
+    Ok(Server {
+        state,
+        sessions,
+        router,
+    })
 }
 
 /// Deletes expired sessions every `period`, logging (not stopping) on error.

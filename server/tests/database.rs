@@ -7,17 +7,42 @@ use sea_orm::EntityTrait;
 #[tokio::test]
 async fn migrations_create_every_table_and_rerun_cleanly() {
     let (url, _dir) = common::fresh_database_url().await;
-    let conn = db::connect_and_migrate(&url).await.expect("first migration");
+    let conn = db::connect_and_migrate(&url)
+        .await
+        .expect("first migration");
     // Each entity's table answers a query.
-    entities::organization::Entity::find().all(&conn).await.expect("organizations");
-    entities::user::Entity::find().all(&conn).await.expect("users");
-    entities::membership::Entity::find().all(&conn).await.expect("memberships");
-    entities::role::Entity::find().all(&conn).await.expect("roles");
-    entities::role_authority::Entity::find().all(&conn).await.expect("role_authorities");
-    entities::session::Entity::find().all(&conn).await.expect("sessions");
-    entities::audit_event::Entity::find().all(&conn).await.expect("audit_events");
+    entities::organization::Entity::find()
+        .all(&conn)
+        .await
+        .expect("organizations");
+    entities::user::Entity::find()
+        .all(&conn)
+        .await
+        .expect("users");
+    entities::membership::Entity::find()
+        .all(&conn)
+        .await
+        .expect("memberships");
+    entities::role::Entity::find()
+        .all(&conn)
+        .await
+        .expect("roles");
+    entities::role_authority::Entity::find()
+        .all(&conn)
+        .await
+        .expect("role_authorities");
+    entities::session::Entity::find()
+        .all(&conn)
+        .await
+        .expect("sessions");
+    entities::audit_event::Entity::find()
+        .all(&conn)
+        .await
+        .expect("audit_events");
     drop(conn);
-    db::connect_and_migrate(&url).await.expect("second start migrates nothing");
+    db::connect_and_migrate(&url)
+        .await
+        .expect("second start migrates nothing");
 }
 
 #[tokio::test]
@@ -32,8 +57,17 @@ async fn foreign_keys_are_enforced() {
         created_at: Set(chrono_now()),
         ..Default::default()
     };
-    assert!(orphan_role.insert(&conn).await.is_err(), "role without organization refused");
-    assert!(entities::role::Entity::find().all(&conn).await.expect("roles").is_empty());
+    assert!(
+        orphan_role.insert(&conn).await.is_err(),
+        "role without organization refused"
+    );
+    assert!(
+        entities::role::Entity::find()
+            .all(&conn)
+            .await
+            .expect("roles")
+            .is_empty()
+    );
 }
 
 fn chrono_now() -> sea_orm::prelude::DateTimeUtc {
@@ -45,7 +79,13 @@ async fn unreachable_database_is_a_clear_error() {
     let config = server::config::Config::for_database("postgres://kh:secret@127.0.0.1:1/none");
     let err = server::build(&config).await.err().expect("refused");
     let message = err.to_string();
-    assert!(message.starts_with("cannot open database postgres://kh:***@127.0.0.1:1/none"), "{message}");
-    assert!(!message.contains("secret"), "password must not leak: {message}");
+    assert!(
+        message.starts_with("cannot open database postgres://kh:***@127.0.0.1:1/none"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("secret"),
+        "password must not leak: {message}"
+    );
     assert!(!message.contains('\n'));
 }

@@ -18,10 +18,19 @@ async fn healthz_and_readyz_answer() {
 #[tokio::test]
 async fn readyz_fails_when_the_database_is_gone() {
     let app = app().await;
-    app.server.state.db.close_by_ref().await.expect("close pool");
+    app.server
+        .state
+        .db
+        .close_by_ref()
+        .await
+        .expect("close pool");
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 503);
-    assert_eq!(app.get("/healthz").await.status, 200, "the process is still up");
+    assert_eq!(
+        app.get("/healthz").await.status,
+        200,
+        "the process is still up"
+    );
 }
 
 #[tokio::test]
@@ -29,15 +38,30 @@ async fn home_page_is_rendered_on_the_server() {
     let app = app().await;
     let page = app.get("/").await;
     assert_eq!(page.status, 200);
-    assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
+    assert!(
+        page.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
     let body = &page.body;
-    assert!(body.contains("<h1 id=\"home-title\""), "SSR heading missing");
+    assert!(
+        body.contains("<h1 id=\"home-title\""),
+        "SSR heading missing"
+    );
     assert!(body.contains("API keys for your organization, in one place"));
     assert!(body.contains("lang=\"en\""), "html lang set");
-    assert!(body.contains("aria-label=\"Settings\""), "gear icon has a name");
-    assert!(body.contains("href=\"/settings\""), "gear icon links to settings");
+    assert!(
+        body.contains("aria-label=\"Settings\""),
+        "gear icon has a name"
+    );
+    assert!(
+        body.contains("href=\"/settings\""),
+        "gear icon links to settings"
+    );
     assert!(body.contains(">English<") && body.contains(">Polski<"));
-    assert!(body.contains("/pkg/keyhouse.js"), "hydration script referenced");
+    assert!(
+        body.contains("/pkg/keyhouse.js"),
+        "hydration script referenced"
+    );
 }
 
 #[tokio::test]
@@ -52,7 +76,10 @@ async fn language_cookie_renders_polish_on_the_server() {
         )
         .await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("Klucze API Twojej organizacji w jednym miejscu"));
+    assert!(
+        page.body
+            .contains("Klucze API Twojej organizacji w jednym miejscu")
+    );
     assert!(page.body.contains("lang=\"pl\""));
     assert!(page.body.contains("aria-label=\"Ustawienia\""));
 }
@@ -105,7 +132,10 @@ async fn locale_form_sets_cookie_and_returns_to_the_page() {
     assert_eq!(response.header("location"), Some("/settings"));
     let cookie = response.header("set-cookie").expect("cookie set");
     assert!(cookie.starts_with("i18n_pref_locale=pl;"), "{cookie}");
-    assert!(cookie.contains("Path=/") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("Path=/") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -113,9 +143,14 @@ async fn locale_form_refuses_unknown_language_and_foreign_redirects() {
     let app = app().await;
     let bad = app.send(locale_form("locale=xx&next=%2F")).await;
     assert_eq!(bad.status, 400);
-    assert!(bad.header("set-cookie").is_none(), "nothing changes on bad input");
+    assert!(
+        bad.header("set-cookie").is_none(),
+        "nothing changes on bad input"
+    );
 
-    let open_redirect = app.send(locale_form("locale=en&next=%2F%2Fevil.example")).await;
+    let open_redirect = app
+        .send(locale_form("locale=en&next=%2F%2Fevil.example"))
+        .await;
     assert_eq!(open_redirect.status, 303);
     assert_eq!(open_redirect.header("location"), Some("/"));
 }

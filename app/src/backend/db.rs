@@ -120,14 +120,23 @@ mod tests {
             redact_url("postgres://kh:s3cret@db:5432/keyhouse"),
             "postgres://kh:***@db:5432/keyhouse"
         );
-        assert_eq!(redact_url("postgres://db/keyhouse"), "postgres://db/keyhouse");
+        assert_eq!(
+            redact_url("postgres://db/keyhouse"),
+            "postgres://db/keyhouse"
+        );
         assert_eq!(redact_url("sqlite://data/k.db"), "sqlite://data/k.db");
     }
 
     #[test]
     fn sqlite_file_is_found() {
-        assert_eq!(sqlite_file("sqlite://data/k.db?mode=rwc"), Some(Path::new("data/k.db")));
-        assert_eq!(sqlite_file("sqlite:data/k.db"), Some(Path::new("data/k.db")));
+        assert_eq!(
+            sqlite_file("sqlite://data/k.db?mode=rwc"),
+            Some(Path::new("data/k.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:data/k.db"),
+            Some(Path::new("data/k.db"))
+        );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }
 }

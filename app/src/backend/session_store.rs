@@ -3,9 +3,7 @@
 //! application's connection and runs on SQLite and PostgreSQL alike.
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -39,7 +37,10 @@ impl SeaOrmSessionStore {
     where
         F: Fn(&Record) -> bool,
     {
-        let rows = session::Entity::find().all(&self.db).await.map_err(backend)?;
+        let rows = session::Entity::find()
+            .all(&self.db)
+            .await
+            .map_err(backend)?;
         let doomed: Vec<String> = rows
             .into_iter()
             .filter(|row| decode(row).is_ok_and(|record| predicate(&record)))
@@ -93,7 +94,10 @@ impl SessionStore for SeaOrmSessionStore {
     /// rather than overwriting somebody else's session.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         loop {
-            match session::Entity::insert(encode(record)?).exec(&self.db).await {
+            match session::Entity::insert(encode(record)?)
+                .exec(&self.db)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
                     record.id = Id::default();
@@ -173,7 +177,10 @@ mod tests {
         store.create(&mut rec).await.expect("create");
         let loaded = store.load(&rec.id).await.expect("load").expect("present");
         assert_eq!(loaded.data, rec.data);
-        assert_eq!(loaded.expiry_date.unix_timestamp(), rec.expiry_date.unix_timestamp());
+        assert_eq!(
+            loaded.expiry_date.unix_timestamp(),
+            rec.expiry_date.unix_timestamp()
+        );
     }
 
     #[tokio::test]

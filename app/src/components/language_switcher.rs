@@ -2,8 +2,8 @@
 //! `/locale`, which sets the cookie and redirects back; after hydration the
 //! same buttons switch the language in place, without a reload.
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 use leptos_i18n::Locale as _;
+use leptos_router::hooks::use_location;
 
 use crate::i18n::{LOCALE_COOKIE, Locale, t, t_string, td_string, use_i18n};
 
@@ -65,7 +65,7 @@ pub fn LanguageSwitcher() -> impl IntoView {
             aria-label=move || t_string!(i18n, language)
         >
             <span class="visually-hidden">{t!(i18n, language)}</span>
-            <input type="hidden" name="next" prop:value=next />
+            <input type="hidden" name="next" value=next />
             {buttons}
         </form>
     }

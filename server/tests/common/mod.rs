@@ -33,12 +33,17 @@ pub async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
                     .map(|d| d.subsec_nanos())
                     .unwrap_or(0)
             );
-            let admin = Database::connect(&admin_url).await.expect("connect to test PostgreSQL");
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to test PostgreSQL");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
                 .expect("create test database");
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
             (format!("{base}/{name}"), None)
         }
         _ => {
@@ -53,7 +58,11 @@ pub async fn app() -> TestApp {
     let (url, dir) = fresh_database_url().await;
     let config = Config::for_database(&url);
     let server = server::build(&config).await.expect("server builds");
-    TestApp { server, config, _dir: dir }
+    TestApp {
+        server,
+        config,
+        _dir: dir,
+    }
 }
 
 pub struct TestResponse {
@@ -71,21 +80,41 @@ impl TestResponse {
 pub async fn read(response: Response<Body>) -> TestResponse {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    TestResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 impl TestApp {
     pub fn from_server(server: server::Server, config: Config) -> TestApp {
-        TestApp { server, config, _dir: None }
+        TestApp {
+            server,
+            config,
+            _dir: None,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.server.router.clone().oneshot(request).await.expect("infallible");
+        let response = self
+            .server
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
         read(response).await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
-        self.send(Request::get(path).body(Body::empty()).expect("request")).await
+        self.send(Request::get(path).body(Body::empty()).expect("request"))
+            .await
     }
 }

@@ -1,0 +1,20 @@
+# The two commands of the README, and a few shortcuts.
+.PHONY: run test setup build measure fmt
+
+run:      ## install what is missing, build in release, serve on 127.0.0.1:3000
+	./scripts/run
+
+test:     ## every check: fmt, clippy, unit, integration (SQLite + PostgreSQL), Playwright
+	./scripts/test
+
+setup:    ## only install the tools
+	./scripts/setup --test
+
+build:    ## release build of server and WASM bundle
+	./scripts/build
+
+measure:  ## size and start-up figures for the README
+	./scripts/measure-size
+
+fmt:
+	cargo fmt --all

@@ -1,0 +1,49 @@
+import { defineConfig } from '@playwright/test';
+import * as path from 'path';
+
+// The release server, on a loopback port, over a fresh SQLite file per run.
+const port = Number(process.env.KEYHOUSE_E2E_PORT ?? 3100);
+const root = path.resolve(__dirname, '..');
+const dataDir = path.join(__dirname, '.data');
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${root}/target/release/keyhouse"`,
+    cwd: root,
+    url: `http://127.0.0.1:${port}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      KEYHOUSE_ADDR: `127.0.0.1:${port}`,
+      KEYHOUSE_DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
+      KEYHOUSE_SITE_ROOT: path.join(root, 'target', 'site'),
+      KEYHOUSE_LOG: 'warn',
+    },
+  },
+});
