@@ -104,7 +104,7 @@ async fn settings_page_has_heading_and_breadcrumb() {
     let app = app().await;
     let page = app.get("/settings").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<h1>Settings</h1>"));
+    assert!(page.body.contains("<h1>Settings</h1>"), "{}", page.body);
     assert!(page.body.contains("aria-label=\"Breadcrumb\""));
 }
 
