@@ -1,6 +1,6 @@
 //! Generates the `i18n` module from `locales/*.json` at compile time, so a
 //! missing or misspelt translation key is a build error, not a blank label.
-use leptos_i18n_build::{Config, TranslationsInfos};
+use leptos_i18n_build::{Config, ParseOptions, TranslationsInfos};
 use std::error::Error;
 use std::path::PathBuf;
 
@@ -11,7 +11,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let out_dir = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
     let i18n_mod_directory = PathBuf::from(out_dir).join("i18n");
 
-    let cfg = Config::new("en")?.add_locale("pl")?;
+    // `interpolate_display`: messages with values (e.g. minutes to wait) can
+    // also be rendered as plain strings, for attributes and error texts.
+    let options = ParseOptions::default().interpolate_display(true);
+    let cfg = Config::new("en")?.add_locale("pl")?.parse_options(options);
     let translations_infos = TranslationsInfos::parse(cfg)?;
     translations_infos.emit_diagnostics();
     translations_infos.rerun_if_locales_changed();

@@ -9,7 +9,8 @@ use leptos_router::{
 use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::{
-    error_page::ErrorPage, home::HomePage, not_found::NotFound, settings::SettingsPage,
+    error_page::ErrorPage, home::HomePage, login::LoginPage, not_found::NotFound,
+    register::RegisterPage, settings::SettingsPage,
 };
 
 /// The HTML document rendered by the server around [`App`].
@@ -61,6 +62,8 @@ fn Frame() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/register") view=RegisterPage />
                 </Routes>
             </ErrorBoundary>
         </main>

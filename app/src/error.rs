@@ -2,12 +2,19 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::validation::FieldError;
+
 /// What went wrong, in terms the caller can act on. Internal detail is logged
 /// on the server and never crosses the wire.
 #[derive(Debug, Clone, Error, Serialize, Deserialize, PartialEq, Eq)]
 pub enum AppError {
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// Unknown login and wrong password look exactly alike.
+    #[error("the login or password is not right")]
+    SignInFailed,
     #[error("sign in required")]
     Unauthorized,
     #[error("not allowed")]
@@ -16,8 +23,8 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error("too many requests")]
-    TooManyRequests,
+    #[error("too many attempts; try again in {0} seconds")]
+    TooManyRequests(u64),
     #[error("internal error")]
     Internal,
     #[error("request could not be sent: {0}")]
@@ -29,11 +36,13 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::BadRequest(_) => 400,
+            AppError::Invalid(_) => 422,
+            AppError::SignInFailed => 401,
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
-            AppError::TooManyRequests => 429,
+            AppError::TooManyRequests(_) => 429,
             AppError::Internal | AppError::ServerFn(_) => 500,
         }
     }
@@ -42,11 +51,13 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
+            AppError::Invalid(_) => "invalid",
+            AppError::SignInFailed => "sign_in_failed",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
-            AppError::TooManyRequests => "too_many_requests",
+            AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal | AppError::ServerFn(_) => "internal",
         }
     }
@@ -86,7 +97,9 @@ mod tests {
             (AppError::Forbidden, 403, "forbidden"),
             (AppError::NotFound, 404, "not_found"),
             (AppError::Conflict("x".into()), 409, "conflict"),
-            (AppError::TooManyRequests, 429, "too_many_requests"),
+            (AppError::TooManyRequests(9), 429, "too_many_requests"),
+            (AppError::Invalid(vec![]), 422, "invalid"),
+            (AppError::SignInFailed, 401, "sign_in_failed"),
             (AppError::Internal, 500, "internal"),
         ];
         for (err, status, code) in cases {

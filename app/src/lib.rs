@@ -4,10 +4,13 @@
 #![recursion_limit = "256"]
 
 pub mod app;
+pub mod authz;
 pub mod components;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod server_fns;
+pub mod validation;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

@@ -54,6 +54,25 @@ pub struct Config {
     )]
     pub session_idle_minutes: u32,
 
+    /// Hours after sign-in at which a session ends, however active.
+    #[arg(
+        long,
+        env = "KEYHOUSE_SESSION_ABSOLUTE_HOURS",
+        default_value_t = 12,
+        value_parser = clap::value_parser!(u32).range(1..=720)
+    )]
+    pub session_absolute_hours: u32,
+
+    /// Comma-separated IPs of reverse proxies whose X-Forwarded-For is
+    /// believed. Empty: the socket address is the client.
+    #[arg(
+        long,
+        env = "KEYHOUSE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = clap::value_parser!(std::net::IpAddr)
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Seconds between sweeps that delete expired sessions.
     #[arg(
         long,
@@ -104,6 +123,8 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             secure_cookies: false,
             session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            trusted_proxies: Vec::new(),
             session_cleanup_seconds: 300,
         }
     }
@@ -171,5 +192,8 @@ mod tests {
         assert!(parse(&["--session-idle-minutes", "0"]).is_err());
         assert!(parse(&["--secure-cookies", "maybe"]).is_err());
         assert!(parse(&["--secure-cookies", "true"]).is_ok_and(|c| c.secure_cookies));
+        assert!(parse(&["--trusted-proxies", "10.0.0.1,nonsense"]).is_err());
+        let proxies = parse(&["--trusted-proxies", "10.0.0.1,::1"]).expect("parses");
+        assert_eq!(proxies.trusted_proxies.len(), 2);
     }
 }

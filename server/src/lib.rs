@@ -1,13 +1,17 @@
 //! The Keyhouse server: configuration, router assembly and the handlers that
 //! are plain HTTP rather than Leptos pages.
 pub mod config;
+pub mod guard_layers;
 pub mod health;
 pub mod locale;
 pub mod router;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use app::backend::{db, session_store::SeaOrmSessionStore, state::AppState};
+use app::backend::clock::{SharedClock, SystemClock};
+use app::backend::state::{AppState, Settings};
+use app::backend::{db, session_store::SeaOrmSessionStore};
 use leptos::prelude::LeptosOptions;
 
 use crate::config::Config;
@@ -27,6 +31,11 @@ pub enum StartError {
 
 /// Connects, migrates and assembles the router.
 pub async fn build(config: &Config) -> Result<Server, StartError> {
+    build_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// As [`build`], with a given clock (tests move a manual one).
+pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Server, StartError> {
     let db = db::connect_and_migrate(&config.database_url)
         .await
         .map_err(|err| StartError::Database {
@@ -39,11 +48,19 @@ pub async fn build(config: &Config) -> Result<Server, StartError> {
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
+    let sessions = SeaOrmSessionStore::new(db.clone());
+    let settings = Settings {
+        session_idle: chrono::Duration::minutes(i64::from(config.session_idle_minutes)),
+        session_absolute: chrono::Duration::hours(i64::from(config.session_absolute_hours)),
+        trusted_proxies: config.trusted_proxies.clone(),
+    };
     let state = AppState {
         leptos_options,
-        db: db.clone(),
+        db,
+        sessions: sessions.clone(),
+        clock,
+        settings: Arc::new(settings),
     };
-    let sessions = SeaOrmSessionStore::new(db);
     let router = router::router(state.clone(), sessions.clone(), config);
     Ok(Server {
         state,

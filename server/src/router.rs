@@ -13,7 +13,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::config::Config;
-use crate::{health, locale};
+use crate::{guard_layers, health, locale};
 
 pub const SESSION_COOKIE: &str = "keyhouse_session";
 
@@ -60,6 +60,11 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn(guard_layers::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard_layers::request_meta,
+        ))
         .layer(trace)
         .with_state(state)
 }

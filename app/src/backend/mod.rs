@@ -1,7 +1,12 @@
 //! Server-only code that owns the data: database, entities, migrations,
-//! sessions. Never compiled into the WASM bundle.
+//! sessions, authentication and the services behind the server functions.
+pub mod audit;
+pub mod auth;
+pub mod clock;
 pub mod db;
 pub mod entities;
 pub mod migrations;
+pub mod request_meta;
+pub mod services;
 pub mod session_store;
 pub mod state;

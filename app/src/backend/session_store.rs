@@ -10,6 +10,9 @@ use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::entities::session;
 
+/// The session key under which the signed-in user is kept (see `auth::session`).
+pub const SESSION_AUTH_KEY: &str = "auth";
+
 #[derive(Clone, Debug)]
 pub struct SeaOrmSessionStore {
     db: DatabaseConnection,
@@ -31,29 +34,18 @@ impl SeaOrmSessionStore {
         Ok(result.rows_affected)
     }
 
-    /// Deletes every session of which `predicate` says yes; used to end a
-    /// user's sessions (sign-out everywhere, deactivation, password change).
-    pub async fn delete_where<F>(&self, predicate: F) -> session_store::Result<u64>
-    where
-        F: Fn(&Record) -> bool,
-    {
-        let rows = session::Entity::find()
-            .all(&self.db)
-            .await
-            .map_err(backend)?;
-        let doomed: Vec<String> = rows
-            .into_iter()
-            .filter(|row| decode(row).is_ok_and(|record| predicate(&record)))
-            .map(|row| row.id)
-            .collect();
-        if doomed.is_empty() {
-            return Ok(0);
+    /// Ends every session of `user_id`, except `keep` (the caller's own,
+    /// when a user changes their password). Returns how many ended.
+    pub async fn delete_for_user(
+        &self,
+        user_id: i64,
+        keep: Option<Id>,
+    ) -> session_store::Result<u64> {
+        let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            query = query.filter(session::Column::Id.ne(keep.to_string()));
         }
-        let result = session::Entity::delete_many()
-            .filter(session::Column::Id.is_in(doomed))
-            .exec(&self.db)
-            .await
-            .map_err(backend)?;
+        let result = query.exec(&self.db).await.map_err(backend)?;
         Ok(result.rows_affected)
     }
 }
@@ -65,10 +57,16 @@ fn backend(err: impl std::fmt::Display) -> session_store::Error {
 fn encode(record: &Record) -> session_store::Result<session::ActiveModel> {
     let data = serde_json::to_string(&record.data)
         .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let user_id = record
+        .data
+        .get(SESSION_AUTH_KEY)
+        .and_then(|auth| auth.get("user_id"))
+        .and_then(serde_json::Value::as_i64);
     Ok(session::ActiveModel {
         id: Set(record.id.to_string()),
         data: Set(data),
         expires_at: Set(record.expiry_date.unix_timestamp()),
+        user_id: Set(user_id),
     })
 }
 
@@ -111,7 +109,11 @@ impl SessionStore for SeaOrmSessionStore {
         session::Entity::insert(encode(record)?)
             .on_conflict(
                 OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                    .update_columns([
+                        session::Column::Data,
+                        session::Column::ExpiresAt,
+                        session::Column::UserId,
+                    ])
                     .to_owned(),
             )
             .exec(&self.db)
@@ -241,18 +243,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn delete_where_ends_matching_sessions() {
+    async fn delete_for_user_ends_only_that_users_sessions() {
         let (store, _dir) = store().await;
-        let mut a = record(Duration::hours(1), "alice");
-        let mut b = record(Duration::hours(1), "bob");
-        store.create(&mut a).await.expect("create");
-        store.create(&mut b).await.expect("create");
-        let n = store
-            .delete_where(|r| r.data.get("user") == Some(&serde_json::json!("alice")))
-            .await
-            .expect("delete");
-        assert_eq!(n, 1);
-        assert!(store.load(&a.id).await.expect("load").is_none());
-        assert!(store.load(&b.id).await.expect("load").is_some());
+        let signed_in = |user: i64| {
+            let mut rec = record(Duration::hours(1), "x");
+            rec.data.insert(
+                SESSION_AUTH_KEY.into(),
+                serde_json::json!({ "user_id": user }),
+            );
+            rec
+        };
+        let (mut a1, mut a2, mut b) = (signed_in(1), signed_in(1), signed_in(2));
+        for rec in [&mut a1, &mut a2, &mut b] {
+            store.create(rec).await.expect("create");
+        }
+        assert_eq!(
+            store.delete_for_user(1, Some(a2.id)).await.expect("delete"),
+            1
+        );
+        assert!(store.load(&a1.id).await.expect("load").is_none());
+        assert!(store.load(&a2.id).await.expect("load").is_some(), "kept");
+        assert!(
+            store.load(&b.id).await.expect("load").is_some(),
+            "other user"
+        );
+        assert_eq!(store.delete_for_user(1, None).await.expect("delete"), 1);
     }
 }

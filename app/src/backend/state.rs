@@ -1,14 +1,40 @@
 //! The one application state, built once at start.
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use sea_orm::DatabaseConnection;
 
+use super::clock::SharedClock;
+use super::session_store::SeaOrmSessionStore;
 use crate::error::AppError;
+
+/// Settings the request handlers need, from the server's typed config.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub session_idle: chrono::Duration,
+    pub session_absolute: chrono::Duration,
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_idle: chrono::Duration::minutes(30),
+            session_absolute: chrono::Duration::hours(12),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: DatabaseConnection,
+    pub sessions: SeaOrmSessionStore,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
 }
 
 /// The state, from inside a server function or a component rendered on the

@@ -1,3 +1,5 @@
 //! Reusable pieces of UI.
+pub mod form;
 pub mod language_switcher;
 pub mod top_bar;
+pub mod user_menu;

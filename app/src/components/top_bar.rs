@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::language_switcher::LanguageSwitcher;
+use crate::components::user_menu::UserMenu;
 use crate::i18n::{t, t_string, use_i18n};
 
 #[component]
@@ -25,8 +26,7 @@ pub fn TopBar() -> impl IntoView {
                     <GearIcon />
                 </A>
             </nav>
-            // Filled by the accounts work: the signed-in user's name and menu.
-            <div class="user-menu" role="region" aria-label=move || t_string!(i18n, user_menu)></div>
+            <UserMenu />
             <LanguageSwitcher />
         </header>
     }

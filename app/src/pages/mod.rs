@@ -1,5 +1,7 @@
 //! One file per route.
 pub mod error_page;
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod register;
 pub mod settings;

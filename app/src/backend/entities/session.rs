@@ -9,6 +9,9 @@ pub struct Model {
     pub id: String,
     pub data: String,
     pub expires_at: i64,
+    /// The signed-in user, copied out of `data` so their sessions can be
+    /// found (and ended) without reading every row.
+    pub user_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,58 @@
+//! Writing the audit log. Callers pass the transaction of the change being
+//! recorded, so the row and the change commit (or roll back) together.
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+use super::entities::audit_event;
+use super::request_meta::RequestMeta;
+use crate::error::AppError;
+
+/// Every action the log knows. Stored as the string; never a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    SignInSuccess,
+    SignInFailure,
+    SignInThrottled,
+    SignOut,
+    UserCreated,
+    OrganizationCreated,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SignInSuccess => "sign_in.success",
+            Action::SignInFailure => "sign_in.failure",
+            Action::SignInThrottled => "sign_in.throttled",
+            Action::SignOut => "sign_out",
+            Action::UserCreated => "user.created",
+            Action::OrganizationCreated => "organization.created",
+        }
+    }
+}
+
+pub struct Entry<'a> {
+    pub action: Action,
+    pub organization_id: Option<i64>,
+    pub actor_user_id: Option<i64>,
+    pub target: Option<String>,
+    pub details: Option<serde_json::Value>,
+    pub meta: &'a RequestMeta,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn record<C: ConnectionTrait>(db: &C, entry: Entry<'_>) -> Result<(), AppError> {
+    audit_event::ActiveModel {
+        organization_id: Set(entry.organization_id),
+        actor_user_id: Set(entry.actor_user_id),
+        action: Set(entry.action.as_str().to_owned()),
+        target: Set(entry.target.map(|t| t.chars().take(200).collect())),
+        client_ip: Set(entry.meta.client_ip.map(|ip| ip.to_string())),
+        user_agent: Set(entry.meta.user_agent.clone()),
+        details: Set(entry.details.map(|d| d.to_string())),
+        created_at: Set(entry.at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! Who is signed in, and whether they may do something.
+pub mod guard;
+pub mod password;
+pub mod session;
+pub mod throttle;

@@ -1,0 +1,130 @@
+//! The signed-in user as the session holds it, and the checks that end a
+//! session: idle timeout, absolute timeout, deactivated user, lost membership.
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::authz::Authority;
+use crate::backend::entities::{membership, organization, role, role_authority, user};
+use crate::backend::session_store::SESSION_AUTH_KEY;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+/// Stored in the session under [`SESSION_AUTH_KEY`]. Times are Unix seconds
+/// of the application clock.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionAuth {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub signed_in_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// A signed-in user acting in one organization. Server-side only.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user: user::Model,
+    pub organization: organization::Model,
+    pub role: role::Model,
+    pub authorities: Vec<Authority>,
+    pub session_id: Option<tower_sessions::session::Id>,
+}
+
+impl Principal {
+    pub fn may(&self, authority: Authority) -> bool {
+        self.authorities.contains(&authority)
+    }
+}
+
+/// Starts a signed-in session: a new session id (no fixation), then the user.
+pub async fn start(session: &Session, auth: &SessionAuth) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session
+        .insert(SESSION_AUTH_KEY, auth)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Ends the session and deletes it from the store.
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(AppError::internal)
+}
+
+/// Only touch the session (a store write) when it has been idle this long.
+const TOUCH_AFTER_SECONDS: i64 = 60;
+
+/// The principal of this session, or `None` when nobody is signed in or the
+/// session has just been ended by one of the rules.
+pub async fn principal(state: &AppState, session: &Session) -> Result<Option<Principal>, AppError> {
+    let Some(mut auth) = session
+        .get::<SessionAuth>(SESSION_AUTH_KEY)
+        .await
+        .map_err(AppError::internal)?
+    else {
+        return Ok(None);
+    };
+    let now = state.clock.now().timestamp();
+    let settings = &state.settings;
+    let idle = now - auth.last_seen_at > settings.session_idle.num_seconds();
+    let absolute = now - auth.signed_in_at > settings.session_absolute.num_seconds();
+    if idle || absolute {
+        end(session).await?;
+        return Ok(None);
+    }
+    let Some(principal) = load(state, auth.user_id, auth.org_id).await? else {
+        end(session).await?;
+        return Ok(None);
+    };
+    if now - auth.last_seen_at >= TOUCH_AFTER_SECONDS {
+        auth.last_seen_at = now;
+        session
+            .insert(SESSION_AUTH_KEY, &auth)
+            .await
+            .map_err(AppError::internal)?;
+    }
+    Ok(Some(Principal {
+        session_id: session.id(),
+        ..principal
+    }))
+}
+
+/// The user in that organization, if the user is active and still a member.
+pub async fn load(
+    state: &AppState,
+    user_id: i64,
+    org_id: i64,
+) -> Result<Option<Principal>, AppError> {
+    let db = &state.db;
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if user.status != "active" {
+        return Ok(None);
+    }
+    let Some(membership) = membership::Entity::find_by_id((user_id, org_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (Some(organization), Some(role)) = (
+        organization::Entity::find_by_id(org_id).one(db).await?,
+        role::Entity::find_by_id(membership.role_id).one(db).await?,
+    ) else {
+        return Ok(None);
+    };
+    let authorities = role_authority::Entity::find()
+        .filter(role_authority::Column::RoleId.eq(role.id))
+        .all(db)
+        .await?
+        .iter()
+        .filter_map(|ra| Authority::parse(&ra.authority))
+        .collect();
+    Ok(Some(Principal {
+        user,
+        organization,
+        role,
+        authorities,
+        session_id: None,
+    }))
+}

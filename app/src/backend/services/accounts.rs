@@ -1,0 +1,301 @@
+//! Sign-up, sign-in and sign-out.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    TransactionTrait,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::authz::BuiltinRole;
+use crate::backend::audit::{self, Action, Entry};
+use crate::backend::auth::session::SessionAuth;
+use crate::backend::auth::{password, throttle};
+use crate::backend::entities::{membership, organization, role, role_authority, user};
+use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::validation::{self, Field, FieldError, Problem};
+
+/// What the sign-up form sends. Passwords stay wrapped until hashed.
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub password: SecretString,
+    pub password_confirm: SecretString,
+    pub location_name: String,
+}
+
+struct ValidRegistration {
+    name: String,
+    email: String,
+    location_name: String,
+}
+
+fn validate(reg: &Registration) -> Result<ValidRegistration, AppError> {
+    let mut errors = Vec::new();
+    let mut check = |field: Field, result: Result<String, Problem>| match result {
+        Ok(value) => value,
+        Err(problem) => {
+            errors.push(FieldError { field, problem });
+            String::new()
+        }
+    };
+    let name = check(
+        Field::Name,
+        validation::short_text(&reg.name, validation::NAME_MAX),
+    );
+    let email = check(Field::Email, validation::email(&reg.email));
+    let location_name = check(
+        Field::LocationName,
+        validation::short_text(&reg.location_name, validation::NAME_MAX),
+    );
+    let secret = reg.password.expose_secret();
+    if let Err(problem) = password::check_policy(secret) {
+        errors.push(FieldError {
+            field: Field::Password,
+            problem,
+        });
+    } else if secret != reg.password_confirm.expose_secret() {
+        errors.push(FieldError {
+            field: Field::PasswordConfirm,
+            problem: Problem::PasswordMismatch,
+        });
+    }
+    if errors.is_empty() {
+        Ok(ValidRegistration {
+            name,
+            email,
+            location_name,
+        })
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+fn email_taken() -> AppError {
+    AppError::Invalid(vec![FieldError {
+        field: Field::Email,
+        problem: Problem::EmailTaken,
+    }])
+}
+
+/// Creates the organization, its built-in roles, the user as its Admin, and
+/// the audit rows, in one transaction. Returns the session to start.
+pub async fn register(
+    state: &AppState,
+    reg: Registration,
+    meta: &RequestMeta,
+) -> Result<SessionAuth, AppError> {
+    let valid = validate(&reg)?;
+    let existing = user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Email.eq(valid.email.as_str()))
+                .add(user::Column::Username.eq(valid.email.as_str())),
+        )
+        .one(&state.db)
+        .await?;
+    if existing.is_some() {
+        return Err(email_taken());
+    }
+    let password_hash = password::hash(reg.password).await?;
+    let now = state.clock.now();
+
+    let txn = state.db.begin().await?;
+    let org = organization::ActiveModel {
+        name: Set(valid.location_name.clone()),
+        public_api_enabled: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut admin_role_id = None;
+    for builtin in BuiltinRole::ALL {
+        let role = role::ActiveModel {
+            organization_id: Set(org.id),
+            name: Set(builtin.name().to_owned()),
+            builtin: Set(true),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        for authority in builtin.authorities() {
+            role_authority::ActiveModel {
+                role_id: Set(role.id),
+                authority: Set(authority.as_str().to_owned()),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        if builtin == BuiltinRole::Admin {
+            admin_role_id = Some(role.id);
+        }
+    }
+    let admin_role_id = admin_role_id.ok_or_else(|| AppError::internal("no Admin role"))?;
+    let inserted = user::ActiveModel {
+        username: Set(valid.email.clone()),
+        name: Set(valid.name),
+        email: Set(Some(valid.email)),
+        kind: Set("human".into()),
+        password_hash: Set(password_hash),
+        status: Set("active".into()),
+        created_at: Set(now),
+        last_sign_in_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let user = match inserted {
+        Ok(user) => user,
+        // Two sign-ups with one address at the same moment: one wins.
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(email_taken());
+        }
+        Err(err) => return Err(err.into()),
+    };
+    membership::ActiveModel {
+        user_id: Set(user.id),
+        organization_id: Set(org.id),
+        role_id: Set(admin_role_id),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for (action, target) in [
+        (
+            Action::OrganizationCreated,
+            format!("organization:{}", org.id),
+        ),
+        (Action::UserCreated, format!("user:{}", user.id)),
+        (Action::SignInSuccess, format!("user:{}", user.id)),
+    ] {
+        audit::record(
+            &txn,
+            Entry {
+                action,
+                organization_id: Some(org.id),
+                actor_user_id: Some(user.id),
+                target: Some(target),
+                details: None,
+                meta,
+                at: now,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    let at = now.timestamp();
+    Ok(SessionAuth {
+        user_id: user.id,
+        org_id: org.id,
+        signed_in_at: at,
+        last_seen_at: at,
+    })
+}
+
+/// Checks a login (username or e-mail) and password. Unknown login and wrong
+/// password give the same error after the same work (a dummy hash is
+/// verified); too many recent failures give 429 without checking anything.
+pub async fn sign_in(
+    state: &AppState,
+    login: &str,
+    password: SecretString,
+    meta: &RequestMeta,
+) -> Result<SessionAuth, AppError> {
+    let login = login.trim().to_lowercase();
+    let now = state.clock.now();
+    let failure = |actor: Option<i64>, org: Option<i64>| Entry {
+        action: Action::SignInFailure,
+        organization_id: org,
+        actor_user_id: actor,
+        target: Some(throttle::login_target(&login)),
+        details: None,
+        meta,
+        at: now,
+    };
+
+    if let Err(wait) = throttle::check(&state.db, &login, meta.client_ip, now).await? {
+        let entry = Entry {
+            action: Action::SignInThrottled,
+            ..failure(None, None)
+        };
+        audit::record(&state.db, entry).await?;
+        return Err(AppError::TooManyRequests(wait));
+    }
+
+    let found = if login.is_empty() || login.chars().count() > validation::EMAIL_MAX {
+        None
+    } else {
+        user::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(user::Column::Username.eq(login.as_str()))
+                    .add(user::Column::Email.eq(login.as_str())),
+            )
+            .one(&state.db)
+            .await?
+    };
+    let ok = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
+    let membership = match &found {
+        Some(user) if ok && user.status == "active" => {
+            membership::Entity::find()
+                .filter(membership::Column::UserId.eq(user.id))
+                .order_by_asc(membership::Column::CreatedAt)
+                .one(&state.db)
+                .await?
+        }
+        _ => None,
+    };
+    let (Some(user), Some(membership)) = (found.clone(), membership) else {
+        audit::record(&state.db, failure(found.map(|u| u.id), None)).await?;
+        return Err(AppError::SignInFailed);
+    };
+
+    let txn = state.db.begin().await?;
+    let mut active: user::ActiveModel = user.clone().into();
+    active.last_sign_in_at = Set(Some(now));
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Entry {
+            action: Action::SignInSuccess,
+            organization_id: Some(membership.organization_id),
+            actor_user_id: Some(user.id),
+            target: Some(format!("user:{}", user.id)),
+            details: None,
+            meta,
+            at: now,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let at = now.timestamp();
+    Ok(SessionAuth {
+        user_id: user.id,
+        org_id: membership.organization_id,
+        signed_in_at: at,
+        last_seen_at: at,
+    })
+}
+
+/// Records the sign-out; the caller ends the session.
+pub async fn sign_out(
+    state: &AppState,
+    auth: &SessionAuth,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    audit::record(
+        &state.db,
+        Entry {
+            action: Action::SignOut,
+            organization_id: Some(auth.org_id),
+            actor_user_id: Some(auth.user_id),
+            target: Some(format!("user:{}", auth.user_id)),
+            details: None,
+            meta,
+            at: state.clock.now(),
+        },
+    )
+    .await
+}

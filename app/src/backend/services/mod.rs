@@ -1,0 +1,2 @@
+//! The code that owns the data; server functions stay thin and call these.
+pub mod accounts;

@@ -1,0 +1,55 @@
+//! The signed-in user's name and organization with Sign out; or, for a
+//! visitor, Sign in and Sign up.
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_location};
+
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::auth::{SignOut, current_user};
+
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = use_location();
+    let sign_out = ServerAction::<SignOut>::new();
+    // Refetched on every navigation: sign-in and sign-out both navigate.
+    let user = Resource::new(
+        move || (location.pathname.get(), sign_out.version().get()),
+        |_| current_user(),
+    );
+
+    view! {
+        <div class="user-menu" role="region" aria-label=move || t_string!(i18n, user_menu)>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(me)) => {
+                            view! {
+                                <span class="who">
+                                    <span class="who-name" data-testid="user-name">{me.name}</span>
+                                    <span class="who-org" data-testid="user-organization">
+                                        {me.organization}
+                                    </span>
+                                </span>
+                                <ActionForm action=sign_out>
+                                    <button type="submit" class="link-button">
+                                        {t!(i18n, sign_out)}
+                                    </button>
+                                </ActionForm>
+                            }
+                                .into_any()
+                        }
+                        _ => {
+                            view! {
+                                <A href="/login">{t!(i18n, sign_in)}</A>
+                                <A href="/register" attr:class="button-link">
+                                    {t!(i18n, sign_up)}
+                                </A>
+                            }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}

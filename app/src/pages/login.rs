@@ -1,0 +1,56 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::form::{TextField, error_message};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::auth::SignIn;
+use crate::validation::{EMAIL_MAX, PASSWORD_MAX};
+
+/// `/login`.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SignIn>::new();
+    let no_field_errors = Signal::derive(Vec::new);
+    let message = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+
+    view! {
+        <section class="auth-card" aria-labelledby="login-title">
+            <h1 id="login-title">{t!(i18n, login_title)}</h1>
+            <ActionForm action=action attr:aria-labelledby="login-title">
+                {move || message().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+                <TextField
+                    id="login-login"
+                    name="login"
+                    field=None
+                    label=Signal::derive(move || t_string!(i18n, field_login).to_string())
+                    autocomplete="username"
+                    maxlength=EMAIL_MAX
+                    errors=no_field_errors
+                />
+                <TextField
+                    id="login-password"
+                    name="password"
+                    field=None
+                    kind="password"
+                    label=Signal::derive(move || t_string!(i18n, field_password).to_string())
+                    autocomplete="current-password"
+                    maxlength=PASSWORD_MAX
+                    errors=no_field_errors
+                />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    {t!(i18n, login_submit)}
+                </button>
+            </ActionForm>
+            <p class="switch-auth">
+                {t!(i18n, no_account)} " " <A href="/register">{t!(i18n, sign_up)}</A>
+            </p>
+        </section>
+    }
+}

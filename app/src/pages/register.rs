@@ -1,0 +1,88 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::form::{TextField, error_message, field_errors};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::auth::Register;
+use crate::validation::{EMAIL_MAX, Field, NAME_MAX, PASSWORD_MAX};
+
+/// `/register`: a new organization and its first user, its Admin.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<Register>::new();
+    let errors = Signal::derive(move || field_errors(action.value().get()));
+    let summary = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+
+    view! {
+        <section class="auth-card" aria-labelledby="register-title">
+            <h1 id="register-title">{t!(i18n, register_title)}</h1>
+            <p class="lead">{t!(i18n, register_lead)}</p>
+            <ActionForm action=action attr:aria-labelledby="register-title">
+                {move || summary().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+                <TextField
+                    id="register-name"
+                    name="name"
+                    field=Some(Field::Name)
+                    label=Signal::derive(move || t_string!(i18n, field_name).to_string())
+                    autocomplete="name"
+                    maxlength=NAME_MAX
+                    errors
+                />
+                <TextField
+                    id="register-email"
+                    name="email"
+                    field=Some(Field::Email)
+                    kind="email"
+                    label=Signal::derive(move || t_string!(i18n, field_email).to_string())
+                    autocomplete="email"
+                    maxlength=EMAIL_MAX
+                    errors
+                />
+                <TextField
+                    id="register-password"
+                    name="password"
+                    field=Some(Field::Password)
+                    kind="password"
+                    label=Signal::derive(move || t_string!(i18n, field_password).to_string())
+                    hint=Signal::derive(move || t_string!(i18n, password_hint).to_string())
+                    autocomplete="new-password"
+                    maxlength=PASSWORD_MAX
+                    errors
+                />
+                <TextField
+                    id="register-password-confirm"
+                    name="password_confirm"
+                    field=Some(Field::PasswordConfirm)
+                    kind="password"
+                    label=Signal::derive(move || t_string!(i18n, field_password_confirm).to_string())
+                    autocomplete="new-password"
+                    maxlength=PASSWORD_MAX
+                    errors
+                />
+                <TextField
+                    id="register-location"
+                    name="location_name"
+                    field=Some(Field::LocationName)
+                    label=Signal::derive(move || t_string!(i18n, field_location_name).to_string())
+                    hint=Signal::derive(move || t_string!(i18n, location_name_hint).to_string())
+                    autocomplete="organization"
+                    maxlength=NAME_MAX
+                    errors
+                />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    {t!(i18n, register_submit)}
+                </button>
+            </ActionForm>
+            <p class="switch-auth">
+                {t!(i18n, have_account)} " " <A href="/login">{t!(i18n, sign_in)}</A>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,93 @@
+//! Sign-up, sign-in, sign-out and "who am I" for the user menu.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::authz::Authority;
+use crate::error::AppError;
+
+/// The signed-in user as the browser may see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    pub name: String,
+    pub organization: String,
+    pub role: String,
+    pub authorities: Vec<Authority>,
+}
+
+#[server(endpoint = "auth/register")]
+pub async fn register(
+    name: String,
+    email: String,
+    password: String,
+    password_confirm: String,
+    location_name: String,
+) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::{auth::session, services::accounts, state::app_state};
+    let run = async {
+        let state = app_state()?;
+        let registration = accounts::Registration {
+            name,
+            email,
+            password: password.into(),
+            password_confirm: password_confirm.into(),
+            location_name,
+        };
+        let auth = accounts::register(&state, registration, &request_meta().await).await?;
+        let session = crate::backend::auth::guard::current_session().await?;
+        session::start(&session, &auth).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    };
+    run.await.map_err(fail)
+}
+
+#[server(endpoint = "auth/sign-in")]
+pub async fn sign_in(login: String, password: String) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::{auth::session, services::accounts, state::app_state};
+    let run = async {
+        let state = app_state()?;
+        let auth =
+            accounts::sign_in(&state, &login, password.into(), &request_meta().await).await?;
+        let session = crate::backend::auth::guard::current_session().await?;
+        session::start(&session, &auth).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    };
+    run.await.map_err(fail)
+}
+
+#[server(endpoint = "auth/sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::auth::session::{self as auth_session, SessionAuth};
+    use crate::backend::{services::accounts, session_store::SESSION_AUTH_KEY, state::app_state};
+    let run = async {
+        let state = app_state()?;
+        let session = crate::backend::auth::guard::current_session().await?;
+        if let Ok(Some(auth)) = session.get::<SessionAuth>(SESSION_AUTH_KEY).await {
+            accounts::sign_out(&state, &auth, &request_meta().await).await?;
+        }
+        auth_session::end(&session).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    };
+    run.await.map_err(fail)
+}
+
+#[server(endpoint = "auth/me")]
+pub async fn current_user() -> Result<Option<Me>, AppError> {
+    use crate::backend::auth::{guard::current_session, session::principal};
+    use crate::backend::state::app_state;
+    let state = app_state()?;
+    let session = current_session().await?;
+    Ok(principal(&state, &session).await?.map(|p| Me {
+        username: p.user.username,
+        name: p.user.name,
+        organization: p.organization.name,
+        role: p.role.name,
+        authorities: p.authorities,
+    }))
+}

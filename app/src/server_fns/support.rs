@@ -1,0 +1,41 @@
+//! Helpers every server function uses on the server.
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+use crate::backend::request_meta::RequestMeta;
+use crate::error::AppError;
+
+/// The request's client IP and user agent, set by the server's middleware.
+pub async fn request_meta() -> RequestMeta {
+    leptos_axum::extract::<axum::Extension<RequestMeta>>()
+        .await
+        .map(|axum::Extension(meta)| meta)
+        .unwrap_or_default()
+}
+
+/// Gives a failed call its HTTP status (and `Retry-After` for 429). A plain
+/// HTML form post keeps Leptos' redirect back to the form, which carries the
+/// error in its URL, so the status is left alone there.
+pub fn fail(err: AppError) -> AppError {
+    let form_post = use_context::<Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|accept| accept.contains("text/html"))
+        })
+        .unwrap_or(false);
+    if let Some(response) = use_context::<ResponseOptions>() {
+        if let AppError::TooManyRequests(seconds) = &err
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.insert_header(header::RETRY_AFTER, value);
+        }
+        if !form_post && let Ok(status) = StatusCode::from_u16(err.status()) {
+            response.set_status(status);
+        }
+    }
+    err
+}

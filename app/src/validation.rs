@@ -1,0 +1,134 @@
+//! Input rules for the account forms, shared by server (which decides) and
+//! browser (which warns early). Problems are codes; the UI translates them.
+use serde::{Deserialize, Serialize};
+
+pub const NAME_MAX: usize = 100;
+pub const EMAIL_MAX: usize = 254;
+pub const PASSWORD_MIN: usize = 12;
+pub const PASSWORD_MAX: usize = 128;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    Name,
+    Email,
+    Password,
+    PasswordConfirm,
+    LocationName,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Problem {
+    Required,
+    TooLong,
+    ControlCharacters,
+    InvalidEmail,
+    EmailTaken,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordTooCommon,
+    PasswordMismatch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: Field,
+    pub problem: Problem,
+}
+
+/// A short piece of text such as a name: required, at most `max` characters,
+/// no control characters. Returns the trimmed value.
+pub fn short_text(value: &str, max: usize) -> Result<String, Problem> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Problem::Required);
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(Problem::ControlCharacters);
+    }
+    if trimmed.chars().count() > max {
+        return Err(Problem::TooLong);
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An e-mail address, lower-cased: one `@`, a non-empty local part, a domain
+/// with a dot, no spaces or control characters, at most 254 characters.
+pub fn email(value: &str) -> Result<String, Problem> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Problem::Required);
+    }
+    if trimmed.chars().count() > EMAIL_MAX {
+        return Err(Problem::TooLong);
+    }
+    if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Problem::InvalidEmail);
+    }
+    let Some((local, domain)) = trimmed.split_once('@') else {
+        return Err(Problem::InvalidEmail);
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !domain.contains("..");
+    if local.is_empty() || !domain_ok {
+        return Err(Problem::InvalidEmail);
+    }
+    Ok(trimmed.to_lowercase())
+}
+
+/// Length rule of a new password (the common-password rule is server-side).
+pub fn password_length(value: &str) -> Result<(), Problem> {
+    match value.chars().count() {
+        n if n < PASSWORD_MIN => Err(Problem::PasswordTooShort),
+        n if n > PASSWORD_MAX => Err(Problem::PasswordTooLong),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_text_rules() {
+        assert_eq!(short_text("  Acme  ", 100), Ok("Acme".into()));
+        assert_eq!(short_text("   ", 100), Err(Problem::Required));
+        assert_eq!(short_text("a\u{0}b", 100), Err(Problem::ControlCharacters));
+        assert_eq!(short_text(&"ż".repeat(100), 100), Ok("ż".repeat(100)));
+        assert_eq!(short_text(&"ż".repeat(101), 100), Err(Problem::TooLong));
+    }
+
+    #[test]
+    fn email_rules() {
+        assert_eq!(email(" Ada@Example.COM "), Ok("ada@example.com".into()));
+        for bad in [
+            "ada",
+            "@example.com",
+            "ada@example",
+            "ada@.com",
+            "a da@example.com",
+            "a@b@c.d",
+            "ada@ex..com",
+        ] {
+            assert_eq!(email(bad), Err(Problem::InvalidEmail), "{bad}");
+        }
+        assert_eq!(email(""), Err(Problem::Required));
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(email(&long), Err(Problem::TooLong));
+    }
+
+    #[test]
+    fn password_length_counts_characters() {
+        assert_eq!(
+            password_length("elevenchars"),
+            Err(Problem::PasswordTooShort)
+        );
+        assert_eq!(password_length("żółćżółćżółć"), Ok(()));
+        assert_eq!(
+            password_length(&"x".repeat(129)),
+            Err(Problem::PasswordTooLong)
+        );
+    }
+}
