@@ -2,6 +2,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -59,11 +60,14 @@ fn Frame() -> impl IntoView {
         <TopBar />
         <main id="main" tabindex="-1">
             <ErrorBoundary fallback=|_errors| view! { <ErrorPage /> }>
+                // Async: the page is sent once every resource (e.g. the user
+                // menu) has resolved, so it is complete without JavaScript;
+                // out-of-order streaming would leave it in a <template>.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/register") view=RegisterPage />
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                 </Routes>
             </ErrorBoundary>
         </main>

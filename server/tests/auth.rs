@@ -429,3 +429,42 @@ async fn plain_form_post_signs_in_and_redirects_without_javascript() {
     );
     assert!(!location.contains("not%20the%20password") && !location.contains("not the password"));
 }
+
+#[tokio::test]
+async fn a_taken_email_is_reported_with_the_other_problems() {
+    let app = app().await;
+    registered(&app).await;
+    let mut form = registration("ada@example.com", "Acme");
+    form.retain(|(k, _)| *k != "password_confirm");
+    form.push(("password_confirm", "not the same password"));
+    let response = Client::new(&app).call("auth/register", &form).await;
+    assert_eq!(response.status, 422);
+    assert!(response.body.contains("EmailTaken") && response.body.contains("PasswordMismatch"));
+}
+
+#[tokio::test]
+async fn pages_show_the_signed_in_user_in_the_html_itself() {
+    let app = app().await;
+    let mut client = Client::new(&app);
+    client
+        .call(
+            "auth/register",
+            &registration("ada@example.com", "Acme Warsaw"),
+        )
+        .await;
+    let page = client.get("/").await;
+    assert_eq!(page.status, 200);
+    let menu = page
+        .body
+        .find("data-testid=\"user-name\"")
+        .expect("user in the menu");
+    assert!(page.body[menu..].contains("Ada Lovelace"));
+    assert!(
+        !page.body.contains("<template"),
+        "no out-of-order chunk that needs JavaScript"
+    );
+    let visitor = Client::new(&app).get("/").await;
+    assert!(
+        visitor.body.contains("href=\"/login\"") && visitor.body.contains("href=\"/register\"")
+    );
+}

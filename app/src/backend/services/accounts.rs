@@ -85,18 +85,32 @@ pub async fn register(
     reg: Registration,
     meta: &RequestMeta,
 ) -> Result<SessionAuth, AppError> {
-    let valid = validate(&reg)?;
-    let existing = user::Entity::find()
-        .filter(
-            Condition::any()
-                .add(user::Column::Email.eq(valid.email.as_str()))
-                .add(user::Column::Username.eq(valid.email.as_str())),
-        )
-        .one(&state.db)
-        .await?;
-    if existing.is_some() {
-        return Err(email_taken());
-    }
+    // Report every problem at once: a taken e-mail alongside, say, a
+    // mismatched confirmation.
+    let taken = match validation::email(&reg.email) {
+        Ok(email) => user::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(user::Column::Email.eq(email.as_str()))
+                    .add(user::Column::Username.eq(email.as_str())),
+            )
+            .one(&state.db)
+            .await?
+            .is_some(),
+        Err(_) => false,
+    };
+    let valid = match (validate(&reg), taken) {
+        (Ok(valid), false) => valid,
+        (Ok(_), true) => return Err(email_taken()),
+        (Err(AppError::Invalid(mut errors)), true) => {
+            errors.push(FieldError {
+                field: Field::Email,
+                problem: Problem::EmailTaken,
+            });
+            return Err(AppError::Invalid(errors));
+        }
+        (Err(err), _) => return Err(err),
+    };
     let password_hash = password::hash(reg.password).await?;
     let now = state.clock.now();
 
