@@ -9,6 +9,9 @@ use leptos_router::{
 
 use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
+use crate::pages::admin::{
+    new_programmatic_user::NewProgrammaticUserPage, user_details::UserDetailsPage, users::UsersPage,
+};
 use crate::pages::{
     error_page::ErrorPage, home::HomePage, login::LoginPage, not_found::NotFound,
     register::RegisterPage, settings::SettingsPage,
@@ -68,6 +71,17 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/admin/users/:username")
+                        view=UserDetailsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/admin/programmatic-users/new")
+                        view=NewProgrammaticUserPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </ErrorBoundary>
         </main>

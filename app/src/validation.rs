@@ -14,6 +14,8 @@ pub enum Field {
     Password,
     PasswordConfirm,
     LocationName,
+    Username,
+    Role,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +29,8 @@ pub enum Problem {
     PasswordTooLong,
     PasswordTooCommon,
     PasswordMismatch,
+    InvalidUsername,
+    UsernameTaken,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

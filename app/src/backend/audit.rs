@@ -14,6 +14,9 @@ pub enum Action {
     SignInThrottled,
     SignOut,
     UserCreated,
+    UserActivated,
+    UserDeactivated,
+    RoleChanged,
     OrganizationCreated,
 }
 
@@ -25,6 +28,9 @@ impl Action {
             Action::SignInThrottled => "sign_in.throttled",
             Action::SignOut => "sign_out",
             Action::UserCreated => "user.created",
+            Action::UserActivated => "user.activated",
+            Action::UserDeactivated => "user.deactivated",
+            Action::RoleChanged => "role.changed",
             Action::OrganizationCreated => "organization.created",
         }
     }

@@ -18,6 +18,8 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::PasswordTooLong => t_string!(i18n, problem_password_too_long),
         Problem::PasswordTooCommon => t_string!(i18n, problem_password_too_common),
         Problem::PasswordMismatch => t_string!(i18n, problem_password_mismatch),
+        Problem::InvalidUsername => t_string!(i18n, problem_invalid_username),
+        Problem::UsernameTaken => t_string!(i18n, problem_username_taken),
     }
     .to_string()
 }
@@ -31,6 +33,12 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             t_string!(i18n, too_many_attempts, minutes = minutes).to_string()
         }
         AppError::Invalid(_) => t_string!(i18n, form_has_errors).to_string(),
+        AppError::Conflict(reason) if reason == "last_admin" => {
+            t_string!(i18n, last_admin).to_string()
+        }
+        AppError::Forbidden => t_string!(i18n, forbidden).to_string(),
+        AppError::Unauthorized => t_string!(i18n, sign_in_needed).to_string(),
+        AppError::NotFound => t_string!(i18n, not_found_title).to_string(),
         _ => t_string!(i18n, error_generic).to_string(),
     }
 }
@@ -55,6 +63,7 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] maxlength: Option<usize>,
+    #[prop(default = true)] required: bool,
     #[prop(into)] errors: Signal<Vec<FieldError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -91,7 +100,7 @@ pub fn TextField(
                 type=kind
                 autocomplete=autocomplete
                 maxlength=maxlength
-                required=true
+                required=required
                 aria-invalid=move || problem().is_some().then_some("true")
                 aria-describedby=described_by
             />

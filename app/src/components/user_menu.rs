@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
+use crate::authz::Authority;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::server_fns::auth::{SignOut, current_user};
 
@@ -23,7 +24,11 @@ pub fn UserMenu() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(me)) => {
+                            let manage_users = me.authorities.contains(&Authority::ManageUsers);
                             view! {
+                                {manage_users.then(|| view! {
+                                    <A href="/admin/users">{t!(i18n, user_management)}</A>
+                                })}
                                 <span class="who">
                                     <span class="who-name" data-testid="user-name">{me.name}</span>
                                     <span class="who-org" data-testid="user-organization">

@@ -1,4 +1,5 @@
 //! One file per route.
+pub mod admin;
 pub mod error_page;
 pub mod home;
 pub mod login;

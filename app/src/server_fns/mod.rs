@@ -1,5 +1,7 @@
 //! Thin `#[server]` functions: authorize, call a service, map to a DTO.
 pub mod auth;
+pub mod users;
+pub mod users_dto;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod support;

@@ -107,6 +107,9 @@ pub async fn load(
     else {
         return Ok(None);
     };
+    if membership.status != "active" {
+        return Ok(None);
+    }
     let (Some(organization), Some(role)) = (
         organization::Entity::find_by_id(org_id).one(db).await?,
         role::Entity::find_by_id(membership.role_id).one(db).await?,

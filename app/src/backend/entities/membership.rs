@@ -10,6 +10,8 @@ pub struct Model {
     pub organization_id: i64,
     pub role_id: i64,
     pub created_at: DateTimeUtc,
+    /// `active` or `inactive` in this organization.
+    pub status: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -173,6 +173,7 @@ pub async fn register(
         organization_id: Set(org.id),
         role_id: Set(admin_role_id),
         created_at: Set(now),
+        status: Set("active".into()),
     }
     .insert(&txn)
     .await?;
@@ -255,6 +256,7 @@ pub async fn sign_in(
         Some(user) if ok && user.status == "active" => {
             membership::Entity::find()
                 .filter(membership::Column::UserId.eq(user.id))
+                .filter(membership::Column::Status.eq("active"))
                 .order_by_asc(membership::Column::CreatedAt)
                 .one(&state.db)
                 .await?

@@ -1,2 +1,3 @@
 //! The code that owns the data; server functions stay thin and call these.
 pub mod accounts;
+pub mod users;

@@ -1,0 +1,469 @@
+//! User Management: list, details, activation, role changes and
+//! programmatic users, always within the caller's organization.
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set, SqlErr, TransactionTrait,
+};
+use secrecy::SecretString;
+
+use crate::authz::{Authority, BuiltinRole};
+use crate::backend::audit::{self, Action, Entry};
+use crate::backend::auth::{password, session::Principal};
+use crate::backend::entities::{membership, role, user};
+use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::server_fns::users_dto::{RoleOption, UserDetails, UserFilter, UserPage, UserRow};
+use crate::validation::{self, Field, FieldError, Problem};
+
+pub const PAGE_SIZE: u64 = 20;
+
+fn like_pattern(search: &str) -> String {
+    let escaped: String = search
+        .trim()
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+fn row(user: user::Model, membership: &membership::Model, role: &str) -> UserRow {
+    UserRow {
+        username: user.username,
+        name: user.name,
+        email: user.email,
+        kind: user.kind,
+        role: role.to_owned(),
+        status: if user.status == "active" {
+            membership.status.clone()
+        } else {
+            user.status
+        },
+        last_sign_in_at: user.last_sign_in_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+async fn roles_of(state: &AppState, org_id: i64) -> Result<Vec<role::Model>, AppError> {
+    Ok(role::Entity::find()
+        .filter(role::Column::OrganizationId.eq(org_id))
+        .order_by_asc(role::Column::Id)
+        .all(&state.db)
+        .await?)
+}
+
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    filter: &UserFilter,
+) -> Result<UserPage, AppError> {
+    let org_id = who.organization.id;
+    let mut query = user::Entity::find()
+        .join(JoinType::InnerJoin, user::Relation::Membership.def())
+        .filter(membership::Column::OrganizationId.eq(org_id));
+    if !filter.search.trim().is_empty() {
+        let pattern = like_pattern(&filter.search);
+        let lower = |col: user::Column| Expr::expr(Func::lower(Expr::col((user::Entity, col))));
+        query = query.filter(
+            Condition::any()
+                .add(
+                    lower(user::Column::Username)
+                        .like(LikeExpr::new(pattern.as_str()).escape('\\')),
+                )
+                .add(lower(user::Column::Name).like(LikeExpr::new(pattern.as_str()).escape('\\')))
+                .add(lower(user::Column::Email).like(LikeExpr::new(pattern.as_str()).escape('\\'))),
+        );
+    }
+    match filter.status.as_str() {
+        "active" => query = query.filter(membership::Column::Status.eq("active")),
+        "inactive" => query = query.filter(membership::Column::Status.eq("inactive")),
+        _ => {}
+    }
+    if matches!(filter.kind.as_str(), "human" | "programmatic") {
+        query = query.filter(user::Column::Kind.eq(filter.kind.as_str()));
+    }
+    let paginator = query
+        .order_by_asc(user::Column::Username)
+        .paginate(&state.db, PAGE_SIZE);
+    let total = paginator.num_items().await?;
+    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
+    let page = filter.page.clamp(1, pages);
+    let users = paginator.fetch_page(page - 1).await?;
+
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::UserId.is_in(ids))
+        .all(&state.db)
+        .await?;
+    let roles = roles_of(state, org_id).await?;
+    let rows = users
+        .into_iter()
+        .filter_map(|u| {
+            let m = memberships.iter().find(|m| m.user_id == u.id)?;
+            let role = roles
+                .iter()
+                .find(|r| r.id == m.role_id)
+                .map(|r| r.name.as_str())
+                .unwrap_or("");
+            Some(row(u, m, role))
+        })
+        .collect();
+    Ok(UserPage {
+        rows,
+        page,
+        pages,
+        total,
+    })
+}
+
+/// The user and their membership, only if they belong to the caller's
+/// organization; anything else is "not found", never "forbidden".
+async fn member(
+    state: &AppState,
+    org_id: i64,
+    username: &str,
+) -> Result<(user::Model, membership::Model), AppError> {
+    let user = user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim().to_lowercase()))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let membership = membership::Entity::find_by_id((user.id, org_id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((user, membership))
+}
+
+pub async fn details(
+    state: &AppState,
+    who: &Principal,
+    username: &str,
+) -> Result<UserDetails, AppError> {
+    let org_id = who.organization.id;
+    let (user, membership) = member(state, org_id, username).await?;
+    let roles = roles_of(state, org_id).await?;
+    let role_name = roles
+        .iter()
+        .find(|r| r.id == membership.role_id)
+        .map(|r| r.name.clone());
+    let is_self = user.id == who.user.id;
+    Ok(UserDetails {
+        role_id: membership.role_id,
+        member_since: membership.created_at.to_rfc3339(),
+        user: row(user, &membership, role_name.as_deref().unwrap_or("")),
+        roles: roles
+            .into_iter()
+            .map(|r| RoleOption {
+                id: r.id,
+                name: r.name,
+            })
+            .collect(),
+        is_self,
+        may_manage_users: who.may(Authority::ManageUsers),
+        may_manage_roles: who.may(Authority::ManageRoles),
+    })
+}
+
+async fn admin_role_id(state: &AppState, org_id: i64) -> Result<i64, AppError> {
+    role::Entity::find()
+        .filter(role::Column::OrganizationId.eq(org_id))
+        .filter(role::Column::Builtin.eq(true))
+        .filter(role::Column::Name.eq(BuiltinRole::Admin.name()))
+        .one(&state.db)
+        .await?
+        .map(|r| r.id)
+        .ok_or_else(|| AppError::internal("organization without Admin role"))
+}
+
+/// Would the organization be left without an active Admin if `user_id`
+/// stopped being one?
+async fn is_last_admin(state: &AppState, org_id: i64, user_id: i64) -> Result<bool, AppError> {
+    let admin = admin_role_id(state, org_id).await?;
+    let admins = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::RoleId.eq(admin))
+        .filter(membership::Column::Status.eq("active"))
+        .all(&state.db)
+        .await?;
+    Ok(admins.len() == 1 && admins[0].user_id == user_id)
+}
+
+fn audit_entry<'a>(
+    who: &Principal,
+    action: Action,
+    target: String,
+    details: serde_json::Value,
+    meta: &'a RequestMeta,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Entry<'a> {
+    Entry {
+        action,
+        organization_id: Some(who.organization.id),
+        actor_user_id: Some(who.user.id),
+        target: Some(target),
+        details: Some(details),
+        meta,
+        at,
+    }
+}
+
+pub async fn set_status(
+    state: &AppState,
+    who: &Principal,
+    username: &str,
+    active: bool,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let org_id = who.organization.id;
+    let (user, membership) = member(state, org_id, username).await?;
+    let status = if active { "active" } else { "inactive" };
+    if membership.status == status {
+        return Ok(());
+    }
+    if !active && is_last_admin(state, org_id, user.id).await? {
+        return Err(AppError::Conflict("last_admin".into()));
+    }
+    let txn = state.db.begin().await?;
+    let mut m: membership::ActiveModel = membership.into();
+    m.status = Set(status.to_owned());
+    m.update(&txn).await?;
+    let action = if active {
+        Action::UserActivated
+    } else {
+        Action::UserDeactivated
+    };
+    audit::record(
+        &txn,
+        audit_entry(
+            who,
+            action,
+            format!("user:{}", user.id),
+            serde_json::json!({ "username": user.username }),
+            meta,
+            state.clock.now(),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn set_role(
+    state: &AppState,
+    who: &Principal,
+    username: &str,
+    role_id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let org_id = who.organization.id;
+    let (user, membership) = member(state, org_id, username).await?;
+    let new_role = role::Entity::find_by_id(role_id)
+        .filter(role::Column::OrganizationId.eq(org_id))
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
+    if membership.role_id == new_role.id {
+        return Ok(());
+    }
+    let admin = admin_role_id(state, org_id).await?;
+    if membership.role_id == admin && is_last_admin(state, org_id, user.id).await? {
+        return Err(AppError::Conflict("last_admin".into()));
+    }
+    let old_role = membership.role_id;
+    let txn = state.db.begin().await?;
+    let mut m: membership::ActiveModel = membership.into();
+    m.role_id = Set(new_role.id);
+    m.update(&txn).await?;
+    let details = serde_json::json!({ "username": user.username, "from_role_id": old_role, "to_role": new_role.name });
+    audit::record(
+        &txn,
+        audit_entry(
+            who,
+            Action::RoleChanged,
+            format!("user:{}", user.id),
+            details,
+            meta,
+            state.clock.now(),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Usernames of programmatic users: 3-64 of `a-z 0-9 . _ -`.
+pub fn valid_username(value: &str) -> Result<String, Problem> {
+    let v = value.trim().to_lowercase();
+    if v.is_empty() {
+        return Err(Problem::Required);
+    }
+    if v.chars().count() > 64 {
+        return Err(Problem::TooLong);
+    }
+    if v.chars().count() < 3
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(Problem::InvalidUsername);
+    }
+    Ok(v)
+}
+
+pub struct NewProgrammaticUser {
+    pub username: String,
+    pub name: String,
+    pub password: SecretString,
+    pub role_id: i64,
+}
+
+pub async fn create_programmatic(
+    state: &AppState,
+    who: &Principal,
+    new: NewProgrammaticUser,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    use secrecy::ExposeSecret;
+    let org_id = who.organization.id;
+    let mut errors = Vec::new();
+    let username = valid_username(&new.username).unwrap_or_else(|problem| {
+        errors.push(FieldError {
+            field: Field::Username,
+            problem,
+        });
+        String::new()
+    });
+    let name = if new.name.trim().is_empty() {
+        username.clone()
+    } else {
+        validation::short_text(&new.name, validation::NAME_MAX).unwrap_or_else(|problem| {
+            errors.push(FieldError {
+                field: Field::Name,
+                problem,
+            });
+            String::new()
+        })
+    };
+    if let Err(problem) = password::check_policy(new.password.expose_secret()) {
+        errors.push(FieldError {
+            field: Field::Password,
+            problem,
+        });
+    }
+    let role_ok = role::Entity::find_by_id(new.role_id)
+        .filter(role::Column::OrganizationId.eq(org_id))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if !role_ok {
+        errors.push(FieldError {
+            field: Field::Role,
+            problem: Problem::Required,
+        });
+    }
+    if !username.is_empty()
+        && user::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(user::Column::Username.eq(username.as_str()))
+                    .add(user::Column::Email.eq(username.as_str())),
+            )
+            .one(&state.db)
+            .await?
+            .is_some()
+    {
+        errors.push(FieldError {
+            field: Field::Username,
+            problem: Problem::UsernameTaken,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let hash = password::hash(new.password).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let inserted = user::ActiveModel {
+        username: Set(username.clone()),
+        name: Set(name),
+        email: Set(None),
+        kind: Set("programmatic".into()),
+        password_hash: Set(hash),
+        status: Set("active".into()),
+        created_at: Set(now),
+        last_sign_in_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let user = match inserted {
+        Ok(u) => u,
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(AppError::Invalid(vec![FieldError {
+                field: Field::Username,
+                problem: Problem::UsernameTaken,
+            }]));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    membership::ActiveModel {
+        user_id: Set(user.id),
+        organization_id: Set(org_id),
+        role_id: Set(new.role_id),
+        created_at: Set(now),
+        status: Set("active".into()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        audit_entry(
+            who,
+            Action::UserCreated,
+            format!("user:{}", user.id),
+            serde_json::json!({ "username": username, "kind": "programmatic" }),
+            meta,
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(username)
+}
+
+pub async fn role_options(state: &AppState, who: &Principal) -> Result<Vec<RoleOption>, AppError> {
+    Ok(roles_of(state, who.organization.id)
+        .await?
+        .into_iter()
+        .map(|r| RoleOption {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_short_lowercase_words() {
+        assert_eq!(valid_username(" CRM-Sync "), Ok("crm-sync".into()));
+        assert_eq!(valid_username("ab"), Err(Problem::InvalidUsername));
+        assert_eq!(valid_username("has space"), Err(Problem::InvalidUsername));
+        assert_eq!(valid_username(""), Err(Problem::Required));
+        assert_eq!(valid_username(&"a".repeat(65)), Err(Problem::TooLong));
+    }
+
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(like_pattern(" Ada "), "%ada%");
+        assert_eq!(like_pattern("100%_"), "%100\\%\\_%");
+    }
+}

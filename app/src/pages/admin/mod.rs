@@ -1,0 +1,4 @@
+//! Admin pages: User Management and User Account Details.
+pub mod new_programmatic_user;
+pub mod user_details;
+pub mod users;

@@ -1,0 +1,64 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::form::{TextField, error_message, field_errors};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::users::{CreateProgrammaticUser, role_options};
+use crate::validation::{Field, NAME_MAX, PASSWORD_MAX};
+
+/// `/admin/programmatic-users/new`.
+#[component]
+pub fn NewProgrammaticUserPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<CreateProgrammaticUser>::new();
+    let errors = Signal::derive(move || field_errors(action.value().get()));
+    let summary = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+    let roles = Resource::new(|| (), |_| role_options());
+
+    view! {
+        <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
+            <ol>
+                <li>{t!(i18n, admin)}</li>
+                <li><A href="/admin/users">{t!(i18n, user_management)}</A></li>
+                <li aria-current="page">{t!(i18n, new_programmatic_user)}</li>
+            </ol>
+        </nav>
+        <section class="auth-card" aria-labelledby="new-user-title">
+            <h1 id="new-user-title">{t!(i18n, new_programmatic_user)}</h1>
+            <p class="lead">{t!(i18n, new_programmatic_user_lead)}</p>
+            <ActionForm action=action attr:aria-labelledby="new-user-title">
+                {move || summary().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <TextField id="new-user-username" name="username" field=Some(Field::Username)
+                    label=Signal::derive(move || t_string!(i18n, field_username).to_string())
+                    autocomplete="off" maxlength=64 errors />
+                <TextField id="new-user-name" name="name" field=Some(Field::Name)
+                    label=Signal::derive(move || t_string!(i18n, field_name).to_string())
+                    autocomplete="off" maxlength=NAME_MAX required=false errors />
+                <TextField id="new-user-password" name="password" field=Some(Field::Password) kind="password"
+                    label=Signal::derive(move || t_string!(i18n, field_password).to_string())
+                    hint=Signal::derive(move || t_string!(i18n, password_hint).to_string())
+                    autocomplete="new-password" maxlength=PASSWORD_MAX errors />
+                <div class="field">
+                    <label for="new-user-role">{t!(i18n, field_role)}</label>
+                    <select id="new-user-role" name="role_id">
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                roles.await.unwrap_or_default().into_iter().map(|r| {
+                                    let member = r.name == "Member";
+                                    view! { <option value=r.id.to_string() selected=member>{r.name}</option> }
+                                }).collect_view()
+                            })}
+                        </Transition>
+                    </select>
+                </div>
+                <button type="submit" class="primary">{t!(i18n, create_user)}</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,181 @@
+use leptos::prelude::*;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+
+use crate::components::form::error_message;
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details, urlencode};
+use crate::server_fns::users_dto::UserDetails;
+
+/// `/admin/users/{username}`: User Account Details.
+#[component]
+pub fn UserDetailsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let username = move || params.get().get("username").unwrap_or_default();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let set_status = ServerAction::<SetUserStatus>::new();
+    let details = Resource::new(
+        move || {
+            (
+                username(),
+                set_role.version().get(),
+                set_status.version().get(),
+            )
+        },
+        |(name, _, _)| get_user_details(name),
+    );
+
+    view! {
+        <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
+            <ol>
+                <li>{t!(i18n, admin)}</li>
+                <li><A href="/admin/users">{t!(i18n, user_management)}</A></li>
+                <li aria-current="page">{t!(i18n, user_account_details)}</li>
+            </ol>
+        </nav>
+        <h1>{t!(i18n, user_account_details)}</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match details.await {
+                    Ok(d) => view! { <Details d set_role set_status /> }.into_any(),
+                    Err(err) => {
+                        view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Details(
+    d: UserDetails,
+    set_role: ServerAction<SetUserRole>,
+    set_status: ServerAction<SetUserStatus>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let confirming = move || query.get().get("confirm").as_deref() == Some("deactivate");
+    let active = d.user.status == "active";
+    let username = d.user.username.clone();
+    let name = d.user.name.clone();
+    let self_href = format!("/admin/users/{}", urlencode(&username));
+    let confirm_href = format!("{self_href}?confirm=deactivate");
+    let role_error = move || {
+        set_role
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+    let status_error = move || {
+        set_status
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+    let role_saved = move || matches!(set_role.value().get(), Some(Ok(())));
+
+    view! {
+        <section class="card" aria-labelledby="profile-title">
+            <h2 id="profile-title">{t!(i18n, profile)}</h2>
+            <dl class="facts">
+                <dt>{t!(i18n, col_username)}</dt>
+                <dd data-testid="details-username">{d.user.username.clone()}</dd>
+                <dt>{t!(i18n, col_name)}</dt>
+                <dd>{d.user.name.clone()}</dd>
+                <dt>{t!(i18n, col_email)}</dt>
+                <dd>{d.user.email.clone().unwrap_or_default()}</dd>
+                <dt>{t!(i18n, col_kind)}</dt>
+                <dd>
+                    {if d.user.kind == "programmatic" {
+                        view! { <span class="badge">{t!(i18n, programmatic_badge)}</span> }.into_any()
+                    } else {
+                        view! { <span>{t!(i18n, kind_human)}</span> }.into_any()
+                    }}
+                </dd>
+                <dt>{t!(i18n, member_since)}</dt>
+                <dd>{d.member_since.chars().take(10).collect::<String>()}</dd>
+            </dl>
+            {d.is_self.then(|| view! { <p class="hint">{t!(i18n, this_is_you)}</p> })}
+        </section>
+
+        <section class="card" aria-labelledby="role-title">
+            <h2 id="role-title">{t!(i18n, role)}</h2>
+            {if d.may_manage_roles {
+                let current = d.role_id;
+                let username = username.clone();
+                view! {
+                    <ActionForm action=set_role>
+                        <input type="hidden" name="username" value=username.clone() />
+                        <div class="field">
+                            <label for="role-select">{t!(i18n, field_role)}</label>
+                            <select id="role-select" name="role_id">
+                                {d.roles.iter().map(|r| {
+                                    view! { <option value=r.id.to_string() selected=r.id == current>{r.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        {move || role_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                        {move || role_saved().then(|| view! { <p class="notice" role="status">{t!(i18n, role_saved)}</p> })}
+                        <button type="submit" class="primary">{t!(i18n, save_role)}</button>
+                    </ActionForm>
+                }.into_any()
+            } else {
+                view! { <p data-testid="details-role">{d.user.role.clone()}</p> }.into_any()
+            }}
+        </section>
+
+        <section class="card" aria-labelledby="status-title">
+            <h2 id="status-title">{t!(i18n, status)}</h2>
+            <p data-testid="details-status">
+                {if active { t!(i18n, status_active).into_any() } else { t!(i18n, status_inactive).into_any() }}
+            </p>
+            {move || status_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {if !d.may_manage_users || d.is_self {
+                ().into_any()
+            } else if active {
+                let username = username.clone();
+                let name = name.clone();
+                let self_href = self_href.clone();
+                view! {
+                    <A href=confirm_href.clone() attr:class="danger-link">{t!(i18n, deactivate)}</A>
+                    {move || confirming().then(|| {
+                        let (username, name, self_href) = (username.clone(), name.clone(), self_href.clone());
+                        view! {
+                        <div class="dialog" role="dialog" aria-modal="false" aria-labelledby="deactivate-title">
+                            <h3 id="deactivate-title">{t!(i18n, confirm_deactivate_title)}</h3>
+                            <p>{t!(i18n, confirm_deactivate_body, name = name.clone())}</p>
+                            <ActionForm action=set_status>
+                                <input type="hidden" name="username" value=username.clone() />
+                                <input type="hidden" name="active" value="false" />
+                                <button type="submit" class="danger">{t!(i18n, deactivate)}</button>
+                                " "
+                                <A href=self_href.clone()>{t!(i18n, cancel)}</A>
+                            </ActionForm>
+                        </div>
+                        }
+                    })}
+                }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=set_status>
+                        <input type="hidden" name="username" value=username.clone() />
+                        <input type="hidden" name="active" value="true" />
+                        <button type="submit" class="primary">{t!(i18n, activate)}</button>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </section>
+
+        <section class="card" aria-labelledby="api-keys-title">
+            <h2 id="api-keys-title">{t!(i18n, api_keys)}</h2>
+            <p class="hint">{t!(i18n, api_keys_placeholder)}</p>
+        </section>
+    }
+}

@@ -1,0 +1,50 @@
+//! What the user pages receive: plain data, no entities, no hashes.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub username: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// `human` or `programmatic`.
+    pub kind: String,
+    pub role: String,
+    /// `active` or `inactive` in this organization.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub last_sign_in_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub rows: Vec<UserRow>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleOption {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetails {
+    pub user: UserRow,
+    pub role_id: i64,
+    pub member_since: String,
+    pub roles: Vec<RoleOption>,
+    pub is_self: bool,
+    pub may_manage_users: bool,
+    pub may_manage_roles: bool,
+}
+
+/// Filters of the User Management table (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFilter {
+    pub search: String,
+    pub status: String,
+    pub kind: String,
+    pub page: u64,
+}
