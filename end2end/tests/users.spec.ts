@@ -38,7 +38,7 @@ test('admin manages a programmatic user from User Management', async ({ page }) 
   await expect(page.getByRole('heading', { level: 1, name: 'User Account Details' })).toBeVisible();
   await expect(page.getByTestId('details-username')).toHaveText(bot);
   await expect(page.getByText('Programmatic', { exact: true })).toBeVisible();
-  await expect(page.getByLabel('Role', { exact: true })).toHaveValue(/\d+/);
+  await expect(page.getByRole('combobox', { name: 'Role' })).toHaveValue(/\d+/);
 
   await page.getByRole('link', { name: 'Deactivate' }).click();
   const dialog = page.getByRole('dialog', { name: 'Deactivate this user?' });
