@@ -8,7 +8,9 @@ use axum::{
     routing::{get, post},
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use std::sync::OnceLock;
+
+use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler, generate_route_list};
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
@@ -33,8 +35,18 @@ pub fn session_layer(
         ))))
 }
 
+/// The route list, generated once per process. Generating it renders the app
+/// with resource loading suppressed through a process-wide flag; a resource
+/// first polled by a concurrent request meanwhile would never resolve
+/// (leptos-rs/leptos#4773). Once, at start, before serving, is safe; the
+/// integration tests build many routers in parallel, so they share this one.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let session_layer = session_layer(sessions, config);
 
     // Spans carry the path only: a query string may hold something secret.
