@@ -31,6 +31,7 @@ pub enum Problem {
     PasswordMismatch,
     InvalidUsername,
     UsernameTaken,
+    NameTaken,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

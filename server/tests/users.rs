@@ -4,86 +4,10 @@
 mod common;
 
 use app::backend::entities::{audit_event, membership, role, role_authority, user};
-use common::{Client, GOOD_PASSWORD, TestApp, app, registration};
+use common::{
+    Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, org, role_id, signed_in,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-
-struct Org {
-    admin_cookie: String,
-    roles: Vec<role::Model>,
-    id: i64,
-}
-
-fn role_id(org: &Org, name: &str) -> i64 {
-    org.roles
-        .iter()
-        .find(|r| r.name == name)
-        .map(|r| r.id)
-        .expect("role")
-}
-
-async fn org(app: &TestApp, email: &str, name: &str) -> Org {
-    let mut client = Client::new(app);
-    let r = client
-        .call("auth/register", &registration(email, name))
-        .await;
-    assert!(r.status < 400, "{}", r.body);
-    let admin = user::Entity::find()
-        .filter(user::Column::Username.eq(email))
-        .one(&app.server.state.db)
-        .await
-        .expect("q")
-        .expect("admin");
-    let m = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(admin.id))
-        .one(&app.server.state.db)
-        .await
-        .expect("q")
-        .expect("membership");
-    let roles = role::Entity::find()
-        .filter(role::Column::OrganizationId.eq(m.organization_id))
-        .all(&app.server.state.db)
-        .await
-        .expect("roles");
-    Org {
-        admin_cookie: client.cookie.expect("cookie"),
-        roles,
-        id: m.organization_id,
-    }
-}
-
-async fn signed_in<'a>(app: &'a TestApp, login: &str) -> Client<'a> {
-    let mut client = Client::new(app);
-    let r = client
-        .call(
-            "auth/sign-in",
-            &[("login", login), ("password", GOOD_PASSWORD)],
-        )
-        .await;
-    assert!(r.status < 400, "{login}: {}", r.body);
-    client
-}
-
-fn as_admin<'a>(app: &'a TestApp, org: &Org) -> Client<'a> {
-    let mut c = Client::new(app);
-    c.cookie = Some(org.admin_cookie.clone());
-    c
-}
-
-async fn create_bot(app: &TestApp, org: &Org, username: &str, role: i64) {
-    let role = role.to_string();
-    let r = as_admin(app, org)
-        .call(
-            "users/create-programmatic",
-            &[
-                ("username", username),
-                ("name", ""),
-                ("password", GOOD_PASSWORD),
-                ("role_id", &role),
-            ],
-        )
-        .await;
-    assert!(r.status < 400, "{}", r.body);
-}
 
 /// A custom role with Manage Users only (no Manage Roles).
 async fn custom_role(app: &TestApp, org: &Org) -> i64 {

@@ -17,6 +17,9 @@ pub enum Action {
     UserActivated,
     UserDeactivated,
     RoleChanged,
+    RoleCreated,
+    RoleEdited,
+    RoleDeleted,
     OrganizationCreated,
 }
 
@@ -31,6 +34,9 @@ impl Action {
             Action::UserActivated => "user.activated",
             Action::UserDeactivated => "user.deactivated",
             Action::RoleChanged => "role.changed",
+            Action::RoleCreated => "role.created",
+            Action::RoleEdited => "role.edited",
+            Action::RoleDeleted => "role.deleted",
             Action::OrganizationCreated => "organization.created",
         }
     }

@@ -20,6 +20,7 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::PasswordMismatch => t_string!(i18n, problem_password_mismatch),
         Problem::InvalidUsername => t_string!(i18n, problem_invalid_username),
         Problem::UsernameTaken => t_string!(i18n, problem_username_taken),
+        Problem::NameTaken => t_string!(i18n, problem_name_taken),
     }
     .to_string()
 }
@@ -33,9 +34,12 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             t_string!(i18n, too_many_attempts, minutes = minutes).to_string()
         }
         AppError::Invalid(_) => t_string!(i18n, form_has_errors).to_string(),
-        AppError::Conflict(reason) if reason == "last_admin" => {
-            t_string!(i18n, last_admin).to_string()
-        }
+        AppError::Conflict(reason) => match reason.as_str() {
+            "last_admin" => t_string!(i18n, last_admin).to_string(),
+            "role_in_use" => t_string!(i18n, role_in_use).to_string(),
+            "builtin_role" => t_string!(i18n, builtin_role).to_string(),
+            _ => t_string!(i18n, error_generic).to_string(),
+        },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),
         AppError::Unauthorized => t_string!(i18n, sign_in_needed).to_string(),
         AppError::NotFound => t_string!(i18n, not_found_title).to_string(),

@@ -25,9 +25,13 @@ pub fn UserMenu() -> impl IntoView {
                     match user.await {
                         Ok(Some(me)) => {
                             let manage_users = me.authorities.contains(&Authority::ManageUsers);
+                            let manage_roles = me.authorities.contains(&Authority::ManageRoles);
                             view! {
                                 {manage_users.then(|| view! {
                                     <A href="/admin/users">{t!(i18n, user_management)}</A>
+                                })}
+                                {manage_roles.then(|| view! {
+                                    <A href="/admin/roles">{t!(i18n, roles)}</A>
                                 })}
                                 <span class="who">
                                     <span class="who-name" data-testid="user-name">{me.name}</span>

@@ -1,5 +1,6 @@
 //! Thin `#[server]` functions: authorize, call a service, map to a DTO.
 pub mod auth;
+pub mod roles;
 pub mod users;
 pub mod users_dto;
 

@@ -1,3 +1,4 @@
 //! The code that owns the data; server functions stay thin and call these.
 pub mod accounts;
+pub mod roles;
 pub mod users;

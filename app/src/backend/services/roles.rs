@@ -1,0 +1,206 @@
+//! Roles of an organization: built-in ones are fixed; custom ones can be
+//! created, renamed, re-authorized and deleted (when nobody holds them).
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+
+use crate::authz::Authority;
+use crate::backend::audit::{self, Action, Entry};
+use crate::backend::auth::session::Principal;
+use crate::backend::entities::{membership, role, role_authority};
+use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::server_fns::roles::RoleInfo;
+use crate::validation::{self, Field, FieldError, Problem};
+
+pub async fn list(state: &AppState, who: &Principal) -> Result<Vec<RoleInfo>, AppError> {
+    let roles = role::Entity::find()
+        .filter(role::Column::OrganizationId.eq(who.organization.id))
+        .order_by_desc(role::Column::Builtin)
+        .order_by_asc(role::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::with_capacity(roles.len());
+    for r in roles {
+        let authorities = role_authority::Entity::find()
+            .filter(role_authority::Column::RoleId.eq(r.id))
+            .all(&state.db)
+            .await?
+            .iter()
+            .filter_map(|a| Authority::parse(&a.authority))
+            .collect();
+        let members = membership::Entity::find()
+            .filter(membership::Column::RoleId.eq(r.id))
+            .count(&state.db)
+            .await?;
+        out.push(RoleInfo {
+            id: r.id,
+            name: r.name,
+            builtin: r.builtin,
+            authorities,
+            members,
+        });
+    }
+    Ok(out)
+}
+
+async fn valid_name(
+    state: &AppState,
+    org_id: i64,
+    name: &str,
+    except: Option<i64>,
+) -> Result<String, AppError> {
+    let invalid = |problem| {
+        AppError::Invalid(vec![FieldError {
+            field: Field::Name,
+            problem,
+        }])
+    };
+    let name = validation::short_text(name, validation::NAME_MAX).map_err(invalid)?;
+    let taken = role::Entity::find()
+        .filter(role::Column::OrganizationId.eq(org_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .any(|r| Some(r.id) != except && r.name.to_lowercase() == name.to_lowercase());
+    if taken {
+        return Err(invalid(Problem::NameTaken));
+    }
+    Ok(name)
+}
+
+fn entry<'a>(
+    who: &Principal,
+    action: Action,
+    role_id: i64,
+    details: serde_json::Value,
+    meta: &'a RequestMeta,
+    state: &AppState,
+) -> Entry<'a> {
+    Entry {
+        action,
+        organization_id: Some(who.organization.id),
+        actor_user_id: Some(who.user.id),
+        target: Some(format!("role:{role_id}")),
+        details: Some(details),
+        meta,
+        at: state.clock.now(),
+    }
+}
+
+fn names(authorities: &[Authority]) -> Vec<&'static str> {
+    authorities.iter().map(|a| a.as_str()).collect()
+}
+
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    name: &str,
+    authorities: &[Authority],
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let name = valid_name(state, who.organization.id, name, None).await?;
+    let txn = state.db.begin().await?;
+    let created = role::ActiveModel {
+        organization_id: Set(who.organization.id),
+        name: Set(name.clone()),
+        builtin: Set(false),
+        created_at: Set(state.clock.now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for authority in authorities {
+        role_authority::ActiveModel {
+            role_id: Set(created.id),
+            authority: Set(authority.as_str().into()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let details = serde_json::json!({ "name": name, "authorities": names(authorities) });
+    audit::record(
+        &txn,
+        entry(who, Action::RoleCreated, created.id, details, meta, state),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The role, if it is a custom role of the caller's organization.
+async fn custom(state: &AppState, who: &Principal, role_id: i64) -> Result<role::Model, AppError> {
+    let found = role::Entity::find_by_id(role_id)
+        .filter(role::Column::OrganizationId.eq(who.organization.id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if found.builtin {
+        return Err(AppError::Conflict("builtin_role".into()));
+    }
+    Ok(found)
+}
+
+pub async fn update(
+    state: &AppState,
+    who: &Principal,
+    role_id: i64,
+    name: &str,
+    authorities: &[Authority],
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let existing = custom(state, who, role_id).await?;
+    let name = valid_name(state, who.organization.id, name, Some(role_id)).await?;
+    let txn = state.db.begin().await?;
+    let mut active: role::ActiveModel = existing.into();
+    active.name = Set(name.clone());
+    active.update(&txn).await?;
+    role_authority::Entity::delete_many()
+        .filter(role_authority::Column::RoleId.eq(role_id))
+        .exec(&txn)
+        .await?;
+    for authority in authorities {
+        role_authority::ActiveModel {
+            role_id: Set(role_id),
+            authority: Set(authority.as_str().into()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let details = serde_json::json!({ "name": name, "authorities": names(authorities) });
+    audit::record(
+        &txn,
+        entry(who, Action::RoleEdited, role_id, details, meta, state),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn delete(
+    state: &AppState,
+    who: &Principal,
+    role_id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let existing = custom(state, who, role_id).await?;
+    let holders = membership::Entity::find()
+        .filter(membership::Column::RoleId.eq(role_id))
+        .count(&state.db)
+        .await?;
+    if holders > 0 {
+        return Err(AppError::Conflict("role_in_use".into()));
+    }
+    let txn = state.db.begin().await?;
+    role::Entity::delete_by_id(role_id).exec(&txn).await?;
+    let details = serde_json::json!({ "name": existing.name });
+    audit::record(
+        &txn,
+        entry(who, Action::RoleDeleted, role_id, details, meta, state),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
