@@ -10,7 +10,7 @@ use leptos_router::{
 use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::admin::{
-    new_programmatic_user::NewProgrammaticUserPage, roles::RolesPage,
+    audit::AuditPage, new_programmatic_user::NewProgrammaticUserPage, roles::RolesPage,
     user_details::UserDetailsPage, users::UsersPage,
 };
 use crate::pages::{
@@ -74,6 +74,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/roles") view=RolesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/admin/users/:username")
                         view=UserDetailsPage

@@ -26,12 +26,16 @@ pub fn UserMenu() -> impl IntoView {
                         Ok(Some(me)) => {
                             let manage_users = me.authorities.contains(&Authority::ManageUsers);
                             let manage_roles = me.authorities.contains(&Authority::ManageRoles);
+                            let view_audit = me.authorities.contains(&Authority::ViewAuditLog);
                             view! {
                                 {manage_users.then(|| view! {
                                     <A href="/admin/users">{t!(i18n, user_management)}</A>
                                 })}
                                 {manage_roles.then(|| view! {
                                     <A href="/admin/roles">{t!(i18n, roles)}</A>
+                                })}
+                                {view_audit.then(|| view! {
+                                    <A href="/admin/audit">{t!(i18n, audit_log)}</A>
                                 })}
                                 <span class="who">
                                     <span class="who-name" data-testid="user-name">{me.name}</span>

@@ -1,4 +1,5 @@
 //! Thin `#[server]` functions: authorize, call a service, map to a DTO.
+pub mod audit;
 pub mod auth;
 pub mod roles;
 pub mod users;

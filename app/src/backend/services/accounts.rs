@@ -264,7 +264,17 @@ pub async fn sign_in(
         _ => None,
     };
     let (Some(user), Some(membership)) = (found.clone(), membership) else {
-        audit::record(&state.db, failure(found.map(|u| u.id), None)).await?;
+        // A failure on a known account shows in its organization's log.
+        let org = match &found {
+            Some(user) => membership::Entity::find()
+                .filter(membership::Column::UserId.eq(user.id))
+                .order_by_asc(membership::Column::CreatedAt)
+                .one(&state.db)
+                .await?
+                .map(|m| m.organization_id),
+            None => None,
+        };
+        audit::record(&state.db, failure(found.map(|u| u.id), org)).await?;
         return Err(AppError::SignInFailed);
     };
 

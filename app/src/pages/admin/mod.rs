@@ -1,4 +1,5 @@
-//! Admin pages: User Management and User Account Details.
+//! Admin pages: User Management, User Account Details, roles, audit log.
+pub mod audit;
 pub mod new_programmatic_user;
 pub mod roles;
 pub mod user_details;

@@ -1,0 +1,63 @@
+//! The audit log (`/admin/audit`, View Audit Log).
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Every action the log records, as stored.
+pub const ACTIONS: &[&str] = &[
+    "sign_in.success",
+    "sign_in.failure",
+    "sign_in.throttled",
+    "sign_out",
+    "organization.created",
+    "user.created",
+    "user.activated",
+    "user.deactivated",
+    "role.changed",
+    "role.created",
+    "role.edited",
+    "role.deleted",
+];
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    pub actor: String,
+    pub action: String,
+    /// `YYYY-MM-DD`, inclusive, UTC.
+    pub from: String,
+    /// `YYYY-MM-DD`, inclusive, UTC.
+    pub to: String,
+    pub page: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+}
+
+#[server(endpoint = "audit/list")]
+pub async fn list_audit(filter: AuditFilter) -> Result<AuditPage, AppError> {
+    use super::support::fail;
+    use crate::authz::Authority;
+    use crate::backend::{auth::guard::require, services::audit_log, state::app_state};
+    async {
+        let who = require(Authority::ViewAuditLog).await?;
+        audit_log::list(&app_state()?, &who, &filter).await
+    }
+    .await
+    .map_err(fail)
+}
