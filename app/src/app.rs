@@ -9,6 +9,7 @@ use leptos_router::{
 
 use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
+use crate::pages::account::AccountPage;
 use crate::pages::admin::{
     audit::AuditPage, new_programmatic_user::NewProgrammaticUserPage, roles::RolesPage,
     user_details::UserDetailsPage, users::UsersPage,
@@ -72,6 +73,7 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/roles") view=RolesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />

@@ -74,7 +74,17 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::ServerFn(value.to_string())
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // Malformed arguments are the caller's mistake: 400, not 500.
+            E::Args(msg) | E::MissingArg(msg) | E::Deserialization(msg) => {
+                let err = AppError::BadRequest(msg);
+                #[cfg(feature = "ssr")]
+                let err = crate::server_fns::support::fail(err);
+                err
+            }
+            other => AppError::ServerFn(other.to_string()),
+        }
     }
 }
 

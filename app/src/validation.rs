@@ -14,6 +14,7 @@ pub enum Field {
     Password,
     PasswordConfirm,
     LocationName,
+    CurrentPassword,
     Username,
     Role,
 }
@@ -32,6 +33,7 @@ pub enum Problem {
     InvalidUsername,
     UsernameTaken,
     NameTaken,
+    WrongPassword,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -468,3 +468,121 @@ async fn pages_show_the_signed_in_user_in_the_html_itself() {
         visitor.body.contains("href=\"/login\"") && visitor.body.contains("href=\"/register\"")
     );
 }
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_only() {
+    let app = app().await;
+    registered(&app).await;
+    let mut here = Client::new(&app);
+    here.call("auth/sign-in", &login("ada@example.com", GOOD_PASSWORD))
+        .await;
+    let mut elsewhere = Client::new(&app);
+    elsewhere
+        .call("auth/sign-in", &login("ada@example.com", GOOD_PASSWORD))
+        .await;
+    let new = "a much better passphrase";
+
+    let wrong = here
+        .call(
+            "auth/change-password",
+            &[
+                ("current_password", "not my password"),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("WrongPassword"));
+    assert!(
+        !elsewhere.me().await.is_null(),
+        "a refused change ends nothing"
+    );
+
+    let ok = here
+        .call(
+            "auth/change-password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await;
+    assert!(ok.status < 400, "{}", ok.body);
+    assert!(!here.me().await.is_null(), "this session stays");
+    assert!(elsewhere.me().await.is_null(), "other sessions end");
+    let old = Client::new(&app)
+        .call("auth/sign-in", &login("ada@example.com", GOOD_PASSWORD))
+        .await;
+    assert_eq!(old.status, 401);
+    let fresh = Client::new(&app)
+        .call("auth/sign-in", &login("ada@example.com", new))
+        .await;
+    assert!(fresh.status < 400);
+    assert!(actions(&app).await.iter().any(|a| a == "password.changed"));
+    let anonymous = Client::new(&app)
+        .call(
+            "auth/change-password",
+            &[
+                ("current_password", new),
+                ("new_password", new),
+                ("new_password_confirm", new),
+            ],
+        )
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+const UNIVERSAL_ARGS: &[(&str, &str)] = &[
+    ("username", "someone"),
+    ("active", "false"),
+    ("role_id", "1"),
+    ("name", "x"),
+    ("password", "x"),
+    ("current_password", "x"),
+    ("new_password", "x"),
+    ("new_password_confirm", "x"),
+    ("filter[search]", ""),
+    ("filter[status]", ""),
+    ("filter[kind]", ""),
+    ("filter[actor]", ""),
+    ("filter[action]", ""),
+    ("filter[from]", ""),
+    ("filter[to]", ""),
+    ("filter[page]", "1"),
+];
+
+/// Generated over every server function the app registers: a visitor who
+/// is not signed in gets 401 from all but the public ones, and a new server
+/// function cannot slip in unguarded.
+#[tokio::test]
+async fn every_server_function_refuses_anonymous_callers() {
+    let app = app().await;
+    let public = [
+        "/api/auth/register",
+        "/api/auth/sign-in",
+        "/api/auth/sign-out",
+        "/api/auth/me",
+    ];
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _method)| path.to_owned())
+        .collect();
+    assert!(paths.len() >= 15, "{paths:?}");
+    for path in &paths {
+        let endpoint = path.trim_start_matches("/api/");
+        // One form that satisfies every function's arguments (unknown
+        // fields are ignored), so the guard, not the decoder, answers.
+        let response = Client::new(&app).call(endpoint, UNIVERSAL_ARGS).await;
+        if public.contains(&path.as_str()) {
+            assert_ne!(response.status, 401, "{path} is public");
+        } else {
+            assert_eq!(response.status, 401, "{path}: {}", response.body);
+        }
+    }
+    assert_eq!(
+        count::<user::Entity>(&app).await,
+        0,
+        "and nothing was created"
+    );
+}

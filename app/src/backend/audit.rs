@@ -20,6 +20,7 @@ pub enum Action {
     RoleCreated,
     RoleEdited,
     RoleDeleted,
+    PasswordChanged,
     OrganizationCreated,
 }
 
@@ -37,6 +38,7 @@ impl Action {
             Action::RoleCreated => "role.created",
             Action::RoleEdited => "role.edited",
             Action::RoleDeleted => "role.deleted",
+            Action::PasswordChanged => "password.changed",
             Action::OrganizationCreated => "organization.created",
         }
     }

@@ -21,6 +21,7 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::InvalidUsername => t_string!(i18n, problem_invalid_username),
         Problem::UsernameTaken => t_string!(i18n, problem_username_taken),
         Problem::NameTaken => t_string!(i18n, problem_name_taken),
+        Problem::WrongPassword => t_string!(i18n, problem_wrong_password),
     }
     .to_string()
 }

@@ -37,12 +37,12 @@ pub fn UserMenu() -> impl IntoView {
                                 {view_audit.then(|| view! {
                                     <A href="/admin/audit">{t!(i18n, audit_log)}</A>
                                 })}
-                                <span class="who">
-                                    <span class="who-name" data-testid="user-name">{me.name}</span>
+                                <A href="/account" attr:class="who" attr:aria-label=move || t_string!(i18n, account_settings)>
+                                    <span class="who-name" data-testid="user-name">{me.name.clone()}</span>
                                     <span class="who-org" data-testid="user-organization">
-                                        {me.organization}
+                                        {me.organization.clone()}
                                     </span>
-                                </span>
+                                </A>
                                 <ActionForm action=sign_out>
                                     <button type="submit" class="link-button">
                                         {t!(i18n, sign_out)}

@@ -1,4 +1,5 @@
 //! One file per route.
+pub mod account;
 pub mod admin;
 pub mod error_page;
 pub mod home;

@@ -18,6 +18,7 @@ pub const ACTIONS: &[&str] = &[
     "role.created",
     "role.edited",
     "role.deleted",
+    "password.changed",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

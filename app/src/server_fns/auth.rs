@@ -77,6 +77,36 @@ pub async fn sign_out() -> Result<(), AppError> {
     run.await.map_err(fail)
 }
 
+#[server(endpoint = "auth/change-password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_confirm: String,
+) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::auth::guard::{current_session, require_signed_in};
+    use crate::backend::{services::accounts, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        let session = current_session().await?;
+        let change = accounts::PasswordChange {
+            current: current_password.into(),
+            new: new_password.into(),
+            confirm: new_password_confirm.into(),
+        };
+        accounts::change_password(
+            &app_state()?,
+            &who,
+            change,
+            session.id(),
+            &request_meta().await,
+        )
+        .await
+    }
+    .await
+    .map_err(fail)
+}
+
 #[server(endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     use crate::backend::auth::{guard::current_session, session::principal};

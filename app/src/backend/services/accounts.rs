@@ -325,3 +325,67 @@ pub async fn sign_out(
     )
     .await
 }
+
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+    pub confirm: SecretString,
+}
+
+/// Needs the current password; on success every other session of the user
+/// ends (the one making the change stays signed in).
+pub async fn change_password(
+    state: &AppState,
+    who: &crate::backend::auth::session::Principal,
+    change: PasswordChange,
+    keep: Option<tower_sessions::session::Id>,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    if let Err(problem) = password::check_policy(change.new.expose_secret()) {
+        errors.push(FieldError {
+            field: Field::Password,
+            problem,
+        });
+    } else if change.new.expose_secret() != change.confirm.expose_secret() {
+        errors.push(FieldError {
+            field: Field::PasswordConfirm,
+            problem: Problem::PasswordMismatch,
+        });
+    }
+    let ok = password::verify(change.current, Some(who.user.password_hash.clone())).await?;
+    if !ok {
+        errors.push(FieldError {
+            field: Field::CurrentPassword,
+            problem: Problem::WrongPassword,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let hash = password::hash(change.new).await?;
+    let txn = state.db.begin().await?;
+    let mut active: user::ActiveModel = who.user.clone().into();
+    active.password_hash = Set(hash);
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Entry {
+            action: Action::PasswordChanged,
+            organization_id: Some(who.organization.id),
+            actor_user_id: Some(who.user.id),
+            target: Some(format!("user:{}", who.user.id)),
+            details: None,
+            meta,
+            at: state.clock.now(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    state
+        .sessions
+        .delete_for_user(who.user.id, keep)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}

@@ -21,6 +21,7 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         "role.created" => t_string!(i18n, action_role_created).to_string(),
         "role.edited" => t_string!(i18n, action_role_edited).to_string(),
         "role.deleted" => t_string!(i18n, action_role_deleted).to_string(),
+        "password.changed" => t_string!(i18n, action_password_changed).to_string(),
         other => other.to_owned(),
     }
 }
