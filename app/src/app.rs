@@ -11,9 +11,10 @@ use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{
-    audit::AuditPage, new_programmatic_user::NewProgrammaticUserPage, roles::RolesPage,
-    user_details::UserDetailsPage, users::UsersPage,
+    audit::AuditPage, invitations::InvitationsPage, new_programmatic_user::NewProgrammaticUserPage,
+    roles::RolesPage, user_details::UserDetailsPage, users::UsersPage,
 };
+use crate::pages::invite::InvitePage;
 use crate::pages::{
     error_page::ErrorPage, home::HomePage, login::LoginPage, not_found::NotFound,
     register::RegisterPage, settings::SettingsPage,
@@ -77,6 +78,12 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/roles") view=RolesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/admin/invitations")
+                        view=InvitationsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
                     <Route
                         path=path!("/admin/users/:username")
                         view=UserDetailsPage

@@ -15,6 +15,7 @@ pub enum Field {
     PasswordConfirm,
     LocationName,
     CurrentPassword,
+    Contact,
     Username,
     Role,
 }
@@ -34,6 +35,7 @@ pub enum Problem {
     UsernameTaken,
     NameTaken,
     WrongPassword,
+    InvalidPhone,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,9 +49,10 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
     let routes = route_list();
     let session_layer = session_layer(sessions, config);
 
-    // Spans carry the path only: a query string may hold something secret.
+    // Spans carry the path only: a query string may hold something secret,
+    // and so does an invitation link's last segment.
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+        tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
     });
 
     Router::new()
@@ -79,4 +80,13 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         ))
         .layer(trace)
         .with_state(state)
+}
+
+/// The request path as logs may show it: invitation tokens are cut off.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/invite/") {
+        "/invite/…"
+    } else {
+        path
+    }
 }

@@ -21,6 +21,9 @@ pub enum Action {
     RoleEdited,
     RoleDeleted,
     PasswordChanged,
+    UserInvited,
+    UserJoined,
+    InvitationRevoked,
     OrganizationCreated,
 }
 
@@ -39,6 +42,9 @@ impl Action {
             Action::RoleEdited => "role.edited",
             Action::RoleDeleted => "role.deleted",
             Action::PasswordChanged => "password.changed",
+            Action::UserInvited => "user.invited",
+            Action::UserJoined => "user.joined",
+            Action::InvitationRevoked => "invitation.revoked",
             Action::OrganizationCreated => "organization.created",
         }
     }

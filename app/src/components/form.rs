@@ -22,6 +22,7 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::UsernameTaken => t_string!(i18n, problem_username_taken),
         Problem::NameTaken => t_string!(i18n, problem_name_taken),
         Problem::WrongPassword => t_string!(i18n, problem_wrong_password),
+        Problem::InvalidPhone => t_string!(i18n, problem_invalid_phone),
     }
     .to_string()
 }
@@ -39,6 +40,9 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             "last_admin" => t_string!(i18n, last_admin).to_string(),
             "role_in_use" => t_string!(i18n, role_in_use).to_string(),
             "builtin_role" => t_string!(i18n, builtin_role).to_string(),
+            "invitation_invalid" => t_string!(i18n, invitation_invalid).to_string(),
+            "account_exists" => t_string!(i18n, account_exists).to_string(),
+            "already_member" => t_string!(i18n, already_member).to_string(),
             _ => t_string!(i18n, error_generic).to_string(),
         },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),

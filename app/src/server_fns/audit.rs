@@ -19,6 +19,9 @@ pub const ACTIONS: &[&str] = &[
     "role.edited",
     "role.deleted",
     "password.changed",
+    "user.invited",
+    "user.joined",
+    "invitation.revoked",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! Thin `#[server]` functions: authorize, call a service, map to a DTO.
 pub mod audit;
 pub mod auth;
+pub mod invitations;
 pub mod roles;
 pub mod users;
 pub mod users_dto;

@@ -39,3 +39,11 @@ pub fn fail(err: AppError) -> AppError {
     }
     err
 }
+
+/// Marks the response as not to be stored by any cache: it carries a secret
+/// shown once.
+pub fn no_store() {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}

@@ -1,6 +1,7 @@
 //! SeaORM entities, one file per table. The schema itself is defined by the
 //! versioned migrations in `backend::migrations`.
 pub mod audit_event;
+pub mod invitation;
 pub mod membership;
 pub mod organization;
 pub mod role;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_initial;
 mod m20261124_000002_sign_in;
 mod m20261124_000003_membership_status;
+mod m20261124_000004_invitations;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_initial::Migration),
             Box::new(m20261124_000002_sign_in::Migration),
             Box::new(m20261124_000003_membership_status::Migration),
+            Box::new(m20261124_000004_invitations::Migration),
         ]
     }
 }

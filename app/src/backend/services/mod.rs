@@ -1,5 +1,6 @@
 //! The code that owns the data; server functions stay thin and call these.
 pub mod accounts;
 pub mod audit_log;
+pub mod invitations;
 pub mod roles;
 pub mod users;

@@ -22,6 +22,9 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         "role.edited" => t_string!(i18n, action_role_edited).to_string(),
         "role.deleted" => t_string!(i18n, action_role_deleted).to_string(),
         "password.changed" => t_string!(i18n, action_password_changed).to_string(),
+        "user.invited" => t_string!(i18n, action_user_invited).to_string(),
+        "user.joined" => t_string!(i18n, action_user_joined).to_string(),
+        "invitation.revoked" => t_string!(i18n, action_invitation_revoked).to_string(),
         other => other.to_owned(),
     }
 }

@@ -32,9 +32,13 @@ pub fn UsersPage() -> impl IntoView {
         </nav>
         <div class="page-head">
             <h1>{t!(i18n, user_management)}</h1>
-            <A href="/admin/programmatic-users/new" attr:class="button-link">
-                {t!(i18n, new_programmatic_user)}
-            </A>
+            <span class="actions">
+                <A href="/admin/invitations" attr:class="button-link">{t!(i18n, invite_user)}</A>
+                " "
+                <A href="/admin/programmatic-users/new" attr:class="button-link">
+                    {t!(i18n, new_programmatic_user)}
+                </A>
+            </span>
         </div>
         <FilterForm filter=Signal::derive(filter) />
         <Transition fallback=|| ()>

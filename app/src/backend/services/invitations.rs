@@ -1,0 +1,450 @@
+//! Invitations by e-mail or phone number, with a role; a single-use link
+//! valid for 7 days, stored as SHA-256 only.
+use base64::Engine as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+
+use crate::backend::audit::{self, Action, Entry};
+use crate::backend::auth::password;
+use crate::backend::auth::session::{Principal, SessionAuth};
+use crate::backend::entities::{invitation, membership, organization, role, user};
+use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::server_fns::invitations::{InvitationPreview, InvitationRow};
+use crate::validation::{self, Field, FieldError, Problem};
+
+pub const VALID_DAYS: i64 = 7;
+
+/// `+` and 8-15 digits (E.164), after dropping spaces, dashes, dots and
+/// parentheses.
+pub fn phone(value: &str) -> Result<String, Problem> {
+    let compact: String = value
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = compact.strip_prefix('+').ok_or(Problem::InvalidPhone)?;
+    let ok = (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(compact)
+    } else {
+        Err(Problem::InvalidPhone)
+    }
+}
+
+/// An e-mail address or a phone number, normalised, with its kind.
+pub fn contact(value: &str) -> Result<(String, &'static str), Problem> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Problem::Required);
+    }
+    if trimmed.contains('@') {
+        validation::email(trimmed).map(|e| (e, "email"))
+    } else {
+        phone(trimmed).map(|p| (p, "phone"))
+    }
+}
+
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn new_token() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(AppError::internal)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn entry<'a>(
+    who_org: i64,
+    who: Option<i64>,
+    action: Action,
+    target: String,
+    meta: &'a RequestMeta,
+    state: &AppState,
+) -> Entry<'a> {
+    Entry {
+        action,
+        organization_id: Some(who_org),
+        actor_user_id: who,
+        target: Some(target),
+        details: None,
+        meta,
+        at: state.clock.now(),
+    }
+}
+
+/// Creates an invitation; returns the token, shown once.
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    raw_contact: &str,
+    role_id: i64,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let mut errors = Vec::new();
+    let parsed = contact(raw_contact)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Contact,
+                problem,
+            })
+        })
+        .ok();
+    let role_ok = role::Entity::find_by_id(role_id)
+        .filter(role::Column::OrganizationId.eq(who.organization.id))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if !role_ok {
+        errors.push(FieldError {
+            field: Field::Role,
+            problem: Problem::Required,
+        });
+    }
+    let Some((contact, kind)) = parsed.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let token = new_token()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let created = invitation::ActiveModel {
+        organization_id: Set(who.organization.id),
+        role_id: Set(role_id),
+        contact: Set(contact),
+        contact_kind: Set(kind.into()),
+        token_hash: Set(hash_token(&token)),
+        invited_by: Set(Some(who.user.id)),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::days(VALID_DAYS)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        entry(
+            who.organization.id,
+            Some(who.user.id),
+            Action::UserInvited,
+            format!("invitation:{}", created.id),
+            meta,
+            state,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+pub async fn pending(state: &AppState, who: &Principal) -> Result<Vec<InvitationRow>, AppError> {
+    let now = state.clock.now();
+    let list = invitation::Entity::find()
+        .filter(invitation::Column::OrganizationId.eq(who.organization.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .order_by_desc(invitation::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let roles = role::Entity::find()
+        .filter(role::Column::OrganizationId.eq(who.organization.id))
+        .all(&state.db)
+        .await?;
+    Ok(list
+        .into_iter()
+        .map(|i| InvitationRow {
+            id: i.id,
+            role: roles
+                .iter()
+                .find(|r| r.id == i.role_id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            contact: i.contact,
+            contact_kind: i.contact_kind,
+            expires_at: i.expires_at.to_rfc3339(),
+        })
+        .collect())
+}
+
+pub async fn revoke(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let found = invitation::Entity::find_by_id(id)
+        .filter(invitation::Column::OrganizationId.eq(who.organization.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let txn = state.db.begin().await?;
+    let mut active: invitation::ActiveModel = found.into();
+    active.revoked_at = Set(Some(state.clock.now()));
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        entry(
+            who.organization.id,
+            Some(who.user.id),
+            Action::InvitationRevoked,
+            format!("invitation:{id}"),
+            meta,
+            state,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The invitation behind a token, if it can still be used. Unknown, used,
+/// revoked and expired all look the same to the holder of the link.
+async fn usable(state: &AppState, token: &str) -> Result<invitation::Model, AppError> {
+    let invalid = || AppError::Conflict("invitation_invalid".into());
+    if token.len() > 100 {
+        return Err(invalid());
+    }
+    let found = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(hash_token(token)))
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    if found.accepted_at.is_some()
+        || found.revoked_at.is_some()
+        || found.expires_at <= state.clock.now()
+    {
+        return Err(invalid());
+    }
+    Ok(found)
+}
+
+pub async fn preview(state: &AppState, token: &str) -> Result<InvitationPreview, AppError> {
+    let inv = usable(state, token).await?;
+    let org = organization::Entity::find_by_id(inv.organization_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let role = role::Entity::find_by_id(inv.role_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(InvitationPreview {
+        organization: org.name,
+        role: role.name,
+        contact: inv.contact,
+        contact_kind: inv.contact_kind,
+    })
+}
+
+/// Marks the invitation used, in `txn`, only if nobody did first: a second
+/// use of the same link (even at the same moment) is refused.
+async fn claim<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    inv: &invitation::Model,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let result = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
+        .col_expr(invitation::Column::AcceptedUserId, Expr::value(user_id))
+        .filter(invitation::Column::Id.eq(inv.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::Conflict("invitation_invalid".into()));
+    }
+    Ok(())
+}
+
+pub struct Newcomer {
+    pub name: String,
+    pub password: SecretString,
+    pub password_confirm: SecretString,
+}
+
+pub async fn accept_new(
+    state: &AppState,
+    token: &str,
+    new: Newcomer,
+    meta: &RequestMeta,
+) -> Result<SessionAuth, AppError> {
+    let inv = usable(state, token).await?;
+    let mut errors = Vec::new();
+    let name = validation::short_text(&new.name, validation::NAME_MAX)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Name,
+                problem,
+            })
+        })
+        .unwrap_or_default();
+    if let Err(problem) = password::check_policy(new.password.expose_secret()) {
+        errors.push(FieldError {
+            field: Field::Password,
+            problem,
+        });
+    } else if new.password.expose_secret() != new.password_confirm.expose_secret() {
+        errors.push(FieldError {
+            field: Field::PasswordConfirm,
+            problem: Problem::PasswordMismatch,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let exists = user::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(user::Column::Username.eq(inv.contact.as_str()))
+                .add(user::Column::Email.eq(inv.contact.as_str())),
+        )
+        .one(&state.db)
+        .await?
+        .is_some();
+    if exists {
+        return Err(AppError::Conflict("account_exists".into()));
+    }
+    let hash = password::hash(new.password).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let created = user::ActiveModel {
+        username: Set(inv.contact.clone()),
+        name: Set(name),
+        email: Set((inv.contact_kind == "email").then(|| inv.contact.clone())),
+        kind: Set("human".into()),
+        password_hash: Set(hash),
+        status: Set("active".into()),
+        created_at: Set(now),
+        last_sign_in_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    claim(&txn, &inv, created.id, now).await?;
+    membership::ActiveModel {
+        user_id: Set(created.id),
+        organization_id: Set(inv.organization_id),
+        role_id: Set(inv.role_id),
+        created_at: Set(now),
+        status: Set("active".into()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        entry(
+            inv.organization_id,
+            Some(created.id),
+            Action::UserJoined,
+            format!("user:{}", created.id),
+            meta,
+            state,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    let at = now.timestamp();
+    Ok(SessionAuth {
+        user_id: created.id,
+        org_id: inv.organization_id,
+        signed_in_at: at,
+        last_seen_at: at,
+    })
+}
+
+pub async fn accept_existing(
+    state: &AppState,
+    who: &Principal,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<SessionAuth, AppError> {
+    let inv = usable(state, token).await?;
+    if membership::Entity::find_by_id((who.user.id, inv.organization_id))
+        .one(&state.db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict("already_member".into()));
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    claim(&txn, &inv, who.user.id, now).await?;
+    membership::ActiveModel {
+        user_id: Set(who.user.id),
+        organization_id: Set(inv.organization_id),
+        role_id: Set(inv.role_id),
+        created_at: Set(now),
+        status: Set("active".into()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        entry(
+            inv.organization_id,
+            Some(who.user.id),
+            Action::UserJoined,
+            format!("user:{}", who.user.id),
+            meta,
+            state,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    let at = now.timestamp();
+    Ok(SessionAuth {
+        user_id: who.user.id,
+        org_id: inv.organization_id,
+        signed_in_at: at,
+        last_seen_at: at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_e164() {
+        assert_eq!(phone("+48 600-700-800"), Ok("+48600700800".into()));
+        assert_eq!(phone("600700800"), Err(Problem::InvalidPhone));
+        assert_eq!(phone("+0123456789"), Err(Problem::InvalidPhone));
+        assert_eq!(phone("+48 600 abc"), Err(Problem::InvalidPhone));
+        assert_eq!(phone("+1234567"), Err(Problem::InvalidPhone));
+    }
+
+    #[test]
+    fn contact_is_email_or_phone() {
+        assert_eq!(
+            contact("Ada@Example.com"),
+            Ok(("ada@example.com".into(), "email"))
+        );
+        assert_eq!(
+            contact("+48 600 700 800"),
+            Ok(("+48600700800".into(), "phone"))
+        );
+        assert_eq!(contact(""), Err(Problem::Required));
+        assert_eq!(contact("ada@"), Err(Problem::InvalidEmail));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token().expect("token"), new_token().expect("token"));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "32 bytes, base64url");
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), a);
+    }
+}

@@ -1,0 +1,139 @@
+use leptos::prelude::*;
+
+use crate::components::form::{error_message, field_errors, problem_message};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::invitations::{CreateInvitation, RevokeInvitation, list_invitations};
+use crate::server_fns::users::role_options;
+use crate::validation::Field;
+
+/// `/admin/invitations`: invite by e-mail or phone number, with a role.
+#[component]
+pub fn InvitationsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let create = ServerAction::<CreateInvitation>::new();
+    let revoke = ServerAction::<RevokeInvitation>::new();
+    let pending = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_invitations(),
+    );
+    let roles = Resource::new(|| (), |_| role_options());
+    let errors = Signal::derive(move || field_errors(create.value().get()));
+    let summary = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+    let link = move || {
+        create.value().get().and_then(Result::ok).map(|path| {
+            let origin = window_origin();
+            format!("{origin}{path}")
+        })
+    };
+
+    view! {
+        <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
+            <ol><li>{t!(i18n, admin)}</li><li aria-current="page">{t!(i18n, invitations)}</li></ol>
+        </nav>
+        <h1>{t!(i18n, invitations)}</h1>
+        <section class="card" aria-labelledby="invite-title">
+            <h2 id="invite-title">{t!(i18n, invite_user)}</h2>
+            <ActionForm action=create>
+                {move || summary().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <div class="field">
+                    <label for="invite-contact">{t!(i18n, field_contact)}</label>
+                    <input id="invite-contact" name="contact" required maxlength=254 autocomplete="off"
+                        aria-describedby="invite-contact-hint invite-contact-error"
+                        aria-invalid=move || errors.get().iter().any(|e| e.field == Field::Contact).then_some("true") />
+                    <p class="hint" id="invite-contact-hint">{t!(i18n, contact_hint)}</p>
+                    {move || errors.get().into_iter().find(|e| e.field == Field::Contact).map(|e| {
+                        view! { <p class="field-error" id="invite-contact-error">{problem_message(i18n, e.problem)}</p> }
+                    })}
+                </div>
+                <div class="field">
+                    <label for="invite-role">{t!(i18n, field_role)}</label>
+                    <select id="invite-role" name="role_id">
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                roles.await.unwrap_or_default().into_iter().map(|r| {
+                                    let member = r.name == "Member";
+                                    view! { <option value=r.id.to_string() selected=member>{r.name}</option> }
+                                }).collect_view()
+                            })}
+                        </Transition>
+                    </select>
+                </div>
+                <button type="submit" class="primary">{t!(i18n, create_invitation)}</button>
+            </ActionForm>
+            {move || link().map(|link| view! {
+                <div class="notice-box" role="status">
+                    <p>{t!(i18n, invitation_link_lead)}</p>
+                    <label for="invite-link">{t!(i18n, invitation_link)}</label>
+                    <input id="invite-link" readonly value=link data-testid="invitation-link" />
+                </div>
+            })}
+        </section>
+        <section class="card" aria-labelledby="pending-title">
+            <h2 id="pending-title">{t!(i18n, pending_invitations)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match pending.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty">{t!(i18n, no_invitations)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <table class="data-table">
+                                <thead><tr>
+                                    <th scope="col">{t!(i18n, field_contact)}</th>
+                                    <th scope="col">{t!(i18n, col_role)}</th>
+                                    <th scope="col">{t!(i18n, col_expires)}</th>
+                                    <th scope="col"><span class="visually-hidden">{t!(i18n, col_actions)}</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|i| view! {
+                                        <tr>
+                                            <td>{i.contact.clone()}</td>
+                                            <td>{i.role.clone()}</td>
+                                            <td>{i.expires_at.chars().take(10).collect::<String>()}</td>
+                                            <td>
+                                                <ActionForm action=revoke>
+                                                    <input type="hidden" name="id" value=i.id.to_string() />
+                                                    <button type="submit" class="link-button"
+                                                        aria-label=format!("{} {}", t_string!(i18n, revoke), i.contact)>
+                                                        {t!(i18n, revoke)}
+                                                    </button>
+                                                </ActionForm>
+                                            </td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The page's own origin, so the link can be copied whole.
+fn window_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::window()
+            .location()
+            .origin()
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get("host")
+                    .and_then(|h| h.to_str().ok())
+                    .map(|h| format!("http://{h}"))
+            })
+            .unwrap_or_default()
+    }
+}
