@@ -554,6 +554,7 @@ const UNIVERSAL_ARGS: &[(&str, &str)] = &[
     ("contact", "x@example.com"),
     ("id", "1"),
     ("token", "made-up"),
+    ("org_id", "1"),
 ];
 
 /// Generated over every server function the app registers: a visitor who

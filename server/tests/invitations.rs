@@ -202,6 +202,32 @@ async fn an_existing_account_joins_a_second_organization() {
         .await
         .expect("q");
     assert_eq!(memberships.len(), 2, "member of both");
+
+    let orgs: serde_json::Value =
+        serde_json::from_str(&other_admin.call("auth/organizations", &[]).await.body)
+            .expect("json");
+    let orgs = orgs.as_array().expect("list");
+    assert_eq!(orgs.len(), 2);
+    let home = orgs.iter().find(|o| o["name"] == "Other").expect("Other")["id"].to_string();
+    let switched = other_admin
+        .call("auth/switch-organization", &[("org_id", &home)])
+        .await;
+    assert!(switched.status < 400, "{}", switched.body);
+    assert_eq!(other_admin.me().await["organization"], "Other");
+    assert_eq!(
+        other_admin.me().await["role"],
+        "Admin",
+        "the role of that organization"
+    );
+
+    // Not a member of a third organization: refused, nothing changes.
+    let third = org(&app, "admin@third.example", "Third").await;
+    let foreign = third.id.to_string();
+    let refused = other_admin
+        .call("auth/switch-organization", &[("org_id", &foreign)])
+        .await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(other_admin.me().await["organization"], "Other");
 }
 
 #[tokio::test]

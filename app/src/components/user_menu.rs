@@ -5,13 +5,24 @@ use leptos_router::{components::A, hooks::use_location};
 
 use crate::authz::Authority;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::auth::{SignOut, current_user};
+use crate::server_fns::auth::{SignOut, SwitchOrganization, current_user, my_organizations};
 
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
     let location = use_location();
     let sign_out = ServerAction::<SignOut>::new();
+    let switch = ServerAction::<SwitchOrganization>::new();
+    let orgs = Resource::new(
+        move || {
+            (
+                location.pathname.get(),
+                sign_out.version().get(),
+                switch.version().get(),
+            )
+        },
+        |_| my_organizations(),
+    );
     // Refetched on every navigation: sign-in and sign-out both navigate.
     let user = Resource::new(
         move || (location.pathname.get(), sign_out.version().get()),
@@ -43,6 +54,20 @@ pub fn UserMenu() -> impl IntoView {
                                         {me.organization.clone()}
                                     </span>
                                 </A>
+                                {move || Suspend::new(async move {
+                                    let list = orgs.await.unwrap_or_default();
+                                    (list.len() > 1).then(|| view! {
+                                        <ActionForm action=switch attr:class="org-switch">
+                                            <label for="org-switch" class="visually-hidden">{t!(i18n, switch_organization)}</label>
+                                            <select id="org-switch" name="org_id">
+                                                {list.into_iter().map(|o| view! {
+                                                    <option value=o.id.to_string() selected=o.current>{o.name}</option>
+                                                }).collect_view()}
+                                            </select>
+                                            <button type="submit" class="link-button">{t!(i18n, switch)}</button>
+                                        </ActionForm>
+                                    })
+                                })}
                                 <ActionForm action=sign_out>
                                     <button type="submit" class="link-button">
                                         {t!(i18n, sign_out)}

@@ -107,6 +107,54 @@ pub async fn change_password(
     .map_err(fail)
 }
 
+/// An organization the signed-in user may act in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgChoice {
+    pub id: i64,
+    pub name: String,
+    pub current: bool,
+}
+
+#[server(endpoint = "auth/organizations")]
+pub async fn my_organizations() -> Result<Vec<OrgChoice>, AppError> {
+    use super::support::fail;
+    use crate::backend::auth::guard::require_signed_in;
+    use crate::backend::{services::accounts, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        accounts::organizations_of(&app_state()?, &who).await
+    }
+    .await
+    .map_err(fail)
+}
+
+#[server(endpoint = "auth/switch-organization")]
+pub async fn switch_organization(org_id: i64) -> Result<(), AppError> {
+    use super::support::fail;
+    use crate::backend::auth::guard::{current_session, require_signed_in};
+    use crate::backend::session_store::SESSION_AUTH_KEY;
+    use crate::backend::{services::accounts, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        let session = current_session().await?;
+        let state = app_state()?;
+        let mut auth: crate::backend::auth::session::SessionAuth = session
+            .get(SESSION_AUTH_KEY)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or(AppError::Unauthorized)?;
+        auth.org_id = accounts::switchable(&state, &who, org_id).await?;
+        session
+            .insert(SESSION_AUTH_KEY, &auth)
+            .await
+            .map_err(AppError::internal)?;
+        leptos_axum::redirect("/");
+        Ok(())
+    }
+    .await
+    .map_err(fail)
+}
+
 #[server(endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     use crate::backend::auth::{guard::current_session, session::principal};

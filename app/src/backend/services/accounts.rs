@@ -389,3 +389,44 @@ pub async fn change_password(
         .map_err(AppError::internal)?;
     Ok(())
 }
+
+/// The organizations where the user is an active member.
+pub async fn organizations_of(
+    state: &AppState,
+    who: &crate::backend::auth::session::Principal,
+) -> Result<Vec<crate::server_fns::auth::OrgChoice>, AppError> {
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(who.user.id))
+        .filter(membership::Column::Status.eq("active"))
+        .order_by_asc(membership::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
+    let orgs = organization::Entity::find()
+        .filter(organization::Column::Id.is_in(ids.clone()))
+        .all(&state.db)
+        .await?;
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| orgs.iter().find(|o| o.id == id))
+        .map(|o| crate::server_fns::auth::OrgChoice {
+            id: o.id,
+            name: o.name.clone(),
+            current: o.id == who.organization.id,
+        })
+        .collect())
+}
+
+/// `org_id` if the user is an active member there; otherwise 404.
+pub async fn switchable(
+    state: &AppState,
+    who: &crate::backend::auth::session::Principal,
+    org_id: i64,
+) -> Result<i64, AppError> {
+    membership::Entity::find_by_id((who.user.id, org_id))
+        .filter(membership::Column::Status.eq("active"))
+        .one(&state.db)
+        .await?
+        .map(|m| m.organization_id)
+        .ok_or(AppError::NotFound)
+}
