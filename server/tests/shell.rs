@@ -169,3 +169,13 @@ async fn static_files_are_served_from_the_site_root() {
     assert_eq!((icon.status, icon.body.as_str()), (200, "<svg/>"));
     assert_eq!(app.get("/missing.svg").await.status, 404);
 }
+
+#[tokio::test]
+async fn a_visitors_page_is_not_a_401_because_the_menu_asked_who_is_signed_in() {
+    let app = app().await;
+    for path in ["/", "/settings", "/login", "/register"] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.header("retry-after").is_none());
+    }
+}

@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 pub mod form;
 pub mod language_switcher;
+pub mod role_select;
 pub mod top_bar;
 pub mod user_menu;

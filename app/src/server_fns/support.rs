@@ -17,8 +17,20 @@ pub async fn request_meta() -> RequestMeta {
 /// Gives a failed call its HTTP status (and `Retry-After` for 429). A plain
 /// HTML form post keeps Leptos' redirect back to the form, which carries the
 /// error in its URL, so the status is left alone there.
+///
+/// During server-side rendering a resource calls the server function
+/// in-process with the page's own request: a visitor's page must not turn
+/// into a 401 because the user menu asked who is signed in. Only requests
+/// to the server-function endpoints themselves get the status.
 pub fn fail(err: AppError) -> AppError {
-    let form_post = use_context::<Parts>()
+    let parts = use_context::<Parts>();
+    let server_fn_call = parts
+        .as_ref()
+        .is_some_and(|p| p.uri.path().starts_with("/api/"));
+    if !server_fn_call {
+        return err;
+    }
+    let form_post = parts
         .and_then(|parts| {
             parts
                 .headers

@@ -168,15 +168,7 @@ pub async fn register(
         }
         Err(err) => return Err(err.into()),
     };
-    membership::ActiveModel {
-        user_id: Set(user.id),
-        organization_id: Set(org.id),
-        role_id: Set(admin_role_id),
-        created_at: Set(now),
-        status: Set("active".into()),
-    }
-    .insert(&txn)
-    .await?;
+    super::memberships::add(&txn, user.id, org.id, admin_role_id, now).await?;
     for (action, target) in [
         (
             Action::OrganizationCreated,

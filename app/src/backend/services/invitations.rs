@@ -100,11 +100,7 @@ pub async fn create(
             })
         })
         .ok();
-    let role_ok = role::Entity::find_by_id(role_id)
-        .filter(role::Column::OrganizationId.eq(who.organization.id))
-        .one(&state.db)
-        .await?
-        .is_some();
+    let role_ok = super::memberships::role_in_org(&state.db, who.organization.id, role_id).await?;
     if !role_ok {
         errors.push(FieldError {
             field: Field::Role,
@@ -333,15 +329,7 @@ pub async fn accept_new(
     .insert(&txn)
     .await?;
     claim(&txn, &inv, created.id, now).await?;
-    membership::ActiveModel {
-        user_id: Set(created.id),
-        organization_id: Set(inv.organization_id),
-        role_id: Set(inv.role_id),
-        created_at: Set(now),
-        status: Set("active".into()),
-    }
-    .insert(&txn)
-    .await?;
+    super::memberships::add(&txn, created.id, inv.organization_id, inv.role_id, now).await?;
     audit::record(
         &txn,
         entry(
@@ -381,15 +369,7 @@ pub async fn accept_existing(
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     claim(&txn, &inv, who.user.id, now).await?;
-    membership::ActiveModel {
-        user_id: Set(who.user.id),
-        organization_id: Set(inv.organization_id),
-        role_id: Set(inv.role_id),
-        created_at: Set(now),
-        status: Set("active".into()),
-    }
-    .insert(&txn)
-    .await?;
+    super::memberships::add(&txn, who.user.id, inv.organization_id, inv.role_id, now).await?;
     audit::record(
         &txn,
         entry(

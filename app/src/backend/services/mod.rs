@@ -2,5 +2,6 @@
 pub mod accounts;
 pub mod audit_log;
 pub mod invitations;
+pub mod memberships;
 pub mod roles;
 pub mod users;

@@ -356,11 +356,7 @@ pub async fn create_programmatic(
             problem,
         });
     }
-    let role_ok = role::Entity::find_by_id(new.role_id)
-        .filter(role::Column::OrganizationId.eq(org_id))
-        .one(&state.db)
-        .await?
-        .is_some();
+    let role_ok = super::memberships::role_in_org(&state.db, org_id, new.role_id).await?;
     if !role_ok {
         errors.push(FieldError {
             field: Field::Role,
@@ -412,15 +408,7 @@ pub async fn create_programmatic(
         }
         Err(err) => return Err(err.into()),
     };
-    membership::ActiveModel {
-        user_id: Set(user.id),
-        organization_id: Set(org_id),
-        role_id: Set(new.role_id),
-        created_at: Set(now),
-        status: Set("active".into()),
-    }
-    .insert(&txn)
-    .await?;
+    super::memberships::add(&txn, user.id, org_id, new.role_id, now).await?;
     audit::record(
         &txn,
         audit_entry(

@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 
 use crate::components::form::{error_message, field_errors, problem_message};
+use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::server_fns::invitations::{CreateInvitation, RevokeInvitation, list_invitations};
-use crate::server_fns::users::role_options;
 use crate::validation::Field;
 
 /// `/admin/invitations`: invite by e-mail or phone number, with a role.
@@ -16,7 +16,6 @@ pub fn InvitationsPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_invitations(),
     );
-    let roles = Resource::new(|| (), |_| role_options());
     let errors = Signal::derive(move || field_errors(create.value().get()));
     let summary = move || {
         create
@@ -51,19 +50,7 @@ pub fn InvitationsPage() -> impl IntoView {
                         view! { <p class="field-error" id="invite-contact-error">{problem_message(i18n, e.problem)}</p> }
                     })}
                 </div>
-                <div class="field">
-                    <label for="invite-role">{t!(i18n, field_role)}</label>
-                    <select id="invite-role" name="role_id">
-                        <Transition fallback=|| ()>
-                            {move || Suspend::new(async move {
-                                roles.await.unwrap_or_default().into_iter().map(|r| {
-                                    let member = r.name == "Member";
-                                    view! { <option value=r.id.to_string() selected=member>{r.name}</option> }
-                                }).collect_view()
-                            })}
-                        </Transition>
-                    </select>
-                </div>
+                <RoleSelect id="invite-role" />
                 <button type="submit" class="primary">{t!(i18n, create_invitation)}</button>
             </ActionForm>
             {move || link().map(|link| view! {

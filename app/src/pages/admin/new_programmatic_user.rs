@@ -2,8 +2,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::form::{TextField, error_message, field_errors};
+use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::users::{CreateProgrammaticUser, role_options};
+use crate::server_fns::users::CreateProgrammaticUser;
 use crate::validation::{Field, NAME_MAX, PASSWORD_MAX};
 
 /// `/admin/programmatic-users/new`.
@@ -19,7 +20,6 @@ pub fn NewProgrammaticUserPage() -> impl IntoView {
             .and_then(Result::err)
             .map(|e| error_message(i18n, &e))
     };
-    let roles = Resource::new(|| (), |_| role_options());
 
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
@@ -44,19 +44,7 @@ pub fn NewProgrammaticUserPage() -> impl IntoView {
                     label=Signal::derive(move || t_string!(i18n, field_password).to_string())
                     hint=Signal::derive(move || t_string!(i18n, password_hint).to_string())
                     autocomplete="new-password" maxlength=PASSWORD_MAX errors />
-                <div class="field">
-                    <label for="new-user-role">{t!(i18n, field_role)}</label>
-                    <select id="new-user-role" name="role_id">
-                        <Transition fallback=|| ()>
-                            {move || Suspend::new(async move {
-                                roles.await.unwrap_or_default().into_iter().map(|r| {
-                                    let member = r.name == "Member";
-                                    view! { <option value=r.id.to_string() selected=member>{r.name}</option> }
-                                }).collect_view()
-                            })}
-                        </Transition>
-                    </select>
-                </div>
+                <RoleSelect id="new-user-role" />
                 <button type="submit" class="primary">{t!(i18n, create_user)}</button>
             </ActionForm>
         </section>
