@@ -60,6 +60,35 @@ pub struct Entry<'a> {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
+impl<'a> Entry<'a> {
+    /// `actor` did `action` to `target` in `organization`.
+    pub fn new(
+        action: Action,
+        organization: i64,
+        actor: i64,
+        target: String,
+        meta: &'a RequestMeta,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Entry {
+            action,
+            organization_id: Some(organization),
+            actor_user_id: Some(actor),
+            target: Some(target),
+            details: None,
+            meta,
+            at,
+        }
+    }
+
+    pub fn with_details(self, details: serde_json::Value) -> Self {
+        Entry {
+            details: Some(details),
+            ..self
+        }
+    }
+}
+
 pub async fn record<C: ConnectionTrait>(db: &C, entry: Entry<'_>) -> Result<(), AppError> {
     audit_event::ActiveModel {
         organization_id: Set(entry.organization_id),

@@ -5,7 +5,7 @@ use leptos_router::{components::A, hooks::use_location};
 
 use crate::authz::Authority;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::auth::{SignOut, SwitchOrganization, current_user, my_organizations};
+use crate::server_fns::auth::{SignOut, SwitchOrganization, current_user};
 
 #[component]
 pub fn UserMenu() -> impl IntoView {
@@ -13,7 +13,9 @@ pub fn UserMenu() -> impl IntoView {
     let location = use_location();
     let sign_out = ServerAction::<SignOut>::new();
     let switch = ServerAction::<SwitchOrganization>::new();
-    let orgs = Resource::new(
+    // Refetched on every navigation: sign-in and sign-out both navigate.
+    // One call answers who is signed in and where they may act.
+    let user = Resource::new(
         move || {
             (
                 location.pathname.get(),
@@ -21,11 +23,6 @@ pub fn UserMenu() -> impl IntoView {
                 switch.version().get(),
             )
         },
-        |_| my_organizations(),
-    );
-    // Refetched on every navigation: sign-in and sign-out both navigate.
-    let user = Resource::new(
-        move || (location.pathname.get(), sign_out.version().get()),
         |_| current_user(),
     );
 
@@ -54,9 +51,9 @@ pub fn UserMenu() -> impl IntoView {
                                         {me.organization.clone()}
                                     </span>
                                 </A>
-                                {move || Suspend::new(async move {
-                                    let list = orgs.await.unwrap_or_default();
-                                    (list.len() > 1).then(|| view! {
+                                {(me.organizations.len() > 1).then(|| {
+                                    let list = me.organizations.clone();
+                                    view! {
                                         <ActionForm action=switch attr:class="org-switch">
                                             <label for="org-switch" class="visually-hidden">{t!(i18n, switch_organization)}</label>
                                             <select id="org-switch" name="org_id">
@@ -66,7 +63,7 @@ pub fn UserMenu() -> impl IntoView {
                                             </select>
                                             <button type="submit" class="link-button">{t!(i18n, switch)}</button>
                                         </ActionForm>
-                                    })
+                                    }
                                 })}
                                 <ActionForm action=sign_out>
                                     <button type="submit" class="link-button">

@@ -13,6 +13,8 @@ pub struct Me {
     pub organization: String,
     pub role: String,
     pub authorities: Vec<Authority>,
+    /// Every organization the user may act in (the switcher's choices).
+    pub organizations: Vec<OrgChoice>,
 }
 
 #[server(endpoint = "auth/register")]
@@ -161,11 +163,16 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
     use crate::backend::state::app_state;
     let state = app_state()?;
     let session = current_session().await?;
-    Ok(principal(&state, &session).await?.map(|p| Me {
+    let Some(p) = principal(&state, &session).await? else {
+        return Ok(None);
+    };
+    let organizations = crate::backend::services::accounts::organizations_of(&state, &p).await?;
+    Ok(Some(Me {
         username: p.user.username,
         name: p.user.name,
         organization: p.organization.name,
         role: p.role.name,
         authorities: p.authorities,
+        organizations,
     }))
 }

@@ -20,6 +20,19 @@ pub struct SessionAuth {
     pub last_seen_at: i64,
 }
 
+impl SessionAuth {
+    /// Signed in just now as `user_id`, acting in `org_id`.
+    pub fn new(user_id: i64, org_id: i64, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let at = now.timestamp();
+        SessionAuth {
+            user_id,
+            org_id,
+            signed_in_at: at,
+            last_seen_at: at,
+        }
+    }
+}
+
 /// A signed-in user acting in one organization. Server-side only.
 #[derive(Clone, Debug)]
 pub struct Principal {

@@ -192,13 +192,7 @@ pub async fn register(
         .await?;
     }
     txn.commit().await?;
-    let at = now.timestamp();
-    Ok(SessionAuth {
-        user_id: user.id,
-        org_id: org.id,
-        signed_in_at: at,
-        last_seen_at: at,
-    })
+    Ok(SessionAuth::new(user.id, org.id, now))
 }
 
 /// Checks a login (username or e-mail) and password. Unknown login and wrong
@@ -288,13 +282,7 @@ pub async fn sign_in(
     )
     .await?;
     txn.commit().await?;
-    let at = now.timestamp();
-    Ok(SessionAuth {
-        user_id: user.id,
-        org_id: membership.organization_id,
-        signed_in_at: at,
-        last_seen_at: at,
-    })
+    Ok(SessionAuth::new(user.id, membership.organization_id, now))
 }
 
 /// Records the sign-out; the caller ends the session.

@@ -64,25 +64,6 @@ fn new_token() -> Result<String, AppError> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn entry<'a>(
-    who_org: i64,
-    who: Option<i64>,
-    action: Action,
-    target: String,
-    meta: &'a RequestMeta,
-    state: &AppState,
-) -> Entry<'a> {
-    Entry {
-        action,
-        organization_id: Some(who_org),
-        actor_user_id: who,
-        target: Some(target),
-        details: None,
-        meta,
-        at: state.clock.now(),
-    }
-}
-
 /// Creates an invitation; returns the token, shown once.
 pub async fn create(
     state: &AppState,
@@ -128,13 +109,13 @@ pub async fn create(
     .await?;
     audit::record(
         &txn,
-        entry(
-            who.organization.id,
-            Some(who.user.id),
+        Entry::new(
             Action::UserInvited,
+            who.organization.id,
+            who.user.id,
             format!("invitation:{}", created.id),
             meta,
-            state,
+            state.clock.now(),
         ),
     )
     .await?;
@@ -190,13 +171,13 @@ pub async fn revoke(
     active.update(&txn).await?;
     audit::record(
         &txn,
-        entry(
-            who.organization.id,
-            Some(who.user.id),
+        Entry::new(
             Action::InvitationRevoked,
+            who.organization.id,
+            who.user.id,
             format!("invitation:{id}"),
             meta,
-            state,
+            state.clock.now(),
         ),
     )
     .await?;
@@ -332,24 +313,18 @@ pub async fn accept_new(
     super::memberships::add(&txn, created.id, inv.organization_id, inv.role_id, now).await?;
     audit::record(
         &txn,
-        entry(
-            inv.organization_id,
-            Some(created.id),
+        Entry::new(
             Action::UserJoined,
+            inv.organization_id,
+            created.id,
             format!("user:{}", created.id),
             meta,
-            state,
+            state.clock.now(),
         ),
     )
     .await?;
     txn.commit().await?;
-    let at = now.timestamp();
-    Ok(SessionAuth {
-        user_id: created.id,
-        org_id: inv.organization_id,
-        signed_in_at: at,
-        last_seen_at: at,
-    })
+    Ok(SessionAuth::new(created.id, inv.organization_id, now))
 }
 
 pub async fn accept_existing(
@@ -372,24 +347,18 @@ pub async fn accept_existing(
     super::memberships::add(&txn, who.user.id, inv.organization_id, inv.role_id, now).await?;
     audit::record(
         &txn,
-        entry(
-            inv.organization_id,
-            Some(who.user.id),
+        Entry::new(
             Action::UserJoined,
+            inv.organization_id,
+            who.user.id,
             format!("user:{}", who.user.id),
             meta,
-            state,
+            state.clock.now(),
         ),
     )
     .await?;
     txn.commit().await?;
-    let at = now.timestamp();
-    Ok(SessionAuth {
-        user_id: who.user.id,
-        org_id: inv.organization_id,
-        signed_in_at: at,
-        last_seen_at: at,
-    })
+    Ok(SessionAuth::new(who.user.id, inv.organization_id, now))
 }
 
 #[cfg(test)]

@@ -71,25 +71,6 @@ async fn valid_name(
     Ok(name)
 }
 
-fn entry<'a>(
-    who: &Principal,
-    action: Action,
-    role_id: i64,
-    details: serde_json::Value,
-    meta: &'a RequestMeta,
-    state: &AppState,
-) -> Entry<'a> {
-    Entry {
-        action,
-        organization_id: Some(who.organization.id),
-        actor_user_id: Some(who.user.id),
-        target: Some(format!("role:{role_id}")),
-        details: Some(details),
-        meta,
-        at: state.clock.now(),
-    }
-}
-
 fn names(authorities: &[Authority]) -> Vec<&'static str> {
     authorities.iter().map(|a| a.as_str()).collect()
 }
@@ -123,7 +104,15 @@ pub async fn create(
     let details = serde_json::json!({ "name": name, "authorities": names(authorities) });
     audit::record(
         &txn,
-        entry(who, Action::RoleCreated, created.id, details, meta, state),
+        Entry::new(
+            Action::RoleCreated,
+            who.organization.id,
+            who.user.id,
+            format!("role:{}", created.id),
+            meta,
+            state.clock.now(),
+        )
+        .with_details(details),
     )
     .await?;
     txn.commit().await?;
@@ -172,7 +161,15 @@ pub async fn update(
     let details = serde_json::json!({ "name": name, "authorities": names(authorities) });
     audit::record(
         &txn,
-        entry(who, Action::RoleEdited, role_id, details, meta, state),
+        Entry::new(
+            Action::RoleEdited,
+            who.organization.id,
+            who.user.id,
+            format!("role:{}", role_id),
+            meta,
+            state.clock.now(),
+        )
+        .with_details(details),
     )
     .await?;
     txn.commit().await?;
@@ -198,7 +195,15 @@ pub async fn delete(
     let details = serde_json::json!({ "name": existing.name });
     audit::record(
         &txn,
-        entry(who, Action::RoleDeleted, role_id, details, meta, state),
+        Entry::new(
+            Action::RoleDeleted,
+            who.organization.id,
+            who.user.id,
+            format!("role:{}", role_id),
+            meta,
+            state.clock.now(),
+        )
+        .with_details(details),
     )
     .await?;
     txn.commit().await?;

@@ -194,25 +194,6 @@ async fn is_last_admin(state: &AppState, org_id: i64, user_id: i64) -> Result<bo
     Ok(admins.len() == 1 && admins[0].user_id == user_id)
 }
 
-fn audit_entry<'a>(
-    who: &Principal,
-    action: Action,
-    target: String,
-    details: serde_json::Value,
-    meta: &'a RequestMeta,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Entry<'a> {
-    Entry {
-        action,
-        organization_id: Some(who.organization.id),
-        actor_user_id: Some(who.user.id),
-        target: Some(target),
-        details: Some(details),
-        meta,
-        at,
-    }
-}
-
 pub async fn set_status(
     state: &AppState,
     who: &Principal,
@@ -240,14 +221,15 @@ pub async fn set_status(
     };
     audit::record(
         &txn,
-        audit_entry(
-            who,
+        Entry::new(
             action,
+            who.organization.id,
+            who.user.id,
             format!("user:{}", user.id),
-            serde_json::json!({ "username": user.username }),
             meta,
             state.clock.now(),
-        ),
+        )
+        .with_details(serde_json::json!({ "username": user.username })),
     )
     .await?;
     txn.commit().await?;
@@ -283,14 +265,15 @@ pub async fn set_role(
     let details = serde_json::json!({ "username": user.username, "from_role_id": old_role, "to_role": new_role.name });
     audit::record(
         &txn,
-        audit_entry(
-            who,
+        Entry::new(
             Action::RoleChanged,
+            who.organization.id,
+            who.user.id,
             format!("user:{}", user.id),
-            details,
             meta,
             state.clock.now(),
-        ),
+        )
+        .with_details(details),
     )
     .await?;
     txn.commit().await?;
@@ -411,14 +394,15 @@ pub async fn create_programmatic(
     super::memberships::add(&txn, user.id, org_id, new.role_id, now).await?;
     audit::record(
         &txn,
-        audit_entry(
-            who,
+        Entry::new(
             Action::UserCreated,
+            who.organization.id,
+            who.user.id,
             format!("user:{}", user.id),
-            serde_json::json!({ "username": username, "kind": "programmatic" }),
             meta,
             now,
-        ),
+        )
+        .with_details(serde_json::json!({ "username": username, "kind": "programmatic" })),
     )
     .await?;
     txn.commit().await?;
