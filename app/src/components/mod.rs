@@ -1,4 +1,5 @@
 //! Reusable pieces of UI.
+pub mod dialog;
 pub mod form;
 pub mod language_switcher;
 pub mod role_select;

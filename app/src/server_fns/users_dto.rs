@@ -35,6 +35,9 @@ pub struct UserDetails {
     pub role_id: i64,
     pub member_since: String,
     pub roles: Vec<RoleOption>,
+    /// The user's memberships in the organizations the viewer also belongs
+    /// to (another organization's membership is not the viewer's business).
+    pub memberships: Vec<MembershipRow>,
     pub is_self: bool,
     pub may_manage_users: bool,
     pub may_manage_roles: bool,
@@ -47,4 +50,15 @@ pub struct UserFilter {
     pub status: String,
     pub kind: String,
     pub page: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipRow {
+    pub organization: String,
+    pub role: String,
+    /// `active` or `inactive` in that organization.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub since: String,
+    pub current: bool,
 }

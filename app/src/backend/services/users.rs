@@ -10,11 +10,13 @@ use secrecy::SecretString;
 use crate::authz::{Authority, BuiltinRole};
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::{password, session::Principal};
-use crate::backend::entities::{membership, role, user};
+use crate::backend::entities::{membership, organization, role, user};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::error::AppError;
-use crate::server_fns::users_dto::{RoleOption, UserDetails, UserFilter, UserPage, UserRow};
+use crate::server_fns::users_dto::{
+    MembershipRow, RoleOption, UserDetails, UserFilter, UserPage, UserRow,
+};
 use crate::validation::{self, Field, FieldError, Problem};
 
 pub const PAGE_SIZE: u64 = 20;
@@ -153,7 +155,9 @@ pub async fn details(
         .find(|r| r.id == membership.role_id)
         .map(|r| r.name.clone());
     let is_self = user.id == who.user.id;
+    let memberships = shared_memberships(state, who, user.id).await?;
     Ok(UserDetails {
+        memberships,
         role_id: membership.role_id,
         member_since: membership.created_at.to_rfc3339(),
         user: row(user, &membership, role_name.as_deref().unwrap_or("")),
@@ -168,6 +172,52 @@ pub async fn details(
         may_manage_users: who.may(Authority::ManageUsers),
         may_manage_roles: who.may(Authority::ManageRoles),
     })
+}
+
+/// `user_id`'s memberships in organizations `who` also belongs to.
+async fn shared_memberships(
+    state: &AppState,
+    who: &Principal,
+    user_id: i64,
+) -> Result<Vec<MembershipRow>, AppError> {
+    let viewer_orgs: Vec<i64> = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(who.user.id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| m.organization_id)
+        .collect();
+    let theirs = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::OrganizationId.is_in(viewer_orgs))
+        .find_also_related(organization::Entity)
+        .all(&state.db)
+        .await?;
+    let role_ids: Vec<i64> = theirs.iter().map(|(m, _)| m.role_id).collect();
+    let roles = role::Entity::find()
+        .filter(role::Column::Id.is_in(role_ids))
+        .all(&state.db)
+        .await?;
+    let mut rows: Vec<MembershipRow> = theirs
+        .into_iter()
+        .filter_map(|(m, org)| {
+            let org = org?;
+            let role = roles.iter().find(|r| r.id == m.role_id)?;
+            Some(MembershipRow {
+                current: org.id == who.organization.id,
+                organization: org.name,
+                role: role.name.clone(),
+                status: m.status,
+                since: m.created_at.to_rfc3339(),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.current
+            .cmp(&a.current)
+            .then(a.organization.cmp(&b.organization))
+    });
+    Ok(rows)
 }
 
 async fn admin_role_id(state: &AppState, org_id: i64) -> Result<i64, AppError> {

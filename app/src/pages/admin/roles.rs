@@ -3,6 +3,7 @@ use leptos_i18n::I18nContext;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::authz::Authority;
+use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::{error_message, field_errors, problem_message};
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::server_fns::roles::{CreateRole, DeleteRole, RoleInfo, UpdateRole, list_roles};
@@ -180,7 +181,7 @@ fn RoleEditors(
                 {move || confirming().then(|| {
                     let name = name.clone();
                     view! {
-                        <div class="dialog" role="dialog" aria-labelledby=format!("delete-role-{id}")>
+                        <Dialog labelled_by=format!("delete-role-{id}") on_close=close_to("/admin/roles".into())>
                             <h3 id=format!("delete-role-{id}")>{t!(i18n, confirm_delete_role_title)}</h3>
                             <p>{t!(i18n, confirm_delete_role_body, name = name.clone())}</p>
                             <ActionForm action=delete>
@@ -189,7 +190,7 @@ fn RoleEditors(
                                 " "
                                 <A href="/admin/roles">{t!(i18n, cancel)}</A>
                             </ActionForm>
-                        </div>
+                        </Dialog>
                     }
                 })}
             </section>

@@ -4,6 +4,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
+use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::error_message;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details, urlencode};
@@ -148,7 +149,7 @@ fn Details(
                     {move || confirming().then(|| {
                         let (username, name, self_href) = (username.clone(), name.clone(), self_href.clone());
                         view! {
-                        <div class="dialog" role="dialog" aria-modal="false" aria-labelledby="deactivate-title">
+                        <Dialog labelled_by="deactivate-title" on_close=close_to(self_href.clone())>
                             <h3 id="deactivate-title">{t!(i18n, confirm_deactivate_title)}</h3>
                             <p>{t!(i18n, confirm_deactivate_body, name = name.clone())}</p>
                             <ActionForm action=set_status>
@@ -158,7 +159,7 @@ fn Details(
                                 " "
                                 <A href=self_href.clone()>{t!(i18n, cancel)}</A>
                             </ActionForm>
-                        </div>
+                        </Dialog>
                         }
                     })}
                 }.into_any()
@@ -171,6 +172,33 @@ fn Details(
                     </ActionForm>
                 }.into_any()
             }}
+        </section>
+
+        <section class="card" aria-labelledby="memberships-title">
+            <h2 id="memberships-title">{t!(i18n, memberships)}</h2>
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th scope="col">{t!(i18n, col_organization)}</th>
+                        <th scope="col">{t!(i18n, col_role)}</th>
+                        <th scope="col">{t!(i18n, col_status)}</th>
+                        <th scope="col">{t!(i18n, member_since)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {d.memberships.iter().map(|m| view! {
+                        <tr>
+                            <td>
+                                {m.organization.clone()}
+                                {m.current.then(|| view! { " " <span class="badge">{t!(i18n, current_organization)}</span> })}
+                            </td>
+                            <td>{m.role.clone()}</td>
+                            <td>{if m.status == "active" { t!(i18n, status_active).into_any() } else { t!(i18n, status_inactive).into_any() }}</td>
+                            <td>{m.since.chars().take(10).collect::<String>()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
         </section>
 
         <section class="card" aria-labelledby="api-keys-title">

@@ -1,0 +1,307 @@
+//! The permission matrix, generated over EVERY server function the app
+//! registers × (anonymous, Member, Developer, Admin, a custom role, an Admin
+//! of ANOTHER organization). Each function is classified below by what it
+//! needs; a function missing from the table fails the test, so a new one
+//! cannot slip in unclassified. A refused call answers 401 (not signed in)
+//! or 403 (signed in, not allowed) and changes nothing in the organization;
+//! the other organization's Admin, even where allowed, changes nothing in it.
+mod common;
+
+use app::authz::Authority;
+use app::backend::entities::{
+    invitation, membership, organization, role, role_authority, session, user,
+};
+use common::{Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, org, role_id};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+
+#[derive(Clone, Copy, Debug)]
+enum Need {
+    /// Anyone, signed in or not (sign-up, sign-in, invitation links).
+    Public,
+    /// Any signed-in user, about themselves.
+    SignedIn,
+    /// A signed-in user whose role in the current organization has it.
+    Authority(Authority),
+}
+
+use Authority::*;
+use Need::*;
+
+/// Every server function and what it needs.
+const TABLE: &[(&str, Need)] = &[
+    ("auth/register", Public),
+    ("auth/sign-in", Public),
+    ("auth/sign-out", Public),
+    ("auth/me", Public),
+    ("auth/change-password", SignedIn),
+    ("auth/organizations", SignedIn),
+    ("auth/switch-organization", SignedIn),
+    ("invitations/preview", Public),
+    ("invitations/accept", Public),
+    ("invitations/join", SignedIn),
+    ("invitations/create", Authority(ManageUsers)),
+    ("invitations/list", Authority(ManageUsers)),
+    ("invitations/revoke", Authority(ManageUsers)),
+    ("users/list", Authority(ManageUsers)),
+    ("users/details", Authority(ManageUsers)),
+    ("users/set-status", Authority(ManageUsers)),
+    ("users/create-programmatic", Authority(ManageUsers)),
+    ("users/roles", Authority(ManageUsers)),
+    ("users/set-role", Authority(ManageRoles)),
+    ("roles/list", Authority(ManageRoles)),
+    ("roles/create", Authority(ManageRoles)),
+    ("roles/update", Authority(ManageRoles)),
+    ("roles/delete", Authority(ManageRoles)),
+    ("audit/list", Authority(ViewAuditLog)),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    Anonymous,
+    Member,
+    Developer,
+    Admin,
+    Custom,
+    OtherAdmin,
+}
+
+const EVERYONE: [Who; 6] = [
+    Who::Anonymous,
+    Who::Member,
+    Who::Developer,
+    Who::Admin,
+    Who::Custom,
+    Who::OtherAdmin,
+];
+
+/// The custom role's authorities.
+const CUSTOM: [Authority; 2] = [ViewAuditLog, ManageIntegrations];
+
+impl Who {
+    fn login(self) -> Option<&'static str> {
+        match self {
+            Who::Anonymous => None,
+            Who::Member => Some("member-bot"),
+            Who::Developer => Some("dev-bot"),
+            Who::Admin => Some("admin@acme.example"),
+            Who::Custom => Some("custom-bot"),
+            Who::OtherAdmin => Some("admin@other.example"),
+        }
+    }
+
+    fn may(self, authority: Authority) -> bool {
+        match self {
+            Who::Anonymous | Who::Member => false,
+            Who::Developer => authority == ManageUserApiKey,
+            Who::Admin | Who::OtherAdmin => true,
+            Who::Custom => CUSTOM.contains(&authority),
+        }
+    }
+}
+
+/// Everything of the organization a call could change, as text.
+async fn snapshot(app: &TestApp, org_id: i64) -> String {
+    let db = &app.server.state.db;
+    let org = organization::Entity::find_by_id(org_id).one(db).await;
+    let roles = role::Entity::find()
+        .filter(role::Column::OrganizationId.eq(org_id))
+        .order_by_asc(role::Column::Id)
+        .all(db)
+        .await
+        .expect("roles");
+    let role_ids: Vec<i64> = roles.iter().map(|r| r.id).collect();
+    let authorities = role_authority::Entity::find()
+        .filter(role_authority::Column::RoleId.is_in(role_ids))
+        .order_by_asc(role_authority::Column::RoleId)
+        .order_by_asc(role_authority::Column::Authority)
+        .all(db)
+        .await;
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .order_by_asc(membership::Column::UserId)
+        .all(db)
+        .await
+        .expect("memberships");
+    let user_ids: Vec<i64> = memberships.iter().map(|m| m.user_id).collect();
+    let users = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.clone()))
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await;
+    let invitations = invitation::Entity::find()
+        .filter(invitation::Column::OrganizationId.eq(org_id))
+        .order_by_asc(invitation::Column::Id)
+        .all(db)
+        .await;
+    let sessions = session::Entity::find()
+        .filter(session::Column::UserId.is_in(user_ids))
+        .all(db)
+        .await
+        .expect("sessions")
+        .len();
+    format!(
+        "{org:?}\n{roles:?}\n{authorities:?}\n{memberships:?}\n{users:?}\n{invitations:?}\n{sessions}"
+    )
+}
+
+async fn client_for<'a>(app: &'a TestApp, who: Who) -> Client<'a> {
+    // Each caller comes from its own address: no caller's sign-in attempts
+    // count against another's.
+    let ip = [192, 0, 2, 100 + who as u8];
+    let mut client = Client::new(app).with_ip(ip);
+    if let Some(login) = who.login() {
+        let r = client
+            .call(
+                "auth/sign-in",
+                &[("login", login), ("password", GOOD_PASSWORD)],
+            )
+            .await;
+        assert!(r.status < 400, "{login}: {}", r.body);
+    }
+    client
+}
+
+#[tokio::test]
+async fn every_server_function_for_every_kind_of_caller() {
+    let app = app().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let other = org(&app, "admin@other.example", "Other").await;
+    create_bot(&app, &acme, "member-bot", role_id(&acme, "Member")).await;
+    create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
+    create_bot(&app, &acme, "target-bot", role_id(&acme, "Member")).await;
+    let custom = custom_role(&app, &acme).await;
+    create_bot(&app, &acme, "custom-bot", custom).await;
+    let invitation = pending_invitation(&app, &acme).await;
+    // The other organization has a user of the same name as acme's target,
+    // so a call that ignored the organization would find something.
+    create_bot(&app, &other, "other-bot", role_id(&other, "Member")).await;
+
+    let member_role = role_id(&acme, "Member").to_string();
+    let acme_id = acme.id.to_string();
+    let invitation = invitation.to_string();
+    let args: Vec<(&str, &str)> = vec![
+        ("username", "target-bot"),
+        ("active", "false"),
+        ("role_id", &member_role),
+        ("name", "Renamed"),
+        ("password", "x"),
+        ("current_password", "x"),
+        ("new_password", "x"),
+        ("new_password_confirm", "x"),
+        ("filter[search]", ""),
+        ("filter[status]", ""),
+        ("filter[kind]", ""),
+        ("filter[actor]", ""),
+        ("filter[action]", ""),
+        ("filter[from]", ""),
+        ("filter[to]", ""),
+        ("filter[page]", "1"),
+        ("contact", "newcomer@example.com"),
+        ("id", &invitation),
+        ("token", "made-up"),
+        ("org_id", &acme_id),
+    ];
+
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _method)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+    for (endpoint, _) in TABLE {
+        assert!(
+            paths.iter().any(|p| p == endpoint),
+            "{endpoint} is in the table but not registered"
+        );
+    }
+    let mut cases = 0;
+    for endpoint in &paths {
+        let need = TABLE
+            .iter()
+            .find(|(e, _)| e == endpoint)
+            .map(|(_, need)| *need)
+            .unwrap_or_else(|| panic!("{endpoint} is not classified in TABLE"));
+        for who in EVERYONE {
+            let mut client = client_for(&app, who).await;
+            let before = snapshot(&app, acme.id).await;
+            let response = client.call(endpoint, &args).await;
+            let expected = match (need, who) {
+                (Public, _) => None,
+                (_, Who::Anonymous) => Some(401),
+                (SignedIn, _) => None,
+                (Authority(a), who) if who.may(a) => None,
+                (Authority(_), _) => Some(403),
+            };
+            let body: String = response.body.chars().take(300).collect();
+            let case = format!("{endpoint} as {who:?}: {} {body}", response.status);
+            match expected {
+                Some(status) => {
+                    assert_eq!(response.status, status, "{case}");
+                    assert_eq!(
+                        snapshot(&app, acme.id).await,
+                        before,
+                        "refused, yet changed: {case}"
+                    );
+                }
+                None => {
+                    assert!(
+                        response.status != 401 && response.status != 403,
+                        "should be allowed: {case}"
+                    );
+                    if who == Who::OtherAdmin {
+                        assert_eq!(
+                            snapshot(&app, acme.id).await,
+                            before,
+                            "another organization's Admin changed Acme: {case}"
+                        );
+                    }
+                }
+            }
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, paths.len() * EVERYONE.len());
+    println!(
+        "permission matrix: {} server functions × {} callers = {cases} cases",
+        paths.len(),
+        EVERYONE.len()
+    );
+}
+
+async fn custom_role(app: &TestApp, org: &Org) -> i64 {
+    let role = role::ActiveModel {
+        organization_id: Set(org.id),
+        name: Set("Auditor".into()),
+        builtin: Set(false),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.server.state.db)
+    .await
+    .expect("role");
+    for authority in CUSTOM {
+        role_authority::ActiveModel {
+            role_id: Set(role.id),
+            authority: Set(authority.as_str().into()),
+        }
+        .insert(&app.server.state.db)
+        .await
+        .expect("authority");
+    }
+    role.id
+}
+
+async fn pending_invitation(app: &TestApp, org: &Org) -> i64 {
+    let member = role_id(org, "Member").to_string();
+    let r = as_admin(app, org)
+        .call(
+            "invitations/create",
+            &[("contact", "pending@example.com"), ("role_id", &member)],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    invitation::Entity::find()
+        .filter(invitation::Column::OrganizationId.eq(org.id))
+        .one(&app.server.state.db)
+        .await
+        .expect("q")
+        .expect("invitation")
+        .id
+}
