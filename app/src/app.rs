@@ -14,6 +14,9 @@ use crate::pages::admin::{
     audit::AuditPage, invitations::InvitationsPage, new_programmatic_user::NewProgrammaticUserPage,
     roles::RolesPage, user_details::UserDetailsPage, users::UsersPage,
 };
+use crate::pages::integrations::{
+    api_sets::ApiSetsPage, key_details::KeyDetailsPage, public_api::PublicApiPage,
+};
 use crate::pages::invite::InvitePage;
 use crate::pages::{
     error_page::ErrorPage, home::HomePage, login::LoginPage, not_found::NotFound,
@@ -72,6 +75,21 @@ fn Frame() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/settings/integrations/public-api")
+                        view=PublicApiPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/integrations/public-api/keys/:id")
+                        view=KeyDetailsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/integrations/api-sets")
+                        view=ApiSetsPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />

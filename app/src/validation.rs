@@ -18,6 +18,10 @@ pub enum Field {
     Contact,
     Username,
     Role,
+    Description,
+    ApiSets,
+    Expires,
+    Slug,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +40,11 @@ pub enum Problem {
     NameTaken,
     WrongPassword,
     InvalidPhone,
+    InvalidDate,
+    ExpiryInPast,
+    UnknownApiSet,
+    InvalidSlug,
+    SlugTaken,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +102,40 @@ pub fn password_length(value: &str) -> Result<(), Problem> {
         n if n < PASSWORD_MIN => Err(Problem::PasswordTooShort),
         n if n > PASSWORD_MAX => Err(Problem::PasswordTooLong),
         _ => Ok(()),
+    }
+}
+
+/// Optional longer text (a description): at most `max` characters; line
+/// breaks and tabs allowed, other control characters not. Returns it trimmed.
+pub fn long_text(value: &str, max: usize) -> Result<String, Problem> {
+    let trimmed = value.trim();
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Problem::ControlCharacters);
+    }
+    if trimmed.chars().count() > max {
+        return Err(Problem::TooLong);
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An API set's slug: 1–64 of `a-z 0-9 : . _ -`, starting with a letter.
+pub fn slug(value: &str) -> Result<String, Problem> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Problem::Required);
+    }
+    let ok = value.len() <= 64
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, ':' | '.' | '_' | '-')
+        });
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(Problem::InvalidSlug)
     }
 }
 

@@ -81,6 +81,15 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub session_cleanup_seconds: u64,
+
+    /// At most this many active API keys per user in an organization.
+    #[arg(
+        long,
+        env = "KEYHOUSE_MAX_KEYS_PER_USER",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub max_keys_per_user: u32,
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {
@@ -126,6 +135,7 @@ impl Config {
             session_absolute_hours: 12,
             trusted_proxies: Vec::new(),
             session_cleanup_seconds: 300,
+            max_keys_per_user: 100,
         }
     }
 }
@@ -146,6 +156,7 @@ fn one_line(message: &str) -> String {
             "--session-cleanup-seconds",
             "KEYHOUSE_SESSION_CLEANUP_SECONDS",
         ),
+        ("--max-keys-per-user", "KEYHOUSE_MAX_KEYS_PER_USER"),
     ] {
         if first.contains(&format!("'{flag} ")) {
             return format!("{first} (set by {flag} or {env})");

@@ -53,6 +53,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         session_idle: chrono::Duration::minutes(i64::from(config.session_idle_minutes)),
         session_absolute: chrono::Duration::hours(i64::from(config.session_absolute_hours)),
         trusted_proxies: config.trusted_proxies.clone(),
+        max_keys_per_user: u64::from(config.max_keys_per_user),
     };
     let state = AppState {
         leptos_options,
@@ -60,6 +61,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         sessions: sessions.clone(),
         clock,
         settings: Arc::new(settings),
+        handover: Default::default(),
     };
     let router = router::router(state.clone(), sessions.clone(), config);
     Ok(Server {

@@ -9,7 +9,8 @@ mod common;
 
 use app::authz::Authority;
 use app::backend::entities::{
-    invitation, membership, organization, role, role_authority, session, user,
+    api_key, api_key_api_set, api_key_secret, api_set, invitation, membership, organization, role,
+    role_authority, session, user,
 };
 use common::{Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, org, role_id};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -53,6 +54,22 @@ const TABLE: &[(&str, Need)] = &[
     ("roles/update", Authority(ManageRoles)),
     ("roles/delete", Authority(ManageRoles)),
     ("audit/list", Authority(ViewAuditLog)),
+    // API keys: your own always; others' only with Manage All API Keys (a
+    // key you may not act on is "not found"); creating needs Manage User
+    // API Key and is never possible for someone else.
+    ("keys/list", SignedIn),
+    ("keys/details", SignedIn),
+    ("keys/set-enabled", SignedIn),
+    ("keys/delete", SignedIn),
+    ("keys/take-generated", SignedIn),
+    ("keys/new-form", Authority(ManageUserApiKey)),
+    ("keys/create", Authority(ManageUserApiKey)),
+    ("keys/roll", Authority(ManageUserApiKey)),
+    ("integrations/public-api", SignedIn),
+    ("integrations/api-sets", SignedIn),
+    ("integrations/set-public-api", Authority(ManageIntegrations)),
+    ("integrations/create-api-set", Authority(ManageIntegrations)),
+    ("integrations/delete-api-set", Authority(ManageIntegrations)),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,13 +82,15 @@ enum Who {
     OtherAdmin,
 }
 
+/// The Admin comes last: what they may do (delete the key, the invitation)
+/// is still there for every other caller to try.
 const EVERYONE: [Who; 6] = [
     Who::Anonymous,
     Who::Member,
     Who::Developer,
-    Who::Admin,
     Who::Custom,
     Who::OtherAdmin,
+    Who::Admin,
 ];
 
 /// The custom role's authorities.
@@ -172,6 +191,7 @@ async fn every_server_function_for_every_kind_of_caller() {
     let custom = custom_role(&app, &acme).await;
     create_bot(&app, &acme, "custom-bot", custom).await;
     let invitation = pending_invitation(&app, &acme).await;
+    let (key, set) = admin_key_and_set(&app, &acme).await;
     // The other organization has a user of the same name as acme's target,
     // so a call that ignored the organization would find something.
     create_bot(&app, &other, "other-bot", role_id(&other, "Member")).await;
@@ -179,7 +199,8 @@ async fn every_server_function_for_every_kind_of_caller() {
     let member_role = role_id(&acme, "Member").to_string();
     let acme_id = acme.id.to_string();
     let invitation = invitation.to_string();
-    let args: Vec<(&str, &str)> = vec![
+    let (key, set) = (key.to_string(), set.to_string());
+    let common: Vec<(&str, &str)> = vec![
         ("username", "target-bot"),
         ("active", "false"),
         ("role_id", &member_role),
@@ -197,10 +218,29 @@ async fn every_server_function_for_every_kind_of_caller() {
         ("filter[to]", ""),
         ("filter[page]", "1"),
         ("contact", "newcomer@example.com"),
-        ("id", &invitation),
         ("token", "made-up"),
         ("org_id", &acme_id),
+        ("enabled", "false"),
+        ("grace_hours", "24"),
+        ("slug", "billing-v2"),
+        ("description", "x"),
+        ("api_sets[]", &set),
+        ("expires", "never"),
     ];
+    // `id` names the thing each function acts on: an Acme Admin's key, an
+    // Acme API set, or a pending Acme invitation.
+    let args_for = |endpoint: &str| {
+        let id = if endpoint.starts_with("keys/") {
+            key.as_str()
+        } else if endpoint.starts_with("integrations/") {
+            set.as_str()
+        } else {
+            invitation.as_str()
+        };
+        let mut args = common.clone();
+        args.push(("id", id));
+        args
+    };
 
     let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _method)| path.trim_start_matches("/api/").to_owned())
@@ -221,7 +261,7 @@ async fn every_server_function_for_every_kind_of_caller() {
         for who in EVERYONE {
             let mut client = client_for(&app, who).await;
             let before = snapshot(&app, acme.id).await;
-            let response = client.call(endpoint, &args).await;
+            let response = client.call(endpoint, &args_for(endpoint)).await;
             let expected = match (need, who) {
                 (Public, _) => None,
                 (_, Who::Anonymous) => Some(401),
@@ -245,11 +285,13 @@ async fn every_server_function_for_every_kind_of_caller() {
                         response.status != 401 && response.status != 403,
                         "should be allowed: {case}"
                     );
-                    if who == Who::OtherAdmin {
+                    // Allowed to call, yet refused for what was asked (not
+                    // your key, a stale id, bad input): nothing changes.
+                    if response.status >= 400 || who == Who::OtherAdmin {
                         assert_eq!(
                             snapshot(&app, acme.id).await,
                             before,
-                            "another organization's Admin changed Acme: {case}"
+                            "changed Acme: {case}"
                         );
                     }
                 }
@@ -304,4 +346,47 @@ async fn pending_invitation(app: &TestApp, org: &Org) -> i64 {
         .expect("q")
         .expect("invitation")
         .id
+}
+
+/// A key of Acme's Admin with an Acme API set, made through the UI's calls.
+async fn admin_key_and_set(app: &TestApp, org: &Org) -> (i64, i64) {
+    let mut admin = as_admin(app, org);
+    let r = admin
+        .call(
+            "integrations/create-api-set",
+            &[
+                ("slug", "billing"),
+                ("name", "Billing"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let set = api_set::Entity::find()
+        .filter(api_set::Column::OrganizationId.eq(org.id))
+        .one(&app.server.state.db)
+        .await
+        .expect("q")
+        .expect("set")
+        .id;
+    let set_id = set.to_string();
+    let r = admin
+        .call(
+            "keys/create",
+            &[
+                ("name", "CRM"),
+                ("api_sets[]", &set_id),
+                ("expires", "never"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(org.id))
+        .one(&app.server.state.db)
+        .await
+        .expect("q")
+        .expect("key")
+        .id;
+    (key, set)
 }

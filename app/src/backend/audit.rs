@@ -25,6 +25,15 @@ pub enum Action {
     UserJoined,
     InvitationRevoked,
     OrganizationCreated,
+    KeyCreated,
+    KeyDisabled,
+    KeyEnabled,
+    KeyDeleted,
+    KeyRolled,
+    PublicApiEnabled,
+    PublicApiDisabled,
+    ApiSetCreated,
+    ApiSetDeleted,
 }
 
 impl Action {
@@ -46,6 +55,15 @@ impl Action {
             Action::UserJoined => "user.joined",
             Action::InvitationRevoked => "invitation.revoked",
             Action::OrganizationCreated => "organization.created",
+            Action::KeyCreated => "key.created",
+            Action::KeyDisabled => "key.disabled",
+            Action::KeyEnabled => "key.enabled",
+            Action::KeyDeleted => "key.deleted",
+            Action::KeyRolled => "key.rolled",
+            Action::PublicApiEnabled => "public_api.enabled",
+            Action::PublicApiDisabled => "public_api.disabled",
+            Action::ApiSetCreated => "api_set.created",
+            Action::ApiSetDeleted => "api_set.deleted",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod entities;
+pub mod keys;
 pub mod migrations;
 pub mod request_meta;
 pub mod services;

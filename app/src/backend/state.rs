@@ -16,6 +16,8 @@ pub struct Settings {
     pub session_idle: chrono::Duration,
     pub session_absolute: chrono::Duration,
     pub trusted_proxies: Vec<IpAddr>,
+    /// At most this many active keys per user and organization.
+    pub max_keys_per_user: u64,
 }
 
 impl Default for Settings {
@@ -24,6 +26,7 @@ impl Default for Settings {
             session_idle: chrono::Duration::minutes(30),
             session_absolute: chrono::Duration::hours(12),
             trusted_proxies: Vec::new(),
+            max_keys_per_user: 100,
         }
     }
 }
@@ -35,6 +38,7 @@ pub struct AppState {
     pub sessions: SeaOrmSessionStore,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
+    pub handover: super::keys::handover::Handover,
 }
 
 /// The state, from inside a server function or a component rendered on the

@@ -23,6 +23,11 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::NameTaken => t_string!(i18n, problem_name_taken),
         Problem::WrongPassword => t_string!(i18n, problem_wrong_password),
         Problem::InvalidPhone => t_string!(i18n, problem_invalid_phone),
+        Problem::InvalidDate => t_string!(i18n, problem_invalid_date),
+        Problem::ExpiryInPast => t_string!(i18n, problem_expiry_in_past),
+        Problem::UnknownApiSet => t_string!(i18n, problem_unknown_api_set),
+        Problem::InvalidSlug => t_string!(i18n, problem_invalid_slug),
+        Problem::SlugTaken => t_string!(i18n, problem_slug_taken),
     }
     .to_string()
 }
@@ -43,6 +48,9 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             "invitation_invalid" => t_string!(i18n, invitation_invalid).to_string(),
             "account_exists" => t_string!(i18n, account_exists).to_string(),
             "already_member" => t_string!(i18n, already_member).to_string(),
+            "too_many_keys" => t_string!(i18n, too_many_keys).to_string(),
+            "already_created" => t_string!(i18n, key_already_created).to_string(),
+            "builtin_api_set" => t_string!(i18n, builtin_api_set).to_string(),
             _ => t_string!(i18n, error_generic).to_string(),
         },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),

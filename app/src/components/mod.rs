@@ -1,6 +1,7 @@
 //! Reusable pieces of UI.
 pub mod dialog;
 pub mod form;
+pub mod keys;
 pub mod language_switcher;
 pub mod role_select;
 pub mod top_bar;

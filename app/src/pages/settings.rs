@@ -1,9 +1,9 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::i18n::{t, t_string, use_i18n};
 
-/// `/settings`: where the gear icon leads. The sections (Integrations → Public
-/// API, …) are added by the work that builds them.
+/// `/settings`: where the gear icon leads.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -16,5 +16,18 @@ pub fn SettingsPage() -> impl IntoView {
         </nav>
         <h1>{t!(i18n, settings_title)}</h1>
         <p class="lead">{t!(i18n, settings_lead)}</p>
+        <section class="card" aria-labelledby="integrations-title">
+            <h2 id="integrations-title">{t!(i18n, integrations)}</h2>
+            <ul class="link-list">
+                <li>
+                    <A href="/settings/integrations/public-api">{t!(i18n, public_api)}</A>
+                    <p class="hint">{t!(i18n, public_api_link_hint)}</p>
+                </li>
+                <li>
+                    <A href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</A>
+                    <p class="hint">{t!(i18n, api_sets_link_hint)}</p>
+                </li>
+            </ul>
+        </section>
     }
 }

@@ -22,6 +22,15 @@ pub const ACTIONS: &[&str] = &[
     "user.invited",
     "user.joined",
     "invitation.revoked",
+    "key.created",
+    "key.disabled",
+    "key.enabled",
+    "key.deleted",
+    "key.rolled",
+    "public_api.enabled",
+    "public_api.disabled",
+    "api_set.created",
+    "api_set.deleted",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,6 +24,12 @@ pub async fn register(
     password: String,
     password_confirm: String,
     location_name: String,
+    /// "Create my first API key now": present (`on`) when ticked.
+    #[server(default)]
+    create_first_key: String,
+    /// The first key's name, in the user's language.
+    #[server(default)]
+    first_key_name: String,
 ) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
     use crate::backend::{auth::session, services::accounts, state::app_state};
@@ -36,10 +42,35 @@ pub async fn register(
             password_confirm: password_confirm.into(),
             location_name,
         };
-        let auth = accounts::register(&state, registration, &request_meta().await).await?;
+        let meta = request_meta().await;
+        let auth = accounts::register(&state, registration, &meta).await?;
         let session = crate::backend::auth::guard::current_session().await?;
         session::start(&session, &auth).await?;
-        leptos_axum::redirect("/");
+        if create_first_key.is_empty() {
+            leptos_axum::redirect("/");
+            return Ok(());
+        }
+        // Sign-up ends on the Save generated key dialog of the Public API
+        // page, which receives the key once through the hand-over.
+        let who = session::principal(&state, &session)
+            .await?
+            .ok_or_else(|| AppError::internal("no principal after sign-up"))?;
+        let name = if first_key_name.trim().is_empty() {
+            "API key".to_owned()
+        } else {
+            first_key_name
+        };
+        let first = crate::backend::services::api_keys::NewKey {
+            name,
+            description: String::new(),
+            api_sets: Vec::new(),
+            expires: "never".into(),
+            expires_on: String::new(),
+            request_token: String::new(),
+        };
+        let key = crate::backend::services::api_keys::create(&state, &who, first, &meta).await?;
+        state.handover.put(who.user.id, who.organization.id, key);
+        leptos_axum::redirect("/settings/integrations/public-api");
         Ok(())
     };
     run.await.map_err(fail)

@@ -1,7 +1,10 @@
 //! Thin `#[server]` functions: authorize, call a service, map to a DTO.
 pub mod audit;
 pub mod auth;
+pub mod integrations;
 pub mod invitations;
+pub mod keys;
+pub mod keys_dto;
 pub mod roles;
 pub mod users;
 pub mod users_dto;

@@ -23,22 +23,11 @@ pub async fn request_meta() -> RequestMeta {
 /// into a 401 because the user menu asked who is signed in. Only requests
 /// to the server-function endpoints themselves get the status.
 pub fn fail(err: AppError) -> AppError {
-    let parts = use_context::<Parts>();
-    let server_fn_call = parts
-        .as_ref()
-        .is_some_and(|p| p.uri.path().starts_with("/api/"));
+    let server_fn_call = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
     if !server_fn_call {
         return err;
     }
-    let form_post = parts
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|accept| accept.contains("text/html"))
-        })
-        .unwrap_or(false);
+    let form_post = is_form_post();
     if let Some(response) = use_context::<ResponseOptions>() {
         if let AppError::TooManyRequests(seconds) = &err
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
@@ -58,4 +47,18 @@ pub fn no_store() {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+}
+
+/// Whether this call is a plain HTML form post (no JavaScript): the browser
+/// then wants a page, and Leptos answers with a redirect.
+pub fn is_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|accept| accept.contains("text/html"))
+        })
+        .unwrap_or(false)
 }

@@ -41,6 +41,10 @@ pub struct UserDetails {
     pub is_self: bool,
     pub may_manage_users: bool,
     pub may_manage_roles: bool,
+    /// The viewer's key authorities: the API Keys section shows only with
+    /// Manage User API Key; another user's keys only with Manage All.
+    pub may_manage_user_api_key: bool,
+    pub may_manage_all_api_keys: bool,
 }
 
 /// Filters of the User Management table (all optional).

@@ -1,5 +1,9 @@
 //! SeaORM entities, one file per table. The schema itself is defined by the
 //! versioned migrations in `backend::migrations`.
+pub mod api_key;
+pub mod api_key_api_set;
+pub mod api_key_secret;
+pub mod api_set;
 pub mod audit_event;
 pub mod invitation;
 pub mod membership;

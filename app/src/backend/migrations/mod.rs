@@ -6,6 +6,7 @@ mod m20261124_000001_initial;
 mod m20261124_000002_sign_in;
 mod m20261124_000003_membership_status;
 mod m20261124_000004_invitations;
+mod m20261124_000005_api_keys;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_sign_in::Migration),
             Box::new(m20261124_000003_membership_status::Migration),
             Box::new(m20261124_000004_invitations::Migration),
+            Box::new(m20261124_000005_api_keys::Migration),
         ]
     }
 }

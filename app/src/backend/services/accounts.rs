@@ -117,7 +117,7 @@ pub async fn register(
     let txn = state.db.begin().await?;
     let org = organization::ActiveModel {
         name: Set(valid.location_name.clone()),
-        public_api_enabled: Set(false),
+        public_api_enabled: Set(true),
         created_at: Set(now),
         ..Default::default()
     }

@@ -1,6 +1,8 @@
 //! The code that owns the data; server functions stay thin and call these.
 pub mod accounts;
+pub mod api_keys;
 pub mod audit_log;
+pub mod integrations;
 pub mod invitations;
 pub mod memberships;
 pub mod roles;

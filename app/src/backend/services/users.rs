@@ -171,6 +171,8 @@ pub async fn details(
         is_self,
         may_manage_users: who.may(Authority::ManageUsers),
         may_manage_roles: who.may(Authority::ManageRoles),
+        may_manage_user_api_key: who.may(Authority::ManageUserApiKey),
+        may_manage_all_api_keys: who.may(Authority::ManageAllApiKeys),
     })
 }
 

@@ -6,6 +6,7 @@ use leptos_router::{
 
 use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::error_message;
+use crate::components::keys::KeysPanel;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details, urlencode};
 use crate::server_fns::users_dto::UserDetails;
@@ -63,6 +64,7 @@ fn Details(
     let confirming = move || query.get().get("confirm").as_deref() == Some("deactivate");
     let active = d.user.status == "active";
     let username = d.user.username.clone();
+    let keys_owner = d.user.username.clone();
     let name = d.user.name.clone();
     let self_href = format!("/admin/users/{}", urlencode(&username));
     let confirm_href = format!("{self_href}?confirm=deactivate");
@@ -201,9 +203,19 @@ fn Details(
             </table>
         </section>
 
-        <section class="card" aria-labelledby="api-keys-title">
-            <h2 id="api-keys-title">{t!(i18n, api_keys)}</h2>
-            <p class="hint">{t!(i18n, api_keys_placeholder)}</p>
-        </section>
+        {d.may_manage_user_api_key.then(|| {
+            let base = self_href.clone();
+            let show_keys = d.is_self || d.may_manage_all_api_keys;
+            view! {
+                <section class="card" aria-labelledby="api-keys-title">
+                    <h2 id="api-keys-title">{t!(i18n, api_keys)}</h2>
+                    {if show_keys {
+                        view! { <KeysPanel base=base.clone() owner=keys_owner.clone() offer_create=d.is_self generate_label=true /> }.into_any()
+                    } else {
+                        view! { <p class="hint">{t!(i18n, other_keys_hidden)}</p> }.into_any()
+                    }}
+                </section>
+            }
+        })}
     }
 }

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// An API key's settings. Its secrets live in `api_key_secrets`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub organization_id: i64,
+    /// The owner: the user who generated it.
+    pub user_id: i64,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub expires_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    /// The Create form's one-time token: a double submit makes one key.
+    pub request_token: Option<String>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub last_used_ip: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

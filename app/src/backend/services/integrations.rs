@@ -1,0 +1,229 @@
+//! Settings → Integrations: the organization's Public API switch and its
+//! API sets (Manage Integrations).
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
+};
+
+use crate::authz::Authority;
+use crate::backend::audit::{self, Action, Entry};
+use crate::backend::auth::session::Principal;
+use crate::backend::entities::{api_key, api_key_api_set, api_set, organization};
+use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::server_fns::keys_dto::{ApiSetInfo, DESCRIPTION_MAX, PublicApiState};
+use crate::validation::{self, Field, FieldError, NAME_MAX, Problem};
+
+pub fn public_api(who: &Principal) -> PublicApiState {
+    PublicApiState {
+        enabled: who.organization.public_api_enabled,
+        may_change: who.may(Authority::ManageIntegrations),
+    }
+}
+
+pub async fn set_public_api(
+    state: &AppState,
+    who: &Principal,
+    enabled: bool,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    if who.organization.public_api_enabled == enabled {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    organization::ActiveModel {
+        id: Set(who.organization.id),
+        public_api_enabled: Set(enabled),
+        ..Default::default()
+    }
+    .update(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Entry::new(
+            if enabled {
+                Action::PublicApiEnabled
+            } else {
+                Action::PublicApiDisabled
+            },
+            who.organization.id,
+            who.user.id,
+            format!("organization:{}", who.organization.id),
+            meta,
+            now,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The built-in API sets and the organization's own, with how many of the
+/// organization's keys use each.
+pub async fn api_sets(state: &AppState, who: &Principal) -> Result<Vec<ApiSetInfo>, AppError> {
+    let org_id = who.organization.id;
+    let sets = api_set::Entity::find()
+        .filter(
+            Condition::any()
+                .add(api_set::Column::Builtin.eq(true))
+                .add(api_set::Column::OrganizationId.eq(org_id)),
+        )
+        .order_by_desc(api_set::Column::Builtin)
+        .order_by_asc(api_set::Column::Slug)
+        .all(&state.db)
+        .await?;
+    let org_keys: Vec<i64> = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(org_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|k| k.id)
+        .collect();
+    let links = api_key_api_set::Entity::find()
+        .filter(api_key_api_set::Column::ApiKeyId.is_in(org_keys))
+        .all(&state.db)
+        .await?;
+    Ok(sets
+        .into_iter()
+        .map(|s| ApiSetInfo {
+            keys: links.iter().filter(|l| l.api_set_id == s.id).count() as u64,
+            id: s.id,
+            slug: s.slug,
+            name: s.name,
+            description: s.description,
+            builtin: s.builtin,
+        })
+        .collect())
+}
+
+pub async fn create_api_set(
+    state: &AppState,
+    who: &Principal,
+    slug: &str,
+    name: &str,
+    description: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let org_id = who.organization.id;
+    let mut errors = Vec::new();
+    let slug = validation::slug(slug)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Slug,
+                problem,
+            })
+        })
+        .ok();
+    let name = validation::short_text(name, NAME_MAX)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Name,
+                problem,
+            })
+        })
+        .ok();
+    let description = validation::long_text(description, DESCRIPTION_MAX)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Description,
+                problem,
+            })
+        })
+        .ok();
+    if let Some(slug) = &slug {
+        let taken = api_set::Entity::find()
+            .filter(api_set::Column::Slug.eq(slug.as_str()))
+            .filter(
+                Condition::any()
+                    .add(api_set::Column::Builtin.eq(true))
+                    .add(api_set::Column::OrganizationId.eq(org_id)),
+            )
+            .count(&state.db)
+            .await?
+            > 0;
+        if taken {
+            errors.push(FieldError {
+                field: Field::Slug,
+                problem: Problem::SlugTaken,
+            });
+        }
+    }
+    let (Some(slug), Some(name), Some(description), true) =
+        (slug, name, description, errors.is_empty())
+    else {
+        return Err(AppError::Invalid(errors));
+    };
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let set = api_set::ActiveModel {
+        organization_id: Set(Some(org_id)),
+        slug: Set(slug.clone()),
+        name: Set(name),
+        description: Set(description),
+        builtin: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Entry::new(
+            Action::ApiSetCreated,
+            org_id,
+            who.user.id,
+            format!("api_set:{}", set.id),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "slug": slug })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes one of the organization's own API sets; the keys that had it
+/// lose it (the page asked first, naming how many).
+pub async fn delete_api_set(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let set = api_set::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if set.builtin {
+        return Err(AppError::Conflict("builtin_api_set".into()));
+    }
+    if set.organization_id != Some(who.organization.id) {
+        return Err(AppError::NotFound);
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let removed = api_key_api_set::Entity::delete_many()
+        .filter(api_key_api_set::Column::ApiSetId.eq(id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    api_set::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Entry::new(
+            Action::ApiSetDeleted,
+            who.organization.id,
+            who.user.id,
+            format!("api_set:{id}"),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "slug": set.slug, "removed_from_keys": removed })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

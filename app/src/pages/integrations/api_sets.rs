@@ -1,0 +1,119 @@
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use super::IntegrationsBreadcrumb;
+use crate::components::dialog::{Dialog, close_to};
+use crate::components::form::{TextField, error_message, field_errors, problem_message};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::integrations::{CreateApiSet, DeleteApiSet, list_api_sets};
+use crate::server_fns::keys_dto::DESCRIPTION_MAX;
+use crate::validation::{Field, NAME_MAX};
+
+const BASE: &str = "/settings/integrations/api-sets";
+
+/// `/settings/integrations/api-sets`: the built-in API sets and the
+/// organization's own (Manage Integrations to change them).
+#[component]
+pub fn ApiSetsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let create = ServerAction::<CreateApiSet>::new();
+    let delete = ServerAction::<DeleteApiSet>::new();
+    let sets = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_api_sets(),
+    );
+    let errors = Signal::derive(move || field_errors(create.value().get()));
+    let summary = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| delete.value().get().and_then(Result::err))
+            .map(|e| error_message(i18n, &e))
+    };
+    let created = move || matches!(create.value().get(), Some(Ok(())));
+    let description_problem = move || {
+        errors
+            .get()
+            .into_iter()
+            .find(|e| e.field == Field::Description)
+            .map(|e| view! { <p class="field-error">{problem_message(i18n, e.problem)}</p> })
+    };
+    view! {
+        <IntegrationsBreadcrumb>
+            <li aria-current="page">{t!(i18n, api_sets)}</li>
+        </IntegrationsBreadcrumb>
+        <h1>{t!(i18n, api_sets)}</h1>
+        <p class="lead">{t!(i18n, api_sets_lead)}</p>
+        {move || summary().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let sets = match sets.await {
+                    Ok(sets) => sets,
+                    Err(err) => return view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                };
+                let deleting = query.get().get("delete").and_then(|v| v.parse::<i64>().ok());
+                let confirm = deleting.and_then(|id| sets.iter().find(|s| s.id == id && !s.builtin).cloned());
+                view! {
+                    <table class="data-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">{t!(i18n, col_slug)}</th>
+                                <th scope="col">{t!(i18n, col_name)}</th>
+                                <th scope="col">{t!(i18n, field_description)}</th>
+                                <th scope="col">{t!(i18n, col_keys)}</th>
+                                <th scope="col">{t!(i18n, col_actions)}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {sets.iter().map(|s| view! {
+                                <tr>
+                                    <th scope="row"><code>{s.slug.clone()}</code></th>
+                                    <td>{s.name.clone()} {s.builtin.then(|| view! { " " <span class="badge">{t!(i18n, builtin_set)}</span> })}</td>
+                                    <td>{s.description.clone()}</td>
+                                    <td>{s.keys}</td>
+                                    <td>
+                                        {(!s.builtin).then(|| view! {
+                                            <A href=format!("{BASE}?delete={}", s.id) attr:class="danger-link" attr:aria-label=format!("{} {}", t_string!(i18n, delete), s.slug)>{t!(i18n, delete)}</A>
+                                        })}
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {confirm.map(|s| {
+                        let (name, count) = (s.name.clone(), s.keys);
+                        view! {
+                            <Dialog labelled_by="delete-set-title" on_close=close_to(BASE.into())>
+                                <h2 id="delete-set-title">{t!(i18n, confirm_delete_set_title)}</h2>
+                                <p>{t!(i18n, confirm_delete_set_body, name = name.clone(), count = count)}</p>
+                                <ActionForm action=delete>
+                                    <input type="hidden" name="id" value=s.id.to_string() />
+                                    <button type="submit" class="danger">{t!(i18n, delete)}</button>
+                                    " "
+                                    <A href=BASE attr:class="button">{t!(i18n, cancel)}</A>
+                                </ActionForm>
+                            </Dialog>
+                        }
+                    })}
+                }
+                .into_any()
+            })}
+        </Transition>
+        <section class="card" aria-labelledby="new-set-title">
+            <h2 id="new-set-title">{t!(i18n, create_api_set)}</h2>
+            <ActionForm action=create attr:aria-labelledby="new-set-title">
+                <TextField id="set-slug" name="slug" field=Some(Field::Slug) label=Signal::derive(move || t_string!(i18n, col_slug).to_string()) maxlength=64 errors />
+                <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, col_name).to_string()) maxlength=NAME_MAX errors />
+                <div class="field">
+                    <label for="set-description">{t!(i18n, field_description)}</label>
+                    <textarea id="set-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>
+                    {description_problem}
+                </div>
+                {move || created().then(|| view! { <p class="notice" role="status">{t!(i18n, api_set_created)}</p> })}
+                <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_api_set)}</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,190 @@
+//! API keys (Settings → Integrations → Public API, and the API Keys section
+//! of User Account Details). Each function: guard → service → DTO. These
+//! are reached with a browser session only: an API key never creates a key.
+use leptos::prelude::*;
+
+use super::keys_dto::{CreateKeyForm, GeneratedKey, KeyDetails, KeyFilter, KeyListing};
+use crate::error::AppError;
+
+#[server(endpoint = "keys/list")]
+pub async fn list_keys(filter: KeyFilter) -> Result<KeyListing, AppError> {
+    use super::support::fail;
+    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        api_keys::list(&app_state()?, &who, &filter).await
+    }
+    .await
+    .map_err(fail)
+}
+
+#[server(endpoint = "keys/details")]
+pub async fn get_key_details(id: i64) -> Result<KeyDetails, AppError> {
+    use super::support::fail;
+    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        api_keys::details(&app_state()?, &who, id).await
+    }
+    .await
+    .map_err(fail)
+}
+
+/// Generates a key for the signed-in user. Answers with the key itself,
+/// once (`Cache-Control: no-store`). A form posted without JavaScript is
+/// redirected to `back` (a Keyhouse page), which shows the key once.
+#[server(endpoint = "keys/create")]
+pub async fn create_key(
+    name: String,
+    #[server(default)] description: String,
+    #[server(default)] api_sets: Vec<i64>,
+    #[server(default)] expires: String,
+    #[server(default)] expires_on: String,
+    #[server(default)] request_token: String,
+    #[server(default)] back: String,
+) -> Result<Option<GeneratedKey>, AppError> {
+    use super::support::{fail, no_store, request_meta};
+    use crate::authz::Authority;
+    use crate::backend::{auth::guard::require, services::api_keys, state::app_state};
+    async {
+        let who = require(Authority::ManageUserApiKey).await?;
+        let state = app_state()?;
+        let new = api_keys::NewKey {
+            name,
+            description,
+            api_sets,
+            expires,
+            expires_on,
+            request_token,
+        };
+        let key = api_keys::create(&state, &who, new, &request_meta().await).await?;
+        Ok(hand_over(&state, &who, key, &back))
+    }
+    .await
+    .map_err(fail)
+    .inspect(|_| no_store())
+}
+
+/// The Create API key dialog's choices and one-time form token.
+#[server(endpoint = "keys/new-form")]
+pub async fn new_key_form() -> Result<CreateKeyForm, AppError> {
+    use super::support::fail;
+    use crate::authz::Authority;
+    use crate::backend::{auth::guard::require, services::integrations, state::app_state};
+    async {
+        let who = require(Authority::ManageUserApiKey).await?;
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(AppError::internal)?;
+        Ok(CreateKeyForm {
+            api_sets: integrations::api_sets(&app_state()?, &who).await?,
+            request_token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        })
+    }
+    .await
+    .map_err(fail)
+}
+
+/// A new secret for one of the caller's own keys; the old secret keeps
+/// working for `grace_hours`.
+#[server(endpoint = "keys/roll")]
+pub async fn roll_key(
+    id: i64,
+    grace_hours: u32,
+    #[server(default)] back: String,
+) -> Result<Option<GeneratedKey>, AppError> {
+    use super::support::{fail, no_store, request_meta};
+    use crate::authz::Authority;
+    use crate::backend::{auth::guard::require, services::api_keys, state::app_state};
+    async {
+        let who = require(Authority::ManageUserApiKey).await?;
+        let state = app_state()?;
+        let key = api_keys::roll(&state, &who, id, grace_hours, &request_meta().await).await?;
+        Ok(hand_over(&state, &who, key, &back))
+    }
+    .await
+    .map_err(fail)
+    .inspect(|_| no_store())
+}
+
+#[server(endpoint = "keys/set-enabled")]
+pub async fn set_key_enabled(
+    id: i64,
+    enabled: bool,
+    #[server(default)] back: String,
+) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        api_keys::set_enabled(&app_state()?, &who, id, enabled, &request_meta().await).await?;
+        redirect_back(&back);
+        Ok(())
+    }
+    .await
+    .map_err(fail)
+}
+
+#[server(endpoint = "keys/delete")]
+pub async fn delete_key(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        api_keys::delete(&app_state()?, &who, id, &request_meta().await).await?;
+        redirect_back(&back);
+        Ok(())
+    }
+    .await
+    .map_err(fail)
+}
+
+/// The key generated for this user by a call that could not answer with it
+/// (a form posted without JavaScript, or sign-up), handed over once.
+#[server(endpoint = "keys/take-generated")]
+pub async fn take_generated_key() -> Result<Option<GeneratedKey>, AppError> {
+    use super::support::{fail, no_store};
+    use crate::backend::{auth::guard::require_signed_in, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        let key = app_state()?.handover.take(who.user.id, who.organization.id);
+        if key.is_some() {
+            no_store();
+        }
+        Ok(key)
+    }
+    .await
+    .map_err(fail)
+}
+
+/// Only paths of this site: never an open redirect.
+#[cfg(feature = "ssr")]
+fn safe_back(back: &str) -> Option<&str> {
+    (back.starts_with('/') && !back.starts_with("//") && !back.contains('\\')).then_some(back)
+}
+
+#[cfg(feature = "ssr")]
+fn redirect_back(back: &str) {
+    if let Some(path) = safe_back(back) {
+        leptos_axum::redirect(path);
+    }
+}
+
+/// With JavaScript the key is the call's answer. A plain form post is
+/// answered with a redirect, so the key waits in memory for the next page.
+#[cfg(feature = "ssr")]
+fn hand_over(
+    state: &crate::backend::state::AppState,
+    who: &crate::backend::auth::session::Principal,
+    key: GeneratedKey,
+    back: &str,
+) -> Option<GeneratedKey> {
+    if super::support::is_form_post()
+        && let Some(path) = safe_back(back)
+    {
+        state.handover.put(who.user.id, who.organization.id, key);
+        leptos_axum::redirect(path);
+        None
+    } else {
+        Some(key)
+    }
+}

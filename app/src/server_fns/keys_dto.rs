@@ -1,0 +1,151 @@
+//! What the API key pages receive: plain data. The secret appears only in
+//! [`GeneratedKey`], the answer of the one call that creates it.
+use serde::{Deserialize, Serialize};
+
+/// Whether a key works now, and if not, the first reason why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KeyStatus {
+    Active,
+    Disabled,
+    Expired,
+    OwnerInactive,
+    PublicApiOff,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Disabled => "disabled",
+            KeyStatus::Expired => "expired",
+            KeyStatus::OwnerInactive => "owner_inactive",
+            KeyStatus::PublicApiOff => "public_api_off",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiSetInfo {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    /// How many keys of the organization use it.
+    pub keys: u64,
+}
+
+/// A rolled secret that still works until `until`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraceSecret {
+    pub visible_start: String,
+    pub until: String,
+    pub last_used_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// `kh_` and four characters.
+    pub visible_start: String,
+    pub api_sets: Vec<String>,
+    pub status: KeyStatus,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+    pub expires_at: Option<String>,
+    /// Expires within seven days.
+    pub expiring_soon: bool,
+    pub owner: String,
+    pub owner_name: String,
+    pub is_own: bool,
+    pub grace: Vec<GraceSecret>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyListing {
+    pub rows: Vec<KeyRow>,
+    pub page: u64,
+    pub pages: u64,
+    pub total: u64,
+    /// The caller may generate keys (Manage User API Key).
+    pub may_create: bool,
+    /// The caller sees every key of the organization (Manage All API Keys).
+    pub may_manage_all: bool,
+    /// Usernames that own keys, for the owner filter (only with
+    /// Manage All API Keys).
+    pub owners: Vec<String>,
+}
+
+/// Which keys to list: `scope` is `mine` (default) or `all`; `owner` narrows
+/// `all` to one user.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyFilter {
+    pub scope: String,
+    pub owner: String,
+    pub page: u64,
+}
+
+/// The one answer that carries a key in plain text.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedKey {
+    pub id: i64,
+    pub name: String,
+    pub key: String,
+    pub organization: String,
+    pub api_sets: Vec<String>,
+    pub created_at: String,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("key", &"…")
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRow {
+    pub visible_start: String,
+    pub created_at: String,
+    /// `current`, `grace` (rolled, still works) or `retired`.
+    pub state: String,
+    pub grace_until: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyDetails {
+    pub key: KeyRow,
+    pub secrets: Vec<SecretRow>,
+    pub may_roll: bool,
+    pub may_change: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicApiState {
+    pub enabled: bool,
+    pub may_change: bool,
+}
+
+/// What the Create API key dialog needs: the API sets to choose from and a
+/// one-time token that makes a double-submitted form create one key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateKeyForm {
+    pub api_sets: Vec<ApiSetInfo>,
+    pub request_token: String,
+}
+
+/// Choices of the Expires field.
+pub const EXPIRY_CHOICES: [&str; 5] = ["never", "30", "90", "365", "date"];
+/// Choices of the roll's grace period, in hours.
+pub const GRACE_CHOICES: [u32; 4] = [0, 1, 24, 168];
+pub const DESCRIPTION_MAX: usize = 500;
