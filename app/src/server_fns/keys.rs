@@ -7,7 +7,7 @@ use super::keys_dto::{CreateKeyForm, GeneratedKey, KeyDetails, KeyFilter, KeyLis
 use crate::error::AppError;
 
 #[server(endpoint = "keys/list")]
-pub async fn list_keys(filter: KeyFilter) -> Result<KeyListing, AppError> {
+pub async fn list_keys(#[server(default)] filter: KeyFilter) -> Result<KeyListing, AppError> {
     use super::support::fail;
     use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
     async {
