@@ -29,6 +29,7 @@ test('register, sign out, sign in again', async ({ page }) => {
   await page.goto('/register');
   await hydrated(page);
   await fillRegistration(page, email);
+  await page.locator('input[name="create_first_key"]').uncheck();
   await page.getByRole('button', { name: 'Create account' }).click();
 
   const menu = page.getByRole('region', { name: 'User menu' });
@@ -55,6 +56,7 @@ test('sign-up errors are shown beside the field', async ({ page }) => {
   await page.goto('/register');
   await hydrated(page);
   await fillRegistration(page, email);
+  await page.locator('input[name="create_first_key"]').uncheck();
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -64,6 +66,7 @@ test('sign-up errors are shown beside the field', async ({ page }) => {
   await hydrated(page);
   await fillRegistration(page, email);
   await page.getByLabel('Repeat password', { exact: true }).fill('something else entirely');
+  await page.locator('input[name="create_first_key"]').uncheck();
   await page.getByRole('button', { name: 'Create account' }).click();
   const email_input = page.getByLabel('E-mail', { exact: true });
   await expect(email_input).toHaveAttribute('aria-invalid', 'true');
@@ -84,6 +87,7 @@ test('sign-up in Polish', async ({ page, context }) => {
     confirm: 'Powtórz hasło',
     location: 'Nazwa lokalizacji',
   });
+  await page.locator('input[name="create_first_key"]').uncheck();
   await page.getByRole('button', { name: 'Utwórz konto' }).click();
   const menu = page.getByRole('region', { name: 'Menu użytkownika' });
   await expect(menu.getByRole('button', { name: 'Wyloguj się' })).toBeVisible();
@@ -96,6 +100,7 @@ test.describe('without JavaScript', () => {
     const email = uniqueEmail('nojs');
     await page.goto('/register');
     await fillRegistration(page, email);
+    await page.locator('input[name="create_first_key"]').uncheck();
     await page.getByRole('button', { name: 'Create account' }).click();
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');

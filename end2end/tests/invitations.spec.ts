@@ -16,6 +16,7 @@ test('invite a user, accept in a second browser, deactivate them', async ({ page
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Repeat password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Location name', { exact: true }).fill('Harbour');
+  await page.locator('input[name="create_first_key"]').uncheck();
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('user-name')).toHaveText('Admiral Admin');
 

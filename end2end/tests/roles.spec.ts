@@ -11,6 +11,7 @@ async function registerAdmin(page: Page) {
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Repeat password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Location name', { exact: true }).fill('Flight Research');
+  await page.locator('input[name="create_first_key"]').uncheck();
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('user-name')).toHaveText('Katherine Johnson');
 }

@@ -405,6 +405,19 @@ async fn who_sees_and_acts_on_which_keys() {
     let mut member = signed_in(&app, "member").await;
     let r = create(&mut member, &[("name", "mine")]).await;
     assert_eq!(r.status, 403);
+    // An API key is not a session: it can never create a key.
+    let (_, a_plain) = {
+        let mut a = signed_in(&app, "dev-a").await;
+        new_key(&mut a, "A's second key").await
+    };
+    let mut bearer = Client::new(&app);
+    bearer
+        .headers
+        .push(("authorization".into(), format!("Bearer {a_plain}")));
+    bearer.headers.push(("x-api-key".into(), a_plain.clone()));
+    let r = create(&mut bearer, &[("name", "from a key")]).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(!r.body.contains(&a_plain[7..]));
 
     // The Admin sees every key, filters by owner, disables another's key,
     // but cannot roll (create a secret for) it.
@@ -428,7 +441,7 @@ async fn who_sees_and_acts_on_which_keys() {
     assert_eq!(r.status, 403, "{}", r.body);
     let r = admin.call("keys/delete", &[("id", &a_key)]).await;
     assert!(r.status < 400);
-    assert_eq!(key_count(&app).await, 1);
+    assert_eq!(key_count(&app).await, 2);
 
     // User Account Details: the API Keys section lists that user's keys.
     let page = admin.get("/admin/users/dev-b").await;

@@ -246,7 +246,7 @@ fn KeyTable(
         <table class="data-table keys">
             <thead>
                 <tr>
-                    <th scope="col">{t!(i18n, col_name)}</th>
+                    <th scope="col">{t!(i18n, key_name)}</th>
                     <th scope="col">{t!(i18n, col_key)}</th>
                     <th scope="col">{t!(i18n, col_api_sets)}</th>
                     <th scope="col">{t!(i18n, col_status)}</th>
@@ -287,7 +287,16 @@ fn KeyTable(
                                 }}
                                 {row.grace.iter().map(|g| {
                                     let (start, until) = (g.visible_start.clone(), when(&g.until));
-                                    view! { <p class="hint">{t!(i18n, previous_secret, start = start.clone(), until = until.clone())}</p> }
+                                    let used = match &g.last_used_at {
+                                        Some(at) => when(at),
+                                        None => t_string!(i18n, never_used).to_string(),
+                                    };
+                                    view! {
+                                        <p class="hint">
+                                            {t!(i18n, previous_secret, start = start.clone(), until = until.clone())}
+                                            " · " {t!(i18n, col_last_used)} ": " {used}
+                                        </p>
+                                    }
                                 }).collect_view()}
                             </td>
                             <td>
@@ -421,7 +430,7 @@ fn CreateKeyDialog(action: ServerAction<CreateKey>, base: String) -> impl IntoVi
                                         id="key-name"
                                         name="name"
                                         field=Some(Field::Name)
-                                        label=Signal::derive(move || t_string!(i18n, col_name).to_string())
+                                        label=Signal::derive(move || t_string!(i18n, key_name).to_string())
                                         maxlength=NAME_MAX
                                         errors
                                     />
@@ -704,7 +713,7 @@ pub fn SaveKeyDialog(key: GeneratedKey, base: String, on_close: Callback<()>) ->
         {
             use wasm_bindgen::JsCast;
             let origin = window().location().origin().unwrap_or_default();
-            let heading = t_string!(i18n, save_generated_key).to_string();
+            let heading = t_string!(i18n, key_file_heading).to_string();
             let (text, file) = key.with_value(|k| {
                 (
                     key_file(k, &format!("{origin}/api/v1"), &heading),

@@ -191,7 +191,8 @@ pub async fn create(
         .insert(&txn)
         .await?;
     }
-    let slugs: Vec<String> = sets.iter().map(|s| s.slug.clone()).collect();
+    let mut slugs: Vec<String> = sets.iter().map(|s| s.slug.clone()).collect();
+    slugs.sort();
     audit::record(
         &txn,
         Entry::new(

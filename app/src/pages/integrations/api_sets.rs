@@ -60,7 +60,7 @@ pub fn ApiSetsPage() -> impl IntoView {
                         <thead>
                             <tr>
                                 <th scope="col">{t!(i18n, col_slug)}</th>
-                                <th scope="col">{t!(i18n, col_name)}</th>
+                                <th scope="col">{t!(i18n, key_name)}</th>
                                 <th scope="col">{t!(i18n, field_description)}</th>
                                 <th scope="col">{t!(i18n, col_keys)}</th>
                                 <th scope="col">{t!(i18n, col_actions)}</th>
@@ -105,7 +105,7 @@ pub fn ApiSetsPage() -> impl IntoView {
             <h2 id="new-set-title">{t!(i18n, create_api_set)}</h2>
             <ActionForm action=create attr:aria-labelledby="new-set-title">
                 <TextField id="set-slug" name="slug" field=Some(Field::Slug) label=Signal::derive(move || t_string!(i18n, col_slug).to_string()) maxlength=64 errors />
-                <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, col_name).to_string()) maxlength=NAME_MAX errors />
+                <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, key_name).to_string()) maxlength=NAME_MAX errors />
                 <div class="field">
                     <label for="set-description">{t!(i18n, field_description)}</label>
                     <textarea id="set-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>
