@@ -158,8 +158,31 @@ async fn snapshot(app: &TestApp, org_id: i64) -> String {
         .await
         .expect("sessions")
         .len();
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(org_id))
+        .order_by_asc(api_key::Column::Id)
+        .all(db)
+        .await
+        .expect("keys");
+    let key_ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+    let secrets = api_key_secret::Entity::find()
+        .filter(api_key_secret::Column::ApiKeyId.is_in(key_ids.clone()))
+        .order_by_asc(api_key_secret::Column::Id)
+        .all(db)
+        .await;
+    let links = api_key_api_set::Entity::find()
+        .filter(api_key_api_set::Column::ApiKeyId.is_in(key_ids))
+        .order_by_asc(api_key_api_set::Column::ApiKeyId)
+        .order_by_asc(api_key_api_set::Column::ApiSetId)
+        .all(db)
+        .await;
+    let sets = api_set::Entity::find()
+        .filter(api_set::Column::OrganizationId.eq(org_id))
+        .order_by_asc(api_set::Column::Id)
+        .all(db)
+        .await;
     format!(
-        "{org:?}\n{roles:?}\n{authorities:?}\n{memberships:?}\n{users:?}\n{invitations:?}\n{sessions}"
+        "{org:?}\n{roles:?}\n{authorities:?}\n{memberships:?}\n{users:?}\n{invitations:?}\n{sessions}\n{keys:?}\n{secrets:?}\n{links:?}\n{sets:?}"
     )
 }
 
