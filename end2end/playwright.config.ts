@@ -8,6 +8,7 @@ const dataDir = path.join(__dirname, '.data');
 
 export default defineConfig({
   testDir: './tests',
+  globalTeardown: './secrets-check.ts',
   fullyParallel: true,
   workers: 2,
   retries: 0,
@@ -32,7 +33,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${root}/target/release/keyhouse"`,
+    // The server's whole log is kept: `secrets-check.ts` searches it (and the
+    // database files) for any API key after the run.
+    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${root}/target/release/keyhouse" > "${dataDir}/server.log" 2>&1`,
     cwd: root,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
@@ -43,7 +46,7 @@ export default defineConfig({
       KEYHOUSE_ADDR: `127.0.0.1:${port}`,
       KEYHOUSE_DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
       KEYHOUSE_SITE_ROOT: path.join(root, 'target', 'site'),
-      KEYHOUSE_LOG: 'warn',
+      KEYHOUSE_LOG: 'debug',
     },
   },
 });

@@ -217,7 +217,7 @@ test('the same flow in Polish', async ({ page, context }) => {
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
-  test('sign up with the first key, create and delete a key with plain forms', async ({ page }) => {
+  test('sign up with the first key, create, roll, disable, enable and delete a key with plain forms', async ({ page }) => {
     await page.goto('/register');
     await page.getByLabel('Name', { exact: true }).fill('Ada Lovelace');
     await page.getByLabel('E-mail', { exact: true }).fill(uniqueEmail('nojs'));
@@ -246,8 +246,22 @@ test.describe('without JavaScript', () => {
 
     const row = page.getByRole('row', { name: /Plain form key/ });
     await expect(row).toContainText('keys:read');
+    // Roll: a new secret; the old one works for the chosen grace period.
+    await row.getByRole('link', { name: 'Roll Plain form key' }).click();
+    const roll = page.getByRole('dialog', { name: 'Roll this API key?' });
+    await roll.getByLabel('Grace period').selectOption({ label: '1 hour' });
+    await roll.getByRole('button', { name: 'Roll key' }).click();
+    const rolled = page.getByRole('dialog', { name: 'Save generated key' });
+    const newKey = await rolled.getByLabel('Your API key').inputValue();
+    expect(newKey).toMatch(KEY_PATTERN);
+    expect(newKey).not.toBe(key);
+    await rolled.getByRole('button', { name: 'Close' }).click();
+    await expect(page.getByRole('row', { name: /Plain form key/ })).toContainText(`Previous secret ${key.slice(0, 7)}… works until`);
+    await expect(page.getByRole('row', { name: /Plain form key/ })).toContainText(newKey.slice(0, 7));
     await row.getByRole('button', { name: 'Disable Plain form key' }).click();
     await expect(page.getByRole('row', { name: /Plain form key/ })).toContainText('Disabled');
+    await page.getByRole('row', { name: /Plain form key/ }).getByRole('button', { name: 'Enable Plain form key' }).click();
+    await expect(page.getByRole('row', { name: /Plain form key/ })).toContainText('Active');
     await page.getByRole('row', { name: /Plain form key/ }).getByRole('link', { name: 'Delete Plain form key' }).click();
     await page.getByRole('dialog', { name: 'Delete this API key?' }).getByRole('button', { name: 'Delete' }).click();
     await expect(page.getByRole('row', { name: /Plain form key/ })).toHaveCount(0);
