@@ -184,6 +184,40 @@ test('the Available API / Selected API lists work by keyboard alone', async ({ p
   await expect(page.getByText('No API keys yet.')).toBeVisible();
 });
 
+test('API sets: create one, use it on a key, delete it after a warning', async ({ page }) => {
+  await register(page, false);
+  await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');
+  await page.goto('/settings/integrations/api-sets');
+  await hydrated(page);
+  await expect(page.getByRole('row', { name: /keys:read/ })).toContainText('Built-in');
+  await page.getByLabel('Slug').fill('Billing!');
+  await page.getByLabel('Name', { exact: true }).fill('Billing');
+  await page.getByRole('button', { name: 'Create API set' }).click();
+  await expect(page.getByLabel('Slug')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByLabel('Slug').fill('billing');
+  await page.getByRole('button', { name: 'Create API set' }).click();
+  await expect(page.getByRole('row', { name: /billing/ })).toContainText('Billing');
+
+  await page.goto('/settings/integrations/public-api?dialog=create');
+  await hydrated(page);
+  const dialog = page.getByRole('dialog', { name: 'Create API key' });
+  await dialog.getByLabel('Name', { exact: true }).fill('Invoices');
+  await dialog.getByRole('listbox', { name: 'Available API' }).getByRole('option', { name: /^billing/ }).dblclick();
+  await dialog.getByRole('button', { name: 'Finish' }).click();
+  await page.getByRole('dialog', { name: 'Save generated key' }).getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('row', { name: /Invoices/ })).toContainText('billing');
+
+  await page.goto('/settings/integrations/api-sets');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Delete billing' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete this API set?' });
+  await expect(confirm).toContainText('API keys using it: 1');
+  await confirm.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('row', { name: /billing/ })).toHaveCount(0);
+  await page.goto('/settings/integrations/public-api');
+  await expect(page.getByRole('row', { name: /Invoices/ })).not.toContainText('billing');
+});
+
 test('the same flow in Polish', async ({ page, context }) => {
   await context.addCookies([{ name: 'i18n_pref_locale', value: 'pl', url: 'http://127.0.0.1' }]);
   await register(page, true, {

@@ -361,14 +361,57 @@ async fn at_most_the_configured_number_of_active_keys() {
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("too_many_keys"));
     assert_eq!(key_count(&app).await, 2);
-    // A disabled key does not count.
+    // A disabled key does not count, and cannot come back over the limit.
+    let first = first.to_string();
     admin
-        .call(
-            "keys/set-enabled",
-            &[("id", &first.to_string()), ("enabled", "false")],
-        )
+        .call("keys/set-enabled", &[("id", &first), ("enabled", "false")])
         .await;
     new_key(&mut admin, "three").await;
+    let r = admin
+        .call("keys/set-enabled", &[("id", &first), ("enabled", "true")])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("too_many_keys"));
+    let still_disabled = api_key::Entity::find_by_id(first.parse::<i64>().expect("id"))
+        .one(&app.server.state.db)
+        .await
+        .expect("q")
+        .expect("key");
+    assert!(!still_disabled.enabled);
+}
+
+#[tokio::test]
+async fn an_owner_without_manage_user_api_key_may_disable_but_not_enable() {
+    let app = app().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    create_bot(&app, &acme, "dev", role_id(&acme, "Developer")).await;
+    let mut dev = signed_in(&app, "dev").await;
+    let (id, _) = new_key(&mut dev, "Dev key").await;
+    let id = id.to_string();
+    let member = role_id(&acme, "Member").to_string();
+    let r = as_admin(&app, &acme)
+        .call("users/set-role", &[("username", "dev"), ("role_id", &member)])
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let r = dev
+        .call("keys/set-enabled", &[("id", &id), ("enabled", "false")])
+        .await;
+    assert!(r.status < 400, "disabling your own key is always allowed: {}", r.body);
+    let r = dev
+        .call("keys/set-enabled", &[("id", &id), ("enabled", "true")])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = dev
+        .call("keys/roll", &[("id", &id), ("grace_hours", "0")])
+        .await;
+    assert_eq!(r.status, 403);
+    // Another user's name filters to nothing, whether or not it exists.
+    let mut admin = as_admin(&app, &acme);
+    for owner in ["nobody-here", "admin@other.example"] {
+        let r = admin.call("keys/list", &[("filter[owner]", owner)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.contains("\"rows\":[]"), "{}", r.body);
+    }
 }
 
 #[tokio::test]

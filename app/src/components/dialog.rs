@@ -32,7 +32,6 @@ pub fn Dialog(
             node_ref=node
             open=true
             role="dialog"
-            aria-modal="true"
             class=format!("modal {class}")
             aria-labelledby=labelled_by
             on:cancel=move |ev: leptos::ev::Event| {

@@ -36,6 +36,38 @@ pub fn status_label(i18n: I18nContext<Locale>, status: KeyStatus) -> String {
     .to_string()
 }
 
+/// An API set's name and description in the user's language: Keyhouse's
+/// own sets are translated by slug; an organization's sets are its words.
+pub fn api_set_text(i18n: I18nContext<Locale>, set: &ApiSetInfo) -> (String, String) {
+    if !set.builtin {
+        return (set.name.clone(), set.description.clone());
+    }
+    let (name, description) = match set.slug.as_str() {
+        "keys:read" => (
+            t_string!(i18n, set_keys_read_name),
+            t_string!(i18n, set_keys_read_description),
+        ),
+        "keys:write" => (
+            t_string!(i18n, set_keys_write_name),
+            t_string!(i18n, set_keys_write_description),
+        ),
+        "users:read" => (
+            t_string!(i18n, set_users_read_name),
+            t_string!(i18n, set_users_read_description),
+        ),
+        "users:write" => (
+            t_string!(i18n, set_users_write_name),
+            t_string!(i18n, set_users_write_description),
+        ),
+        "audit:read" => (
+            t_string!(i18n, set_audit_read_name),
+            t_string!(i18n, set_audit_read_description),
+        ),
+        _ => return (set.name.clone(), set.description.clone()),
+    };
+    (name.to_string(), description.to_string())
+}
+
 /// `2026-11-24T10:15:00+00:00` → `2026-11-24 10:15 UTC`.
 pub fn when(rfc3339: &str) -> String {
     let date = rfc3339.get(..10).unwrap_or(rfc3339);
@@ -77,6 +109,10 @@ pub fn KeysPanel(
     /// Label the button "Generate key" (User Account Details).
     #[prop(optional)]
     generate_label: bool,
+    /// Changes when something outside the panel changed the keys' status
+    /// (the Public API switch).
+    #[prop(optional, into)]
+    refresh: Option<Signal<usize>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -107,6 +143,7 @@ pub fn KeysPanel(
                 roll.version().get(),
                 set_enabled.version().get(),
                 delete.version().get(),
+                refresh.map(|r| r.get()),
             )
         },
         |(filter, ..)| list_keys(filter),
@@ -167,6 +204,12 @@ pub fn KeysPanel(
                     let deleting = q.get("delete").and_then(|v| v.parse::<i64>().ok());
                     let rolling = q.get("roll").and_then(|v| v.parse::<i64>().ok());
                     let may_create = offer_create && listing.may_create;
+                    // Actions come back to the same view of the list.
+                    let view_query: Vec<String> = ["scope", "owner", "page"]
+                        .into_iter()
+                        .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", crate::server_fns::users::urlencode(&v))))
+                        .collect();
+                    let back = if view_query.is_empty() { base.clone() } else { format!("{base}?{}", view_query.join("&")) };
                     let create_href = format!("{base}?dialog=create");
                     view! {
                         <div class="page-head">
@@ -179,10 +222,10 @@ pub fn KeysPanel(
                         </div>
                         {(offer_create && !listing.may_create).then(|| view! { <p class="hint" data-testid="cannot-create">{t!(i18n, cannot_create_keys)}</p> })}
                         {move || action_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-                        <KeyTable rows=listing.rows.clone() base=base.clone() may_roll=listing.may_create set_enabled />
+                        <KeyTable rows=listing.rows.clone() base=back.clone() may_roll=listing.may_create set_enabled />
                         {(dialog.as_deref() == Some("create") && may_create).then(|| view! { <CreateKeyDialog action=create base=base.clone() /> })}
-                        {deleting.and_then(|id| listing.rows.iter().find(|r| r.id == id).cloned()).map(|row| view! { <DeleteKeyDialog row action=delete base=base.clone() /> })}
-                        {rolling.and_then(|id| listing.rows.iter().find(|r| r.id == id && r.is_own).cloned()).filter(|_| listing.may_create).map(|row| view! { <RollKeyDialog row action=roll base=base.clone() /> })}
+                        {deleting.and_then(|id| listing.rows.iter().find(|r| r.id == id).cloned()).map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
+                        {rolling.and_then(|id| listing.rows.iter().find(|r| r.id == id && r.is_own).cloned()).filter(|_| listing.may_create).map(|row| view! { <RollKeyDialog row action=roll base=back.clone() /> })}
                         {handed.map(|key| {
                             let base = base.clone();
                             view! { {move || (!dismissed.get()).then(|| view! { <SaveKeyDialog key=key.clone() base=base.clone() on_close=close_generated /> })} }
@@ -262,8 +305,9 @@ fn KeyTable(
                     let base = base.clone();
                     let status_class = format!("key-status key-status-{}", row.status.as_str());
                     let detail_href = format!("/settings/integrations/public-api/keys/{}", row.id);
-                    let delete_href = format!("{base}?delete={}", row.id);
-                    let roll_href = format!("{base}?roll={}", row.id);
+                    let sep = if base.contains('?') { '&' } else { '?' };
+                    let delete_href = format!("{base}{sep}delete={}", row.id);
+                    let roll_href = format!("{base}{sep}roll={}", row.id);
                     let enabled_next = if row.status == KeyStatus::Disabled { "true" } else { "false" };
                     let disabled = row.status == KeyStatus::Disabled;
                     let name = row.name.clone();
@@ -395,7 +439,10 @@ fn RollKeyDialog(row: KeyRow, action: ServerAction<RollKey>, base: String) -> im
 #[component]
 fn CreateKeyDialog(action: ServerAction<CreateKey>, base: String) -> impl IntoView {
     let i18n = use_i18n();
-    let form = Resource::new(move || action.version().get(), |_| new_key_form());
+    // Loaded once per opening: a failed submit keeps what was typed; a
+    // successful one closes the dialog, and the next opening gets a new
+    // one-time token.
+    let form = Resource::new(|| (), |_| new_key_form());
     let errors = Signal::derive(move || field_errors(action.value().get()));
     let summary = move || {
         action
@@ -404,10 +451,13 @@ fn CreateKeyDialog(action: ServerAction<CreateKey>, base: String) -> impl IntoVi
             .and_then(Result::err)
             .map(|e| error_message(i18n, &e))
     };
-    let problem = move |field: Field| {
+    let problem = move |field: Field, id: &'static str| {
         field_problem(errors, field)
-            .map(|p| view! { <p class="field-error">{problem_message(i18n, p)}</p> })
+            .map(|p| view! { <p class="field-error" id=id>{problem_message(i18n, p)}</p> })
     };
+    let invalid = move |field: Field| field_problem(errors, field).is_some().then_some("true");
+    let described =
+        move |field: Field, id: &'static str| field_problem(errors, field).is_some().then_some(id);
     view! {
         <Dialog labelled_by="create-key-title" on_close=close_to(base.clone()) class="wide">
             <h2 id="create-key-title">{t!(i18n, create_api_key)}</h2>
@@ -436,15 +486,27 @@ fn CreateKeyDialog(action: ServerAction<CreateKey>, base: String) -> impl IntoVi
                                     />
                                     <div class="field">
                                         <label for="key-description">{t!(i18n, field_description)}</label>
-                                        <textarea id="key-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>
-                                        {move || problem(Field::Description)}
+                                        <textarea
+                                            id="key-description"
+                                            name="description"
+                                            rows="2"
+                                            maxlength=DESCRIPTION_MAX
+                                            aria-invalid=move || invalid(Field::Description)
+                                            aria-describedby=move || described(Field::Description, "key-description-error")
+                                        ></textarea>
+                                        {move || problem(Field::Description, "key-description-error")}
                                     </div>
                                     <ApiSetPicker sets=form.api_sets.clone() />
-                                    {move || problem(Field::ApiSets)}
+                                    {move || problem(Field::ApiSets, "key-api-sets-error")}
                                     <div class="field-row">
                                         <div class="field">
                                             <label for="key-expires">{t!(i18n, field_expires)}</label>
-                                            <select id="key-expires" name="expires">
+                                            <select
+                                                id="key-expires"
+                                                name="expires"
+                                                aria-invalid=move || invalid(Field::Expires)
+                                                aria-describedby=move || described(Field::Expires, "key-expires-error")
+                                            >
                                                 <option value="never" selected=true>{t!(i18n, expires_never)}</option>
                                                 <option value="30">{t!(i18n, expires_30)}</option>
                                                 <option value="90">{t!(i18n, expires_90)}</option>
@@ -454,10 +516,16 @@ fn CreateKeyDialog(action: ServerAction<CreateKey>, base: String) -> impl IntoVi
                                         </div>
                                         <div class="field">
                                             <label for="key-expires-on">{t!(i18n, field_expires_on)}</label>
-                                            <input id="key-expires-on" name="expires_on" type="date" />
+                                            <input
+                                                id="key-expires-on"
+                                                name="expires_on"
+                                                type="date"
+                                                aria-invalid=move || invalid(Field::Expires)
+                                                aria-describedby=move || described(Field::Expires, "key-expires-error")
+                                            />
                                         </div>
                                     </div>
-                                    {move || problem(Field::Expires)}
+                                    {move || problem(Field::Expires, "key-expires-error")}
                                     <div class="dialog-buttons">
                                         <button type="submit" class="primary" disabled=move || action.pending().get()>{t!(i18n, finish)}</button>
                                         <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
@@ -549,7 +617,7 @@ fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
         sets.with_value(|all| {
             all.iter()
                 .find(|s| s.id == id)
-                .map(|s| format!("{} — {}", s.slug, s.name))
+                .map(|s| format!("{} — {}", s.slug, api_set_text(i18n, s).0))
                 .unwrap_or_default()
         })
     };
@@ -641,7 +709,7 @@ fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
                         view! {
                             <label class="check" for=for_id>
                                 <input type="checkbox" id=id name="api_sets[]" value=s.id.to_string() />
-                                {format!("{} — {}", s.slug, s.name)}
+                                {format!("{} — {}", s.slug, api_set_text(i18n, &s).0)}
                             </label>
                         }
                     }).collect_view()}
@@ -651,19 +719,35 @@ fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
     }
 }
 
+/// The comment lines' words in the downloaded file, in the user's language.
+pub struct FileLabels {
+    pub heading: String,
+    pub name: String,
+    pub organization: String,
+    pub api_sets: String,
+    pub created: String,
+    pub api_base: String,
+}
+
 /// The text of the downloaded `<name>.APIKEY` file: the key, and as
 /// comments what it is for.
-pub fn key_file(key: &GeneratedKey, api_base: &str, heading: &str) -> String {
+pub fn key_file(key: &GeneratedKey, api_base: &str, l: &FileLabels) -> String {
     let sets = if key.api_sets.is_empty() {
         "-".to_owned()
     } else {
         key.api_sets.join(", ")
     };
     format!(
-        "# {heading}\n# Name: {}\n# Organization: {}\n# API sets: {sets}\n# Created: {}\n# API base URL: {api_base}\n{}\n",
-        key.name.replace('\n', " "),
-        key.organization.replace('\n', " "),
+        "# {}\n# {}: {}\n# {}: {}\n# {}: {sets}\n# {}: {}\n# {}: {api_base}\n{}\n",
+        l.heading,
+        l.name,
+        key.name.replace(['\n', '\r'], " "),
+        l.organization,
+        key.organization.replace(['\n', '\r'], " "),
+        l.api_sets,
+        l.created,
         key.created_at,
+        l.api_base,
         key.key
     )
 }
@@ -780,7 +864,15 @@ mod tests {
             api_sets: vec!["keys:read".into(), "billing".into()],
             created_at: "2026-11-24T10:00:00+00:00".into(),
         };
-        let text = key_file(&key, "https://kh.example/api/v1", "Keyhouse API key");
+        let labels = FileLabels {
+            heading: "Keyhouse API key".into(),
+            name: "Name".into(),
+            organization: "Organization".into(),
+            api_sets: "API sets".into(),
+            created: "Created".into(),
+            api_base: "API base URL".into(),
+        };
+        let text = key_file(&key, "https://kh.example/api/v1", &labels);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.last(), Some(&"kh_abc"));
         assert!(lines[..lines.len() - 1].iter().all(|l| l.starts_with('#')));

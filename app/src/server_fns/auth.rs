@@ -55,11 +55,10 @@ pub async fn register(
         let who = session::principal(&state, &session)
             .await?
             .ok_or_else(|| AppError::internal("no principal after sign-up"))?;
-        let name = if first_key_name.trim().is_empty() {
-            "API key".to_owned()
-        } else {
-            first_key_name
-        };
+        // The account exists now; a problem with its first key must not
+        // turn sign-up into an error. A bad name falls back to a plain one.
+        let name = crate::validation::short_text(&first_key_name, crate::validation::NAME_MAX)
+            .unwrap_or_else(|_| "API key".to_owned());
         let first = crate::backend::services::api_keys::NewKey {
             name,
             description: String::new(),
@@ -68,8 +67,10 @@ pub async fn register(
             expires_on: String::new(),
             request_token: String::new(),
         };
-        let key = crate::backend::services::api_keys::create(&state, &who, first, &meta).await?;
-        state.handover.put(who.user.id, who.organization.id, key);
+        match crate::backend::services::api_keys::create(&state, &who, first, &meta).await {
+            Ok(key) => state.handover.put(who.user.id, who.organization.id, key),
+            Err(err) => tracing::warn!(error = %err, "first API key at sign-up not created"),
+        }
         leptos_axum::redirect("/settings/integrations/public-api");
         Ok(())
     };

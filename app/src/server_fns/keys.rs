@@ -159,7 +159,13 @@ pub async fn take_generated_key() -> Result<Option<GeneratedKey>, AppError> {
 /// Only paths of this site: never an open redirect.
 #[cfg(feature = "ssr")]
 fn safe_back(back: &str) -> Option<&str> {
-    (back.starts_with('/') && !back.starts_with("//") && !back.contains('\\')).then_some(back)
+    let mut chars = back.chars();
+    let local = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !back
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    local.then_some(back)
 }
 
 #[cfg(feature = "ssr")]
@@ -186,5 +192,29 @@ fn hand_over(
         None
     } else {
         Some(key)
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::safe_back;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        for ok in ["/settings/integrations/public-api", "/admin/users/ada%40example.com?scope=all"] {
+            assert_eq!(safe_back(ok), Some(ok));
+        }
+        for bad in [
+            "",
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/ /evil.example",
+            "\\\\evil.example",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_back(bad), None, "{bad:?}");
+        }
     }
 }

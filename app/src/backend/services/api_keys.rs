@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
@@ -94,18 +95,22 @@ async fn api_sets_of_org<C: ConnectionTrait>(
     Ok((found.len() == wanted.len() && usable).then_some(found))
 }
 
-async fn active_key_count(state: &AppState, who: &Principal) -> Result<u64, AppError> {
-    let now = state.clock.now();
+async fn active_key_count<C: ConnectionTrait>(
+    db: &C,
+    org_id: i64,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
     Ok(api_key::Entity::find()
-        .filter(api_key::Column::OrganizationId.eq(who.organization.id))
-        .filter(api_key::Column::UserId.eq(who.user.id))
+        .filter(api_key::Column::OrganizationId.eq(org_id))
+        .filter(api_key::Column::UserId.eq(user_id))
         .filter(api_key::Column::Enabled.eq(true))
         .filter(
             sea_orm::Condition::any()
                 .add(api_key::Column::ExpiresAt.is_null())
                 .add(api_key::Column::ExpiresAt.gt(now)),
         )
-        .count(&state.db)
+        .count(db)
         .await?)
 }
 
@@ -155,12 +160,13 @@ pub async fn create(
     {
         return Err(AppError::Conflict("already_created".into()));
     }
-    if active_key_count(state, who).await? >= state.settings.max_keys_per_user {
-        return Err(AppError::Conflict("too_many_keys".into()));
-    }
-
     let plain = format::generate().map_err(AppError::internal)?;
     let txn = state.db.begin().await?;
+    if active_key_count(&txn, who.organization.id, who.user.id, now).await?
+        >= state.settings.max_keys_per_user
+    {
+        return Err(AppError::Conflict("too_many_keys".into()));
+    }
     let inserted = api_key::ActiveModel {
         organization_id: Set(who.organization.id),
         user_id: Set(who.user.id),
@@ -371,14 +377,14 @@ pub async fn list(
         return Err(AppError::Forbidden);
     }
     if !owner.is_empty() {
-        let Some(owner) = user::Entity::find()
+        // Keys belong to members; a name that is not one (here) simply
+        // owns no keys, whether or not it exists elsewhere.
+        let owner_id = user::Entity::find()
             .filter(user::Column::Username.eq(owner))
             .one(&state.db)
             .await?
-        else {
-            return Err(AppError::NotFound);
-        };
-        query = query.filter(api_key::Column::UserId.eq(owner.id));
+            .map_or(-1, |u| u.id);
+        query = query.filter(api_key::Column::UserId.eq(owner_id));
     } else if filter.scope != "all" {
         query = query.filter(api_key::Column::UserId.eq(who.user.id));
     }
@@ -493,8 +499,23 @@ pub async fn set_enabled(
     if key.enabled == enabled {
         return Ok(());
     }
+    // Disabling is always allowed on a key you may act on. Enabling puts a
+    // key back to work: your own with Manage User API Key (and within the
+    // limit), anyone's with Manage All API Keys.
+    let own = key.user_id == who.user.id;
+    if enabled
+        && !(who.may(Authority::ManageAllApiKeys) || (own && who.may(Authority::ManageUserApiKey)))
+    {
+        return Err(AppError::Forbidden);
+    }
     let now = state.clock.now();
     let txn = state.db.begin().await?;
+    if enabled
+        && active_key_count(&txn, key.organization_id, key.user_id, now).await?
+            >= state.settings.max_keys_per_user
+    {
+        return Err(AppError::Conflict("too_many_keys".into()));
+    }
     let name = key.name.clone();
     let mut active: api_key::ActiveModel = key.into();
     active.enabled = Set(enabled);
@@ -568,16 +589,19 @@ pub async fn roll(
     let plain = format::generate().map_err(AppError::internal)?;
     let txn = state.db.begin().await?;
     let grace_until = now + Duration::hours(i64::from(grace_hours));
-    for old in api_key_secret::Entity::find()
+    // One statement retires the current secret; a roll running at the same
+    // time finds none left to retire (PostgreSQL re-checks the condition
+    // after the first commits; SQLite runs one writer at a time) and stops.
+    let retired = api_key_secret::Entity::update_many()
+        .col_expr(api_key_secret::Column::SupersededAt, Expr::value(now))
+        .col_expr(api_key_secret::Column::GraceUntil, Expr::value(grace_until))
         .filter(api_key_secret::Column::ApiKeyId.eq(key.id))
         .filter(api_key_secret::Column::SupersededAt.is_null())
-        .all(&txn)
+        .exec(&txn)
         .await?
-    {
-        let mut old: api_key_secret::ActiveModel = old.into();
-        old.superseded_at = Set(Some(now));
-        old.grace_until = Set(Some(grace_until));
-        old.update(&txn).await?;
+        .rows_affected;
+    if retired != 1 {
+        return Err(AppError::Conflict("already_created".into()));
     }
     insert_secret(&txn, key.id, &plain, now).await?;
     audit::record(

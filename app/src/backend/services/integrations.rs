@@ -2,7 +2,7 @@
 //! API sets (Manage Integrations).
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    Set, SqlErr, TransactionTrait,
 };
 
 use crate::authz::Authority;
@@ -157,7 +157,7 @@ pub async fn create_api_set(
     };
     let now = state.clock.now();
     let txn = state.db.begin().await?;
-    let set = api_set::ActiveModel {
+    let inserted = api_set::ActiveModel {
         organization_id: Set(Some(org_id)),
         slug: Set(slug.clone()),
         name: Set(name),
@@ -167,7 +167,18 @@ pub async fn create_api_set(
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await;
+    let set = match inserted {
+        Ok(set) => set,
+        // Created at the same moment by another request.
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(AppError::Invalid(vec![FieldError {
+                field: Field::Slug,
+                problem: Problem::SlugTaken,
+            }]));
+        }
+        Err(err) => return Err(err.into()),
+    };
     audit::record(
         &txn,
         Entry::new(

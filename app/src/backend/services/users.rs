@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use crate::authz::{Authority, BuiltinRole};
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::{password, session::Principal};
-use crate::backend::entities::{membership, organization, role, user};
+use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::error::AppError;
@@ -182,11 +182,24 @@ async fn shared_memberships(
     who: &Principal,
     user_id: i64,
 ) -> Result<Vec<MembershipRow>, AppError> {
-    let viewer_orgs: Vec<i64> = membership::Entity::find()
+    // Organizations where the viewer could open this page too: an active
+    // membership whose role has Manage Users.
+    let viewer = membership::Entity::find()
         .filter(membership::Column::UserId.eq(who.user.id))
+        .filter(membership::Column::Status.eq("active"))
+        .all(&state.db)
+        .await?;
+    let managing_roles: Vec<i64> = role_authority::Entity::find()
+        .filter(role_authority::Column::RoleId.is_in(viewer.iter().map(|m| m.role_id)))
+        .filter(role_authority::Column::Authority.eq(Authority::ManageUsers.as_str()))
         .all(&state.db)
         .await?
         .into_iter()
+        .map(|a| a.role_id)
+        .collect();
+    let viewer_orgs: Vec<i64> = viewer
+        .iter()
+        .filter(|m| managing_roles.contains(&m.role_id) || m.organization_id == who.organization.id)
         .map(|m| m.organization_id)
         .collect();
     let theirs = membership::Entity::find()

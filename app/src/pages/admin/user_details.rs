@@ -203,17 +203,14 @@ fn Details(
             </table>
         </section>
 
-        {d.may_manage_user_api_key.then(|| {
+        // Your own keys with Manage User API Key; another user's with
+        // Manage All API Keys.
+        {((d.is_self && d.may_manage_user_api_key) || (!d.is_self && d.may_manage_all_api_keys)).then(|| {
             let base = self_href.clone();
-            let show_keys = d.is_self || d.may_manage_all_api_keys;
             view! {
                 <section class="card" aria-labelledby="api-keys-title">
                     <h2 id="api-keys-title">{t!(i18n, api_keys)}</h2>
-                    {if show_keys {
-                        view! { <KeysPanel base=base.clone() owner=keys_owner.clone() offer_create=d.is_self generate_label=true /> }.into_any()
-                    } else {
-                        view! { <p class="hint">{t!(i18n, other_keys_hidden)}</p> }.into_any()
-                    }}
+                    <KeysPanel base=base.clone() owner=keys_owner.clone() offer_create=d.is_self generate_label=true />
                 </section>
             }
         })}

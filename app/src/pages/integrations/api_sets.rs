@@ -4,8 +4,9 @@ use leptos_router::{components::A, hooks::use_query_map};
 use super::IntegrationsBreadcrumb;
 use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::{TextField, error_message, field_errors, problem_message};
+use crate::components::keys::api_set_text;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::integrations::{CreateApiSet, DeleteApiSet, list_api_sets};
+use crate::server_fns::integrations::{CreateApiSet, DeleteApiSet, get_public_api, list_api_sets};
 use crate::server_fns::keys_dto::DESCRIPTION_MAX;
 use crate::validation::{Field, NAME_MAX};
 
@@ -23,6 +24,9 @@ pub fn ApiSetsPage() -> impl IntoView {
         move || (create.version().get(), delete.version().get()),
         |_| list_api_sets(),
     );
+    // Whether the caller has Manage Integrations: only then the page offers
+    // to create and delete (the server decides either way).
+    let manage = Resource::new(|| (), |_| get_public_api());
     let errors = Signal::derive(move || field_errors(create.value().get()));
     let summary = move || {
         create
@@ -53,8 +57,11 @@ pub fn ApiSetsPage() -> impl IntoView {
                     Ok(sets) => sets,
                     Err(err) => return view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
                 };
+                let may_manage = manage.await.map(|s| s.may_change).unwrap_or(false);
                 let deleting = query.get().get("delete").and_then(|v| v.parse::<i64>().ok());
-                let confirm = deleting.and_then(|id| sets.iter().find(|s| s.id == id && !s.builtin).cloned());
+                let confirm = deleting
+                    .filter(|_| may_manage)
+                    .and_then(|id| sets.iter().find(|s| s.id == id && !s.builtin).cloned());
                 view! {
                     <table class="data-table">
                         <thead>
@@ -67,18 +74,21 @@ pub fn ApiSetsPage() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {sets.iter().map(|s| view! {
+                            {sets.iter().map(|s| {
+                                let (name, description) = api_set_text(i18n, s);
+                                view! {
                                 <tr>
                                     <th scope="row"><code>{s.slug.clone()}</code></th>
-                                    <td>{s.name.clone()} {s.builtin.then(|| view! { " " <span class="badge">{t!(i18n, builtin_set)}</span> })}</td>
-                                    <td>{s.description.clone()}</td>
+                                    <td>{name} {s.builtin.then(|| view! { " " <span class="badge">{t!(i18n, builtin_set)}</span> })}</td>
+                                    <td>{description}</td>
                                     <td>{s.keys}</td>
                                     <td>
-                                        {(!s.builtin).then(|| view! {
+                                        {(may_manage && !s.builtin).then(|| view! {
                                             <A href=format!("{BASE}?delete={}", s.id) attr:class="danger-link" attr:aria-label=format!("{} {}", t_string!(i18n, delete), s.slug)>{t!(i18n, delete)}</A>
                                         })}
                                     </td>
                                 </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -101,19 +111,26 @@ pub fn ApiSetsPage() -> impl IntoView {
                 .into_any()
             })}
         </Transition>
-        <section class="card" aria-labelledby="new-set-title">
-            <h2 id="new-set-title">{t!(i18n, create_api_set)}</h2>
-            <ActionForm action=create attr:aria-labelledby="new-set-title">
-                <TextField id="set-slug" name="slug" field=Some(Field::Slug) label=Signal::derive(move || t_string!(i18n, col_slug).to_string()) maxlength=64 errors />
-                <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, key_name).to_string()) maxlength=NAME_MAX errors />
-                <div class="field">
-                    <label for="set-description">{t!(i18n, field_description)}</label>
-                    <textarea id="set-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>
-                    {description_problem}
-                </div>
-                {move || created().then(|| view! { <p class="notice" role="status">{t!(i18n, api_set_created)}</p> })}
-                <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_api_set)}</button>
-            </ActionForm>
-        </section>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let may_manage = manage.await.map(|s| s.may_change).unwrap_or(false);
+                may_manage.then(|| view! {
+                <section class="card" aria-labelledby="new-set-title">
+                    <h2 id="new-set-title">{t!(i18n, create_api_set)}</h2>
+                    <ActionForm action=create attr:aria-labelledby="new-set-title">
+                        <TextField id="set-slug" name="slug" field=Some(Field::Slug) label=Signal::derive(move || t_string!(i18n, col_slug).to_string()) maxlength=64 errors />
+                        <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, key_name).to_string()) maxlength=NAME_MAX errors />
+                        <div class="field">
+                            <label for="set-description">{t!(i18n, field_description)}</label>
+                            <textarea id="set-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>
+                            {description_problem}
+                        </div>
+                        {move || created().then(|| view! { <p class="notice" role="status">{t!(i18n, api_set_created)}</p> })}
+                        <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_api_set)}</button>
+                    </ActionForm>
+                </section>
+                })
+            })}
+        </Transition>
     }
 }

@@ -65,7 +65,7 @@ pub fn PublicApiPage() -> impl IntoView {
         </section>
         <section aria-labelledby="keys-title">
             <h2 id="keys-title">{t!(i18n, api_keys)}</h2>
-            <KeysPanel base=BASE offer_create=true />
+            <KeysPanel base=BASE offer_create=true refresh=Signal::derive(move || toggle.version().get()) />
         </section>
         <p class="hint">{move || t_string!(i18n, api_sets_link_hint)}" " <a href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</a></p>
     }
