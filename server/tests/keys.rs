@@ -390,13 +390,20 @@ async fn an_owner_without_manage_user_api_key_may_disable_but_not_enable() {
     let id = id.to_string();
     let member = role_id(&acme, "Member").to_string();
     let r = as_admin(&app, &acme)
-        .call("users/set-role", &[("username", "dev"), ("role_id", &member)])
+        .call(
+            "users/set-role",
+            &[("username", "dev"), ("role_id", &member)],
+        )
         .await;
     assert!(r.status < 400, "{}", r.body);
     let r = dev
         .call("keys/set-enabled", &[("id", &id), ("enabled", "false")])
         .await;
-    assert!(r.status < 400, "disabling your own key is always allowed: {}", r.body);
+    assert!(
+        r.status < 400,
+        "disabling your own key is always allowed: {}",
+        r.body
+    );
     let r = dev
         .call("keys/set-enabled", &[("id", &id), ("enabled", "true")])
         .await;

@@ -797,10 +797,17 @@ pub fn SaveKeyDialog(key: GeneratedKey, base: String, on_close: Callback<()>) ->
         {
             use wasm_bindgen::JsCast;
             let origin = window().location().origin().unwrap_or_default();
-            let heading = t_string!(i18n, key_file_heading).to_string();
+            let labels = FileLabels {
+                heading: t_string!(i18n, key_file_heading).to_string(),
+                name: t_string!(i18n, file_name).to_string(),
+                organization: t_string!(i18n, file_organization).to_string(),
+                api_sets: t_string!(i18n, file_api_sets).to_string(),
+                created: t_string!(i18n, file_created).to_string(),
+                api_base: t_string!(i18n, file_api_base).to_string(),
+            };
             let (text, file) = key.with_value(|k| {
                 (
-                    key_file(k, &format!("{origin}/api/v1"), &heading),
+                    key_file(k, &format!("{origin}/api/v1"), &labels),
                     key_file_name(&k.name),
                 )
             });

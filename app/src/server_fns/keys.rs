@@ -201,7 +201,10 @@ mod tests {
 
     #[test]
     fn only_paths_of_this_site_are_followed() {
-        for ok in ["/settings/integrations/public-api", "/admin/users/ada%40example.com?scope=all"] {
+        for ok in [
+            "/settings/integrations/public-api",
+            "/admin/users/ada%40example.com?scope=all",
+        ] {
             assert_eq!(safe_back(ok), Some(ok));
         }
         for bad in [
