@@ -1,5 +1,6 @@
 //! The Keyhouse server: configuration, router assembly and the handlers that
 //! are plain HTTP rather than Leptos pages.
+pub mod api;
 pub mod config;
 pub mod guard_layers;
 pub mod health;
@@ -62,6 +63,8 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         clock,
         settings: Arc::new(settings),
         handover: Default::default(),
+        key_cache: Default::default(),
+        usage: Default::default(),
     };
     let router = router::router(state.clone(), sessions.clone(), config);
     Ok(Server {
@@ -82,6 +85,21 @@ pub fn spawn_session_cleanup(store: SeaOrmSessionStore, period: Duration) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "expired sessions deleted"),
                 Err(err) => tracing::warn!(error = %err, "session cleanup failed"),
+            }
+        }
+    });
+}
+
+/// Writes the keys' last use to the database every `period` (batched, off
+/// the request path), logging (not stopping) on error.
+pub fn spawn_usage_flush(state: AppState, period: Duration) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.tick().await;
+        loop {
+            interval.tick().await;
+            if let Err(err) = state.usage.flush(&state.db).await {
+                tracing::warn!(error = %err, "writing key usage failed");
             }
         }
     });

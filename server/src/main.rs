@@ -24,6 +24,8 @@ async fn main() -> ExitCode {
         server.sessions.clone(),
         Duration::from_secs(config.session_cleanup_seconds),
     );
+    server::spawn_usage_flush(server.state.clone(), Duration::from_secs(2));
+    let state = server.state.clone();
 
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
@@ -48,6 +50,10 @@ async fn main() -> ExitCode {
     {
         eprintln!("keyhouse: server error: {err}");
         return ExitCode::FAILURE;
+    }
+    // The last batch of key usage, so a clean stop loses none.
+    if let Err(err) = state.usage.flush(&state.db).await {
+        tracing::warn!(error = %err, "writing key usage failed");
     }
     tracing::info!("keyhouse stopped");
     ExitCode::SUCCESS

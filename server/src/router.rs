@@ -15,7 +15,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::config::Config;
-use crate::{guard_layers, health, locale};
+use crate::{api, guard_layers, health, locale};
 
 pub const SESSION_COOKIE: &str = "keyhouse_session";
 
@@ -59,6 +59,7 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/locale", post(locale::set_locale))
+        .merge(api::routes())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -39,6 +39,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
     pub handover: super::keys::handover::Handover,
+    pub key_cache: super::keys::cache::KeyCache,
+    pub usage: super::keys::usage::Usage,
 }
 
 /// The state, from inside a server function or a component rendered on the

@@ -1,5 +1,8 @@
-//! API keys: the key format, the status rules, and the one-time hand-over of
-//! a generated key to a page rendered without JavaScript.
+//! API keys: the key format, the status rules, the check's cache and usage
+//! recording, and the one-time hand-over of a generated key to a page
+//! rendered without JavaScript.
+pub mod cache;
 pub mod format;
 pub mod handover;
 pub mod status;
+pub mod usage;

@@ -57,6 +57,8 @@ pub async fn set_public_api(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -193,6 +195,8 @@ pub async fn create_api_set(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -236,5 +240,7 @@ pub async fn delete_api_set(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }

@@ -120,6 +120,8 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(token)
 }
 
@@ -182,6 +184,8 @@ pub async fn revoke(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -324,6 +328,8 @@ pub async fn accept_new(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(SessionAuth::new(created.id, inv.organization_id, now))
 }
 
@@ -358,6 +364,8 @@ pub async fn accept_existing(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(SessionAuth::new(who.user.id, inv.organization_id, now))
 }
 

@@ -116,6 +116,8 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -173,6 +175,8 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -207,5 +211,7 @@ pub async fn delete(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }

@@ -298,6 +298,8 @@ pub async fn set_status(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -342,6 +344,8 @@ pub async fn set_role(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(())
 }
 
@@ -471,6 +475,8 @@ pub async fn create_programmatic(
     )
     .await?;
     txn.commit().await?;
+    // A key's status may depend on what just changed.
+    state.key_cache.clear();
     Ok(username)
 }
 
