@@ -12,6 +12,11 @@ function uniqueEmail(tag: string) {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
+test.beforeEach(({ page }) => {
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log('CONSOLE', m.type(), m.text()); });
+  page.on('pageerror', (e) => console.log('PAGEERROR', e.message));
+});
+
 /** Signs up; `firstKey` leaves "Create my first API key now" ticked. */
 async function register(page: Page, firstKey: boolean, labels = {
   name: 'Name',

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::backend::entities::{api_key, api_key_secret};
 
@@ -39,7 +39,7 @@ impl Usage {
         if batch.is_empty() {
             return Ok(0);
         }
-        let txn = db.begin().await?;
+        let txn = crate::backend::db::begin_write(db).await?;
         for (secret_id, seen) in &batch {
             api_key_secret::Entity::update_many()
                 .col_expr(api_key_secret::Column::LastUsedAt, Expr::value(seen.at))

@@ -1,7 +1,6 @@
 //! Sign-up, sign-in and sign-out.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -114,7 +113,7 @@ pub async fn register(
     let password_hash = password::hash(reg.password).await?;
     let now = state.clock.now();
 
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let org = organization::ActiveModel {
         name: Set(valid.location_name.clone()),
         public_api_enabled: Set(true),
@@ -264,7 +263,7 @@ pub async fn sign_in(
         return Err(AppError::SignInFailed);
     };
 
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_sign_in_at = Set(Some(now));
     active.update(&txn).await?;
@@ -344,7 +343,7 @@ pub async fn change_password(
         return Err(AppError::Invalid(errors));
     }
     let hash = password::hash(change.new).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut active: user::ActiveModel = who.user.clone().into();
     active.password_hash = Set(hash);
     active.update(&txn).await?;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, Set, SqlErr,
 };
 
 use crate::authz::Authority;
@@ -163,12 +163,9 @@ pub async fn create(
         return Err(AppError::Conflict("already_created".into()));
     }
     let plain = format::generate().map_err(AppError::internal)?;
-    let txn = state.db.begin().await?;
-    if active_key_count(&txn, who.organization.id, who.user.id, now).await?
-        >= state.settings.max_keys_per_user
-    {
-        return Err(AppError::Conflict("too_many_keys".into()));
-    }
+    // The insert comes first and the limit is checked after it, within the
+    // transaction (see `set_enabled`); over the limit, nothing commits.
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let inserted = api_key::ActiveModel {
         organization_id: Set(who.organization.id),
         user_id: Set(who.user.id),
@@ -190,6 +187,11 @@ pub async fn create(
         }
         Err(err) => return Err(err.into()),
     };
+    if active_key_count(&txn, who.organization.id, who.user.id, now).await?
+        > state.settings.max_keys_per_user
+    {
+        return Err(AppError::Conflict("too_many_keys".into()));
+    }
     insert_secret(&txn, key.id, &plain, now).await?;
     for set in &sets {
         api_key_api_set::ActiveModel {
@@ -513,17 +515,20 @@ pub async fn set_enabled(
         return Err(AppError::Forbidden);
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    if enabled
-        && active_key_count(&txn, key.organization_id, key.user_id, now).await?
-            >= state.settings.max_keys_per_user
-    {
-        return Err(AppError::Conflict("too_many_keys".into()));
-    }
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    // Write first, then count: a transaction that reads before it writes
+    // cannot take SQLite's write lock once another connection has written
+    // ("database is locked"); this one waits for it instead.
+    let (org_id, user_id) = (key.organization_id, key.user_id);
     let name = key.name.clone();
     let mut active: api_key::ActiveModel = key.into();
     active.enabled = Set(enabled);
     active.update(&txn).await?;
+    if enabled
+        && active_key_count(&txn, org_id, user_id, now).await? > state.settings.max_keys_per_user
+    {
+        return Err(AppError::Conflict("too_many_keys".into()));
+    }
     audit::record(
         &txn,
         Entry::new(
@@ -555,7 +560,7 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     let key = actionable(state, who, id).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     api_key::Entity::delete_by_id(key.id).exec(&txn).await?;
     audit::record(
         &txn,
@@ -595,7 +600,7 @@ pub async fn roll(
     }
     let now = state.clock.now();
     let plain = format::generate().map_err(AppError::internal)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let grace_until = now + Duration::hours(i64::from(grace_hours));
     // One statement retires the current secret; a roll running at the same
     // time finds none left to retire (PostgreSQL re-checks the condition

@@ -2,7 +2,7 @@
 //! API sets (Manage Integrations).
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, SqlErr, TransactionTrait,
+    Set, SqlErr,
 };
 
 use crate::authz::Authority;
@@ -32,7 +32,7 @@ pub async fn set_public_api(
         return Ok(());
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     organization::ActiveModel {
         id: Set(who.organization.id),
         public_api_enabled: Set(enabled),
@@ -158,7 +158,7 @@ pub async fn create_api_set(
         return Err(AppError::Invalid(errors));
     };
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let inserted = api_set::ActiveModel {
         organization_id: Set(Some(org_id)),
         slug: Set(slug.clone()),
@@ -219,7 +219,7 @@ pub async fn delete_api_set(
         return Err(AppError::NotFound);
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let removed = api_key_api_set::Entity::delete_many()
         .filter(api_key_api_set::Column::ApiSetId.eq(id))
         .exec(&txn)

@@ -2,9 +2,7 @@
 //! valid for 7 days, stored as SHA-256 only.
 use base64::Engine as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -93,7 +91,7 @@ pub async fn create(
     };
     let token = new_token()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let created = invitation::ActiveModel {
         organization_id: Set(who.organization.id),
         role_id: Set(role_id),
@@ -167,7 +165,7 @@ pub async fn revoke(
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut active: invitation::ActiveModel = found.into();
     active.revoked_at = Set(Some(state.clock.now()));
     active.update(&txn).await?;
@@ -299,7 +297,7 @@ pub async fn accept_new(
     }
     let hash = password::hash(new.password).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let created = user::ActiveModel {
         username: Set(inv.contact.clone()),
         name: Set(name),
@@ -348,7 +346,7 @@ pub async fn accept_existing(
         return Err(AppError::Conflict("already_member".into()));
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     claim(&txn, &inv, who.user.id, now).await?;
     super::memberships::add(&txn, who.user.id, inv.organization_id, inv.role_id, now).await?;
     audit::record(

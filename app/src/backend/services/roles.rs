@@ -2,7 +2,6 @@
 //! created, renamed, re-authorized and deleted (when nobody holds them).
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use crate::authz::Authority;
@@ -83,7 +82,7 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let name = valid_name(state, who.organization.id, name, None).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let created = role::ActiveModel {
         organization_id: Set(who.organization.id),
         name: Set(name.clone()),
@@ -144,7 +143,7 @@ pub async fn update(
 ) -> Result<(), AppError> {
     let existing = custom(state, who, role_id).await?;
     let name = valid_name(state, who.organization.id, name, Some(role_id)).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut active: role::ActiveModel = existing.into();
     active.name = Set(name.clone());
     active.update(&txn).await?;
@@ -194,7 +193,7 @@ pub async fn delete(
     if holders > 0 {
         return Err(AppError::Conflict("role_in_use".into()));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     role::Entity::delete_by_id(role_id).exec(&txn).await?;
     let details = serde_json::json!({ "name": existing.name });
     audit::record(

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, SqlErr, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait, Set, SqlErr,
 };
 use secrecy::SecretString;
 
@@ -275,7 +275,7 @@ pub async fn set_status(
     if !active && is_last_admin(state, org_id, user.id).await? {
         return Err(AppError::Conflict("last_admin".into()));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut m: membership::ActiveModel = membership.into();
     m.status = Set(status.to_owned());
     m.update(&txn).await?;
@@ -325,7 +325,7 @@ pub async fn set_role(
         return Err(AppError::Conflict("last_admin".into()));
     }
     let old_role = membership.role_id;
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut m: membership::ActiveModel = membership.into();
     m.role_id = Set(new_role.id);
     m.update(&txn).await?;
@@ -436,7 +436,7 @@ pub async fn create_programmatic(
     }
     let hash = password::hash(new.password).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
     let inserted = user::ActiveModel {
         username: Set(username.clone()),
         name: Set(name),
