@@ -78,6 +78,8 @@ pub struct KeyListing {
     /// Usernames that own keys, for the owner filter (only with
     /// Manage All API Keys).
     pub owners: Vec<String>,
+    /// The list is of the caller's own keys (no other owner asked for).
+    pub owner_is_self: bool,
 }
 
 /// Which keys to list: `scope` is `mine` (default) or `all`; `owner` narrows

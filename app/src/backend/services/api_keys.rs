@@ -378,7 +378,8 @@ pub async fn list(
     let may_all = who.may(Authority::ManageAllApiKeys);
     let owner = filter.owner.trim().to_lowercase();
     let mut query = api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(org_id));
-    let wants_others = filter.scope == "all" || (!owner.is_empty() && owner != who.user.username);
+    let owner_is_self = owner.is_empty() || owner == who.user.username;
+    let wants_others = filter.scope == "all" || !owner_is_self;
     if wants_others && !may_all {
         return Err(AppError::Forbidden);
     }
@@ -437,6 +438,7 @@ pub async fn list(
         may_create: who.may(Authority::ManageUserApiKey),
         may_manage_all: may_all,
         owners,
+        owner_is_self,
     })
 }
 

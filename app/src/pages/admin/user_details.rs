@@ -50,6 +50,15 @@ pub fn UserDetailsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        // The API Keys section: its own resources, created with the page
+        // (not inside the details' Suspend), so server and browser agree on
+        // them. Your own keys with Manage User API Key; another user's with
+        // Manage All API Keys; otherwise no section.
+        {move || {
+            let owner = username();
+            let base = format!("/admin/users/{}", urlencode(&owner));
+            view! { <KeysPanel base owner section=true offer_create=true generate_label=true /> }
+        }}
     }
 }
 
@@ -64,7 +73,6 @@ fn Details(
     let confirming = move || query.get().get("confirm").as_deref() == Some("deactivate");
     let active = d.user.status == "active";
     let username = d.user.username.clone();
-    let keys_owner = d.user.username.clone();
     let name = d.user.name.clone();
     let self_href = format!("/admin/users/{}", urlencode(&username));
     let confirm_href = format!("{self_href}?confirm=deactivate");
@@ -203,16 +211,6 @@ fn Details(
             </table>
         </section>
 
-        // Your own keys with Manage User API Key; another user's with
-        // Manage All API Keys.
-        {((d.is_self && d.may_manage_user_api_key) || (!d.is_self && d.may_manage_all_api_keys)).then(|| {
-            let base = self_href.clone();
-            view! {
-                <section class="card" aria-labelledby="api-keys-title">
-                    <h2 id="api-keys-title">{t!(i18n, api_keys)}</h2>
-                    <KeysPanel base=base.clone() owner=keys_owner.clone() offer_create=d.is_self generate_label=true />
-                </section>
-            }
-        })}
+
     }
 }
