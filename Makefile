@@ -1,5 +1,5 @@
 # The two commands of the README, and a few shortcuts.
-.PHONY: run test setup build measure fmt
+.PHONY: run test setup build measure bench fmt
 
 run:      ## install what is missing, build in release, serve on 127.0.0.1:3000
 	./scripts/run
@@ -15,6 +15,9 @@ build:    ## release build of server and WASM bundle
 
 measure:  ## size and start-up figures for the README
 	./scripts/measure-size
+
+bench:    ## the key check's speed with wrk (a script that prints figures, not a test)
+	./scripts/bench
 
 fmt:
 	cargo fmt --all
