@@ -3,7 +3,7 @@
 //! are `{"error":{"code","message"}}`. A key is taken from
 //! `Authorization: Bearer <key>` or `X-API-Key`, never from the query
 //! string; a malformed key is refused before any lookup; a well-formed one
-//! is checked by `api_keys::verify` (the cache, then the one status
+//! is checked by `key_check::verify` (the cache, then the one status
 //! function).
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
-use app::backend::services::api_keys;
+use app::backend::services::key_check;
 use app::backend::state::AppState;
 use app::server_fns::keys_dto::KeyStatus;
 use axum::{
@@ -174,7 +174,7 @@ async fn authenticate(
     }
     let candidate = presented(headers).ok_or(MISSING_KEY)?;
     let key = format::parse(&candidate).map_err(|_| MALFORMED_KEY)?;
-    let (facts, status) = api_keys::verify(state, &key)
+    let (facts, status) = key_check::verify(state, &key)
         .await
         .map_err(|err| {
             tracing::error!(error = %err, "key check failed");
@@ -379,7 +379,7 @@ async fn verify_key(
     let Ok(key) = format::parse(request.key.trim()) else {
         return Ok(no("malformed"));
     };
-    let Some((facts, status)) = api_keys::verify(&state, &key).await.map_err(|err| {
+    let Some((facts, status)) = key_check::verify(&state, &key).await.map_err(|err| {
         tracing::error!(error = %err, "key check failed");
         INTERNAL
     })?

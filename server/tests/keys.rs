@@ -10,7 +10,7 @@ use app::backend::entities::{
     api_key, api_key_api_set, api_key_secret, api_set, audit_event, membership,
 };
 use app::backend::keys::format;
-use app::backend::services::api_keys;
+use app::backend::services::key_check;
 use app::server_fns::keys_dto::KeyStatus;
 use common::{Client, TestApp, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -34,7 +34,7 @@ async fn new_key(client: &mut Client<'_>, name: &str) -> (i64, String) {
 
 async fn status_of(app: &TestApp, key: &str) -> Option<KeyStatus> {
     let parsed = format::parse(key).expect("well-formed");
-    api_keys::check(&app.server.state, &parsed)
+    key_check::check(&app.server.state, &parsed)
         .await
         .expect("check")
         .map(|(_, status)| status)

@@ -12,8 +12,10 @@ use app::backend::entities::{
     api_key, api_key_api_set, api_key_secret, api_set, invitation, membership, organization, role,
     role_authority, session, user,
 };
-use common::{Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, org, role_id};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use common::{
+    Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, custom_role, org, role_id,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 #[derive(Clone, Copy, Debug)]
 enum Need {
@@ -211,7 +213,7 @@ async fn every_server_function_for_every_kind_of_caller() {
     create_bot(&app, &acme, "member-bot", role_id(&acme, "Member")).await;
     create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
     create_bot(&app, &acme, "target-bot", role_id(&acme, "Member")).await;
-    let custom = custom_role(&app, &acme).await;
+    let custom = custom_role(&app, &acme, "Auditor", &CUSTOM).await;
     create_bot(&app, &acme, "custom-bot", custom).await;
     let invitation = pending_invitation(&app, &acme).await;
     let (key, set) = admin_key_and_set(&app, &acme).await;
@@ -328,29 +330,6 @@ async fn every_server_function_for_every_kind_of_caller() {
         paths.len(),
         EVERYONE.len()
     );
-}
-
-async fn custom_role(app: &TestApp, org: &Org) -> i64 {
-    let role = role::ActiveModel {
-        organization_id: Set(org.id),
-        name: Set("Auditor".into()),
-        builtin: Set(false),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&app.server.state.db)
-    .await
-    .expect("role");
-    for authority in CUSTOM {
-        role_authority::ActiveModel {
-            role_id: Set(role.id),
-            authority: Set(authority.as_str().into()),
-        }
-        .insert(&app.server.state.db)
-        .await
-        .expect("authority");
-    }
-    role.id
 }
 
 async fn pending_invitation(app: &TestApp, org: &Org) -> i64 {

@@ -3,33 +3,11 @@
 //! an Admin of another organization), scoping, and the last-Admin rule.
 mod common;
 
-use app::backend::entities::{audit_event, membership, role, role_authority, user};
+use app::backend::entities::{audit_event, membership, user};
 use common::{
-    Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, org, role_id, signed_in,
+    Client, GOOD_PASSWORD, TestApp, app, as_admin, create_bot, custom_role, org, role_id, signed_in,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-
-/// A custom role with Manage Users only (no Manage Roles).
-async fn custom_role(app: &TestApp, org: &Org) -> i64 {
-    let role = role::ActiveModel {
-        organization_id: Set(org.id),
-        name: Set("Support".into()),
-        builtin: Set(false),
-        created_at: Set(chrono::Utc::now()),
-        ..Default::default()
-    }
-    .insert(&app.server.state.db)
-    .await
-    .expect("role");
-    role_authority::ActiveModel {
-        role_id: Set(role.id),
-        authority: Set("manage_users".into()),
-    }
-    .insert(&app.server.state.db)
-    .await
-    .expect("authority");
-    role.id
-}
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 async fn snapshot(app: &TestApp) -> (usize, Vec<(i64, i64, String)>) {
     let users = user::Entity::find()
@@ -55,7 +33,13 @@ async fn permission_matrix_of_user_management() {
     let other = org(&app, "admin@other.example", "Other").await;
     create_bot(&app, &acme, "member-bot", role_id(&acme, "Member")).await;
     create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
-    let support = custom_role(&app, &acme).await;
+    let support = custom_role(
+        &app,
+        &acme,
+        "Support",
+        &[app::authz::Authority::ManageUsers],
+    )
+    .await;
     create_bot(&app, &acme, "support-bot", support).await;
     create_bot(&app, &acme, "target-bot", role_id(&acme, "Member")).await;
     let member_role = role_id(&acme, "Member").to_string();

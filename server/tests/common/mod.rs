@@ -328,3 +328,34 @@ pub async fn create_bot(app: &TestApp, org: &Org, username: &str, role: i64) {
         .await;
     assert!(r.status < 400, "{}", r.body);
 }
+
+/// A custom role of `org` named `name` with `authorities`.
+pub async fn custom_role(
+    app: &TestApp,
+    org: &Org,
+    name: &str,
+    authorities: &[app::authz::Authority],
+) -> i64 {
+    use app::backend::entities::role_authority;
+    use sea_orm::{ActiveModelTrait, Set};
+    let role = role::ActiveModel {
+        organization_id: Set(org.id),
+        name: Set(name.into()),
+        builtin: Set(false),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.server.state.db)
+    .await
+    .expect("role");
+    for authority in authorities {
+        role_authority::ActiveModel {
+            role_id: Set(role.id),
+            authority: Set(authority.as_str().into()),
+        }
+        .insert(&app.server.state.db)
+        .await
+        .expect("authority");
+    }
+    role.id
+}

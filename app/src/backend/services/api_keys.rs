@@ -3,7 +3,6 @@
 //! id is "not found". Every change writes its audit row in the same
 //! transaction; no secret is ever logged, audited or stored.
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -16,16 +15,15 @@ use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{
-    api_key, api_key_api_set, api_key_secret, api_set, membership, organization, user,
+    api_key, api_key_api_set, api_key_secret, api_set, membership, user,
 };
-use crate::backend::keys::cache::Facts;
 use crate::backend::keys::{format, status};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::error::AppError;
 use crate::server_fns::keys_dto::{
     DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, GraceSecret, KeyDetails, KeyFilter, KeyListing,
-    KeyRow, KeyStatus, SecretRow,
+    KeyRow, SecretRow,
 };
 use crate::validation::{self, Field, FieldError, NAME_MAX, Problem};
 
@@ -639,11 +637,7 @@ pub async fn roll(
     txn.commit().await?;
     // A key's status may depend on what just changed.
     state.key_cache.clear();
-    let sets = context(state, who.organization.id, std::slice::from_ref(&key))
-        .await?
-        .sets
-        .remove(&key.id)
-        .unwrap_or_default();
+    let sets = sets_of(state, &key).await?;
     Ok(GeneratedKey {
         id: key.id,
         name: key.name,
@@ -654,89 +648,16 @@ pub async fn roll(
     })
 }
 
-/// Everything the status function needs about the key whose secret hashes
-/// to `hash`, from the database.
-async fn load_facts(state: &AppState, hash: &str) -> Result<Option<Facts>, AppError> {
-    let Some(secret) = api_key_secret::Entity::find()
-        .filter(api_key_secret::Column::SecretHash.eq(hash))
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let Some(key) = api_key::Entity::find_by_id(secret.api_key_id)
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let owner = user::Entity::find_by_id(key.user_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::internal("key without owner"))?;
-    let membership = membership::Entity::find_by_id((key.user_id, key.organization_id))
-        .one(&state.db)
-        .await?;
-    let organization = organization::Entity::find_by_id(key.organization_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| AppError::internal("key without organization"))?;
-    let api_sets = context(state, key.organization_id, std::slice::from_ref(&key))
-        .await?
-        .sets
-        .remove(&key.id)
-        .unwrap_or_default();
-    Ok(Some(Facts {
-        key,
-        secret,
-        owner,
-        membership,
-        organization,
-        api_sets,
-    }))
-}
-
-/// The key check: the facts about a presented key and whether it works
-/// now, from the in-process cache when it can (no database, no argon2).
-/// `None` when no key has this secret.
-pub async fn verify(
+/// The slugs of a key's API sets, sorted.
+pub(super) async fn sets_of(
     state: &AppState,
-    presented: &format::PlainKey,
-) -> Result<Option<(Arc<Facts>, KeyStatus)>, AppError> {
-    let hash = presented.hash();
-    let facts = match state.key_cache.get(&hash) {
-        Some(remembered) => remembered,
-        None => {
-            let loaded = load_facts(state, &hash).await?.map(Arc::new);
-            state.key_cache.put(hash, loaded.clone());
-            loaded
-        }
-    };
-    let now = state.clock.now();
-    Ok(facts.map(|f| {
-        let status = if status::secret_accepted(&f.secret, now) {
-            status::status(
-                &status::Facts {
-                    key: &f.key,
-                    owner: &f.owner,
-                    membership: f.membership.as_ref(),
-                    organization: &f.organization,
-                },
-                now,
-            )
-        } else {
-            KeyStatus::Expired
-        };
-        (f, status)
-    }))
-}
-
-/// [`verify`], for callers that need only the key row and its status.
-pub async fn check(
-    state: &AppState,
-    presented: &format::PlainKey,
-) -> Result<Option<(api_key::Model, KeyStatus)>, AppError> {
-    Ok(verify(state, presented)
-        .await?
-        .map(|(facts, status)| (facts.key.clone(), status)))
+    key: &api_key::Model,
+) -> Result<Vec<String>, AppError> {
+    Ok(
+        context(state, key.organization_id, std::slice::from_ref(key))
+            .await?
+            .sets
+            .remove(&key.id)
+            .unwrap_or_default(),
+    )
 }

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod integrations;
 pub mod invitations;
+pub mod key_check;
 pub mod memberships;
 pub mod roles;
 pub mod users;

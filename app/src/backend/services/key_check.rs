@@ -1,0 +1,96 @@
+//! The key check: everything the status function needs about a presented
+//! key, from the in-process cache when it can (no database, no argon2).
+use std::sync::Arc;
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::api_keys::sets_of;
+use crate::backend::entities::{api_key, api_key_secret, membership, organization, user};
+use crate::backend::keys::cache::Facts;
+use crate::backend::keys::{format, status};
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::server_fns::keys_dto::KeyStatus;
+
+/// Everything the status function needs about the key whose secret hashes
+/// to `hash`, from the database.
+async fn load_facts(state: &AppState, hash: &str) -> Result<Option<Facts>, AppError> {
+    let Some(secret) = api_key_secret::Entity::find()
+        .filter(api_key_secret::Column::SecretHash.eq(hash))
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(key) = api_key::Entity::find_by_id(secret.api_key_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let owner = user::Entity::find_by_id(key.user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("key without owner"))?;
+    let membership = membership::Entity::find_by_id((key.user_id, key.organization_id))
+        .one(&state.db)
+        .await?;
+    let organization = organization::Entity::find_by_id(key.organization_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("key without organization"))?;
+    let api_sets = sets_of(state, &key).await?;
+    Ok(Some(Facts {
+        key,
+        secret,
+        owner,
+        membership,
+        organization,
+        api_sets,
+    }))
+}
+
+/// The key check: the facts about a presented key and whether it works
+/// now, from the in-process cache when it can (no database, no argon2).
+/// `None` when no key has this secret.
+pub async fn verify(
+    state: &AppState,
+    presented: &format::PlainKey,
+) -> Result<Option<(Arc<Facts>, KeyStatus)>, AppError> {
+    let hash = presented.hash();
+    let facts = match state.key_cache.get(&hash) {
+        Some(remembered) => remembered,
+        None => {
+            let loaded = load_facts(state, &hash).await?.map(Arc::new);
+            state.key_cache.put(hash, loaded.clone());
+            loaded
+        }
+    };
+    let now = state.clock.now();
+    Ok(facts.map(|f| {
+        let status = if status::secret_accepted(&f.secret, now) {
+            status::status(
+                &status::Facts {
+                    key: &f.key,
+                    owner: &f.owner,
+                    membership: f.membership.as_ref(),
+                    organization: &f.organization,
+                },
+                now,
+            )
+        } else {
+            KeyStatus::Expired
+        };
+        (f, status)
+    }))
+}
+
+/// [`verify`], for callers that need only the key row and its status.
+pub async fn check(
+    state: &AppState,
+    presented: &format::PlainKey,
+) -> Result<Option<(api_key::Model, KeyStatus)>, AppError> {
+    Ok(verify(state, presented)
+        .await?
+        .map(|(facts, status)| (facts.key.clone(), status)))
+}

@@ -1,0 +1,185 @@
+//! The *Available API* / *Selected API* lists of the Create API key dialog.
+use leptos::prelude::*;
+
+use crate::i18n::{t, t_string, use_i18n};
+use crate::server_fns::keys_dto::ApiSetInfo;
+
+use super::{api_set_text, hydrated};
+
+/// The API sets of a new key. Before JavaScript: a plain list of
+/// checkboxes. Once hydrated: the *Available API* and *Selected API*
+/// listboxes with → and ← buttons; arrow keys move within a list, Enter or
+/// a double-click moves the focused set to the other list.
+#[component]
+pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
+    let i18n = use_i18n();
+    let js = hydrated();
+    let sets = StoredValue::new(sets);
+    let selected = RwSignal::new(Vec::<i64>::new());
+    let active_available = RwSignal::new(None::<i64>);
+    let active_selected = RwSignal::new(None::<i64>);
+
+    let available_ids = move || {
+        sets.with_value(|all| {
+            all.iter()
+                .map(|s| s.id)
+                .filter(|id| !selected.get().contains(id))
+                .collect::<Vec<_>>()
+        })
+    };
+    let selected_ids = move || selected.get();
+    // Moves `id` to the other list; the focus stays in this list, on the
+    // set that took its place.
+    let transfer = move |id: i64, to_selected: bool| {
+        let (list, active) = if to_selected {
+            (available_ids(), active_available)
+        } else {
+            (selected_ids(), active_selected)
+        };
+        let pos = list.iter().position(|&x| x == id);
+        selected.update(|sel| {
+            if to_selected {
+                if !sel.contains(&id) {
+                    sel.push(id);
+                }
+            } else {
+                sel.retain(|&x| x != id);
+            }
+        });
+        let rest: Vec<i64> = list.into_iter().filter(|&x| x != id).collect();
+        active.set(pos.and_then(|p| rest.get(p.min(rest.len().saturating_sub(1))).copied()));
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent, to_selected: bool| {
+        let (list, active) = if to_selected {
+            (available_ids(), active_available)
+        } else {
+            (selected_ids(), active_selected)
+        };
+        if list.is_empty() {
+            return;
+        }
+        let pos = active.get().and_then(|a| list.iter().position(|&x| x == a));
+        let next = match ev.key().as_str() {
+            "ArrowDown" => Some(pos.map_or(0, |p| (p + 1).min(list.len() - 1))),
+            "ArrowUp" => Some(pos.map_or(0, |p| p.saturating_sub(1))),
+            "Home" => Some(0),
+            "End" => Some(list.len() - 1),
+            "Enter" | " " => {
+                ev.prevent_default();
+                if let Some(id) = active.get() {
+                    transfer(id, to_selected);
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(n) = next {
+            ev.prevent_default();
+            active.set(list.get(n).copied());
+        }
+    };
+    let label_of = move |id: i64| {
+        sets.with_value(|all| {
+            all.iter()
+                .find(|s| s.id == id)
+                .map(|s| format!("{} — {}", s.slug, api_set_text(i18n, s).0))
+                .unwrap_or_default()
+        })
+    };
+    let list_view = move |to_selected: bool| {
+        let (ids, active): (Vec<i64>, RwSignal<Option<i64>>) = if to_selected {
+            (available_ids(), active_available)
+        } else {
+            (selected_ids(), active_selected)
+        };
+        let prefix = if to_selected { "available" } else { "selected" };
+        ids.into_iter()
+            .map(|id| {
+                let option_id = format!("{prefix}-set-{id}");
+                view! {
+                    <li
+                        id=option_id
+                        role="option"
+                        aria-selected=move || if active.get() == Some(id) { "true" } else { "false" }
+                        class=move || if active.get() == Some(id) { "option active" } else { "option" }
+                        on:click=move |_| active.set(Some(id))
+                        on:dblclick=move |_| transfer(id, to_selected)
+                    >
+                        {label_of(id)}
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let active_descendant = move |to_selected: bool| {
+        let (active, prefix) = if to_selected {
+            (active_available, "available")
+        } else {
+            (active_selected, "selected")
+        };
+        active.get().map(|id| format!("{prefix}-set-{id}"))
+    };
+
+    view! {
+        {move || if js.get() {
+            view! {
+                <div class="dual-list">
+                    <div class="dual-list-column">
+                        <span class="list-label" id="available-api-label">{t!(i18n, available_api)}</span>
+                        <ul
+                            role="listbox"
+                            tabindex="0"
+                            aria-labelledby="available-api-label"
+                            aria-activedescendant=move || active_descendant(true)
+                            on:keydown=move |ev| on_key(ev, true)
+                            on:focus=move |_| if active_available.get().is_none() { active_available.set(available_ids().first().copied()) }
+                        >
+                            {move || list_view(true)}
+                        </ul>
+                    </div>
+                    <div class="dual-list-buttons">
+                        <button type="button" aria-label=move || t_string!(i18n, move_to_selected).to_string()
+                            on:click=move |_| if let Some(id) = active_available.get() { transfer(id, true) }>
+                            "→"
+                        </button>
+                        <button type="button" aria-label=move || t_string!(i18n, move_to_available).to_string()
+                            on:click=move |_| if let Some(id) = active_selected.get() { transfer(id, false) }>
+                            "←"
+                        </button>
+                    </div>
+                    <div class="dual-list-column">
+                        <span class="list-label" id="selected-api-label">{t!(i18n, selected_api)}</span>
+                        <ul
+                            role="listbox"
+                            tabindex="0"
+                            aria-labelledby="selected-api-label"
+                            aria-activedescendant=move || active_descendant(false)
+                            on:keydown=move |ev| on_key(ev, false)
+                            on:focus=move |_| if active_selected.get().is_none() { active_selected.set(selected_ids().first().copied()) }
+                        >
+                            {move || list_view(false)}
+                        </ul>
+                    </div>
+                </div>
+                <p class="hint">{t!(i18n, dual_list_hint)}</p>
+                {move || selected.get().into_iter().map(|id| view! { <input type="hidden" name="api_sets[]" value=id.to_string() /> }).collect_view()}
+            }.into_any()
+        } else {
+            view! {
+                <fieldset class="checks">
+                    <legend>{t!(i18n, selected_api)}</legend>
+                    {sets.get_value().into_iter().map(|s| {
+                        let id = format!("set-check-{}", s.id);
+                        let for_id = id.clone();
+                        view! {
+                            <label class="check" for=for_id>
+                                <input type="checkbox" id=id name="api_sets[]" value=s.id.to_string() />
+                                {format!("{} — {}", s.slug, api_set_text(i18n, &s).0)}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            }.into_any()
+        }}
+    }
+}
