@@ -1,5 +1,5 @@
 # The two commands of the README, and a few shortcuts.
-.PHONY: run test setup build measure bench fmt
+.PHONY: run test setup build measure bench conformance fmt
 
 run:      ## install what is missing, build in release, serve on 127.0.0.1:3000
 	./scripts/run
@@ -18,6 +18,9 @@ measure:  ## size and start-up figures for the README
 
 bench:    ## the key check's speed with wrk (a script that prints figures, not a test)
 	./scripts/bench
+
+conformance: ## the HTTP API behind nginx (auth_request) and under schemathesis
+	./scripts/api-conformance
 
 fmt:
 	cargo fmt --all

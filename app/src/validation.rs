@@ -22,6 +22,7 @@ pub enum Field {
     ApiSets,
     Expires,
     Slug,
+    RateLimit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,7 @@ pub enum Problem {
     UnknownApiSet,
     InvalidSlug,
     SlugTaken,
+    OutOfRange,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

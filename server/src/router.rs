@@ -55,11 +55,9 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
     });
 
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    // The pages and server functions: sessions, and no cross-site writes.
+    let pages = Router::new()
         .route("/locale", post(locale::set_locale))
-        .merge(api::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -74,7 +72,15 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         )
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
-        .layer(axum::middleware::from_fn(guard_layers::same_origin_only))
+        .layer(axum::middleware::from_fn(guard_layers::same_origin_only));
+
+    // Health and the HTTP API carry no cookies: their credentials are in
+    // headers (no session to load, nothing a browser sends by itself).
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(api::routes())
+        .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard_layers::request_meta,

@@ -6,69 +6,11 @@
 mod common;
 
 use app::backend::entities::{api_key, api_key_secret};
-use axum::body::Body;
-use axum::http::Request;
+use common::api::{call, call_from, error_code, new_key, set_id};
 use common::{
-    Client, TestApp, TestResponse, app, app_with_clock, as_admin, create_bot, org, role_id,
-    signed_in,
+    TestApp, TestResponse, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in,
 };
 use sea_orm::EntityTrait;
-
-async fn new_key(client: &mut Client<'_>, name: &str, sets: &[&str]) -> (String, String) {
-    let mut form = vec![("name", name), ("expires", "30")];
-    form.extend(sets.iter().map(|s| ("api_sets[]", *s)));
-    let r = client.call("keys/create", &form).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let json: serde_json::Value = serde_json::from_str(&r.body).expect("json");
-    (
-        json["id"].as_i64().expect("id").to_string(),
-        json["key"].as_str().expect("key").to_owned(),
-    )
-}
-
-/// The id of a built-in API set, by slug.
-async fn set_id(client: &mut Client<'_>, slug: &str) -> String {
-    let r = client.call("integrations/api-sets", &[]).await;
-    let sets: serde_json::Value = serde_json::from_str(&r.body).expect("json");
-    sets.as_array()
-        .expect("sets")
-        .iter()
-        .find(|s| s["slug"] == slug)
-        .expect("set")["id"]
-        .as_i64()
-        .expect("id")
-        .to_string()
-}
-
-async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    extra: &[(&str, &str)],
-    body: Option<String>,
-) -> TestResponse {
-    let mut builder = Request::builder().method(method).uri(path);
-    if let Some(key) = key {
-        builder = builder.header("authorization", format!("Bearer {key}"));
-    }
-    for (k, v) in extra {
-        builder = builder.header(*k, *v);
-    }
-    if body.is_some() {
-        builder = builder.header("content-type", "application/json");
-    }
-    let mut request = builder
-        .body(Body::from(body.unwrap_or_default()))
-        .expect("request");
-    request
-        .extensions_mut()
-        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-            [192, 0, 2, 77],
-            50000,
-        ))));
-    app.send(request).await
-}
 
 async fn auth(app: &TestApp, key: Option<&str>, require: Option<&str>) -> TestResponse {
     let extra: Vec<(&str, &str)> = require
@@ -86,11 +28,6 @@ async fn verify(app: &TestApp, key: &str, api_set: Option<&str>) -> serde_json::
     let r = call(app, "POST", "/api/v1/keys/verify", None, &[], Some(body)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     serde_json::from_str(&r.body).expect("json")
-}
-
-fn error_code(r: &TestResponse) -> String {
-    let json: serde_json::Value = serde_json::from_str(&r.body).expect("json error");
-    json["error"]["code"].as_str().expect("code").to_owned()
 }
 
 /// Checks one situation on all three endpoints.
@@ -331,4 +268,170 @@ async fn a_bad_verify_body_is_a_json_error() {
     .await;
     assert_eq!(r.status, 400);
     assert_eq!(error_code(&r), "bad_request");
+}
+
+#[tokio::test]
+async fn a_key_over_its_own_rate_limit_gets_429() {
+    let app = app().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let other = org(&app, "admin@other.example", "Other").await;
+    let mut admin = as_admin(&app, &acme);
+    let (id, key) = new_key(&mut admin, "Limited", &[]).await;
+    let limit_of = |details: &TestResponse| {
+        serde_json::from_str::<serde_json::Value>(&details.body).expect("json")["rate_limit_per_minute"]
+            .clone()
+    };
+    // Bad input: a clear 422 and nothing changes; another organization's
+    // Admin does not find the key.
+    for bad in ["0", "-5", "abc", "1.5", "1000001"] {
+        let r = admin
+            .call("keys/set-rate-limit", &[("id", &id), ("per_minute", bad)])
+            .await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+    }
+    let r = as_admin(&app, &other)
+        .call("keys/set-rate-limit", &[("id", &id), ("per_minute", "1")])
+        .await;
+    assert_eq!(r.status, 404);
+    let details = admin.call("keys/details", &[("id", &id)]).await;
+    assert!(limit_of(&details).is_null());
+
+    let r = admin
+        .call("keys/set-rate-limit", &[("id", &id), ("per_minute", "3")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let details = admin.call("keys/details", &[("id", &id)]).await;
+    assert_eq!(limit_of(&details), 3);
+    for _ in 0..3 {
+        assert_eq!(auth(&app, Some(&key), None).await.status, 204);
+    }
+    let r = auth(&app, Some(&key), None).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert_eq!(error_code(&r), "too_many_requests");
+    let wait: u64 = r
+        .header("retry-after")
+        .expect("retry-after")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait));
+    assert_eq!(me(&app, Some(&key)).await.status, 429);
+    // Removing the limit puts the key back to work at once.
+    admin
+        .call("keys/set-rate-limit", &[("id", &id), ("per_minute", "")])
+        .await;
+    assert_eq!(auth(&app, Some(&key), None).await.status, 204);
+    let audit = admin
+        .call(
+            "audit/list",
+            &[
+                ("filter[actor]", ""),
+                ("filter[action]", "key.rate_limit_changed"),
+                ("filter[from]", ""),
+                ("filter[to]", ""),
+                ("filter[page]", "1"),
+            ],
+        )
+        .await;
+    assert!(
+        audit.body.contains("key.rate_limit_changed"),
+        "{}",
+        audit.body
+    );
+}
+
+#[tokio::test]
+async fn usage_per_day_and_addresses_reach_the_detail_page() {
+    let (app, clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let (id, key) = new_key(&mut admin, "Counted", &[]).await;
+    let (gone_id, gone) = new_key(&mut admin, "Deleted before the flush", &[]).await;
+    let bearer = format!("Bearer {key}");
+    for ip in [10, 10, 11] {
+        let r = call_from(&app, ip, "GET", "/api/v1/auth", Some(&bearer), &[], None).await;
+        assert_eq!(r.status, 204);
+    }
+    assert_eq!(auth(&app, Some(&gone), None).await.status, 204);
+    admin.call("keys/delete", &[("id", &gone_id)]).await;
+    let state = &app.server.state;
+    state.usage.flush(&state.db).await.expect("flush");
+    clock.advance(chrono::Duration::days(1));
+    state.key_cache.clear();
+    let r = call_from(&app, 12, "GET", "/api/v1/me", Some(&bearer), &[], None).await;
+    assert_eq!(r.status, 200);
+    state.usage.flush(&state.db).await.expect("flush");
+
+    // A day later the session has ended: sign in again.
+    let mut admin = signed_in(&app, "admin@acme.example").await;
+    let details = admin.call("keys/details", &[("id", &id)]).await;
+    let details: serde_json::Value = serde_json::from_str(&details.body).expect("json");
+    let usage = details["usage"].as_array().expect(&details.to_string());
+    assert_eq!(usage.len(), 30);
+    let counts: Vec<u64> = usage
+        .iter()
+        .map(|d| d["requests"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(&counts[28..], &[3, 1], "{usage:?}");
+    assert_eq!(counts.iter().sum::<u64>(), 4);
+    let today = clock_today(&app);
+    assert_eq!(usage[29]["day"], today);
+    let ips: Vec<&str> = details["used_from"]
+        .as_array()
+        .expect("ips")
+        .iter()
+        .map(|a| a["ip"].as_str().expect("ip"))
+        .collect();
+    assert_eq!(ips, ["192.0.2.12", "192.0.2.10", "192.0.2.11"]);
+    assert_eq!(details["used_from"][1]["requests"], 2);
+    // The page shows the chart and the addresses.
+    let page = admin
+        .get(&format!("/settings/integrations/public-api/keys/{id}"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("data-testid=\"usage-chart\""), "chart");
+    assert!(page.body.contains("192.0.2.10"));
+}
+
+fn clock_today(app: &TestApp) -> String {
+    app.server
+        .state
+        .clock
+        .now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_swagger_ui_are_served() {
+    let app = app().await;
+    let r = app.get("/api/v1/openapi.json").await;
+    assert_eq!(r.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    for path in [
+        "/api/v1/auth",
+        "/api/v1/me",
+        "/api/v1/keys/verify",
+        "/api/v1/auth/user",
+        "/api/v1/keys",
+        "/api/v1/keys/{id}",
+        "/api/v1/keys/{id}/disable",
+        "/api/v1/keys/{id}/enable",
+        "/api/v1/users",
+        "/api/v1/users/{username}",
+        "/api/v1/users/{username}/deactivate",
+        "/api/v1/users/{username}/activate",
+        "/api/v1/audit-events",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    let ui = app.get("/docs/").await;
+    assert_eq!(ui.status, 200);
+    assert!(ui.body.to_lowercase().contains("swagger"), "{}", ui.body);
+    // Served from the binary: no CDN.
+    assert!(!ui.body.contains("unpkg.com") && !ui.body.contains("cdn."));
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(init.status, 200);
+    assert!(init.body.contains("/api/v1/openapi.json"));
 }

@@ -34,6 +34,8 @@ pub enum Action {
     PublicApiDisabled,
     ApiSetCreated,
     ApiSetDeleted,
+    KeyRateLimitChanged,
+    UserTokenCreated,
 }
 
 impl Action {
@@ -64,6 +66,8 @@ impl Action {
             Action::PublicApiDisabled => "public_api.disabled",
             Action::ApiSetCreated => "api_set.created",
             Action::ApiSetDeleted => "api_set.deleted",
+            Action::KeyRateLimitChanged => "key.rate_limit_changed",
+            Action::UserTokenCreated => "user_token.created",
         }
     }
 }

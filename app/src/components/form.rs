@@ -28,6 +28,7 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::UnknownApiSet => t_string!(i18n, problem_unknown_api_set),
         Problem::InvalidSlug => t_string!(i18n, problem_invalid_slug),
         Problem::SlugTaken => t_string!(i18n, problem_slug_taken),
+        Problem::OutOfRange => t_string!(i18n, problem_out_of_range),
     }
     .to_string()
 }

@@ -31,6 +31,8 @@ pub const ACTIONS: &[&str] = &[
     "public_api.disabled",
     "api_set.created",
     "api_set.deleted",
+    "key.rate_limit_changed",
+    "user_token.created",
 ];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +48,7 @@ pub struct AuditFilter {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
+    pub id: i64,
     pub at: String,
     pub actor: Option<String>,
     pub action: String,

@@ -124,6 +124,39 @@ pub async fn set_key_enabled(
     .map_err(fail)
 }
 
+/// Sets the key's own rate limit (requests per minute on the HTTP API);
+/// empty removes it.
+#[server(endpoint = "keys/set-rate-limit")]
+pub async fn set_key_rate_limit(
+    id: i64,
+    #[server(default)] per_minute: String,
+    #[server(default)] back: String,
+) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    use crate::validation::{Field, FieldError, Problem};
+    async {
+        let who = require_signed_in().await?;
+        let value = per_minute.trim();
+        let per_minute = if value.is_empty() {
+            None
+        } else {
+            Some(value.parse::<u32>().map_err(|_| {
+                AppError::Invalid(vec![FieldError {
+                    field: Field::RateLimit,
+                    problem: Problem::OutOfRange,
+                }])
+            })?)
+        };
+        api_keys::set_rate_limit(&app_state()?, &who, id, per_minute, &request_meta().await)
+            .await?;
+        redirect_back(&back);
+        Ok(())
+    }
+    .await
+    .map_err(fail)
+}
+
 #[server(endpoint = "keys/delete")]
 pub async fn delete_key(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
     use super::support::{fail, request_meta};

@@ -130,7 +130,35 @@ pub struct KeyDetails {
     pub secrets: Vec<SecretRow>,
     pub may_roll: bool,
     pub may_change: bool,
+    /// The caller may set the key's rate limit.
+    pub may_set_rate_limit: bool,
+    /// Requests per minute; `None`: no limit of its own.
+    pub rate_limit_per_minute: Option<u32>,
+    /// The last 30 days, oldest first, every day present.
+    pub usage: Vec<UsageDay>,
+    /// Addresses the key was used from, latest first.
+    pub used_from: Vec<UsedFrom>,
 }
+
+/// Requests a key made on one day (UTC).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub requests: u64,
+}
+
+/// A client address a key was used from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedFrom {
+    pub ip: String,
+    pub requests: u64,
+    /// RFC 3339, UTC.
+    pub last_used_at: String,
+}
+
+/// The largest per-key rate limit that can be set (requests per minute).
+pub const RATE_LIMIT_MAX: u32 = 1_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicApiState {

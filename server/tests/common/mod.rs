@@ -3,6 +3,8 @@
 //! real router driven with `oneshot`.
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Body;

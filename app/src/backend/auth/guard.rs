@@ -1,4 +1,4 @@
-//! The one guard every server function (and later every API handler) uses:
+//! The one guard every server function and every API handler uses:
 //! "who is this, and may they do X in their organization?"
 use tower_sessions::Session;
 
@@ -16,9 +16,16 @@ pub async fn check(
     let principal = principal(state, session)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    allows(&principal, authority)?;
+    Ok(principal)
+}
+
+/// The rule itself, for a known principal (a session's, or the one an API
+/// key acts as): it must hold `authority`; `None` means "anyone".
+pub fn allows(principal: &Principal, authority: Option<Authority>) -> Result<(), AppError> {
     match authority {
         Some(needed) if !principal.may(needed) => Err(AppError::Forbidden),
-        _ => Ok(principal),
+        _ => Ok(()),
     }
 }
 

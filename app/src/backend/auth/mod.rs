@@ -1,4 +1,5 @@
 //! Who is signed in, and whether they may do something.
+pub mod api_caller;
 pub mod guard;
 pub mod password;
 pub mod session;

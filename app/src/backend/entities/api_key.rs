@@ -18,6 +18,8 @@ pub struct Model {
     pub request_token: Option<String>,
     pub last_used_at: Option<DateTimeUtc>,
     pub last_used_ip: Option<String>,
+    /// Requests per minute this key may make; `None`: no limit of its own.
+    pub rate_limit_per_minute: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,7 +2,9 @@
 //! versioned migrations in `backend::migrations`.
 pub mod api_key;
 pub mod api_key_api_set;
+pub mod api_key_ip;
 pub mod api_key_secret;
+pub mod api_key_usage_day;
 pub mod api_set;
 pub mod audit_event;
 pub mod invitation;
@@ -12,3 +14,4 @@ pub mod role;
 pub mod role_authority;
 pub mod session;
 pub mod user;
+pub mod user_token;

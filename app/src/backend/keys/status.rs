@@ -68,6 +68,7 @@ mod tests {
             request_token: None,
             last_used_at: None,
             last_used_ip: None,
+            rate_limit_per_minute: None,
         }
     }
 

@@ -1,63 +1,184 @@
-//! Last use of keys, counted in memory on the request path and written to
-//! the database in batches by a background task: a key check never waits
-//! for a write.
+//! Use of keys, counted in memory on the request path and written to the
+//! database in batches by a background task: a key check never waits for a
+//! write. Three things are kept: each secret's last use, each key's
+//! requests per day (UTC), and the addresses each key was used from.
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
-use crate::backend::entities::{api_key, api_key_secret};
+use crate::backend::entities::{api_key, api_key_ip, api_key_secret, api_key_usage_day};
+
+/// The addresses kept per key: the most recently seen.
+pub const IPS_KEPT: u64 = 20;
 
 struct Seen {
     key_id: i64,
     at: DateTime<Utc>,
-    ip: Option<String>,
+    ip: Option<IpAddr>,
+}
+
+#[derive(Default)]
+struct Pending {
+    /// By secret id.
+    last: HashMap<i64, Seen>,
+    days: HashMap<(i64, NaiveDate), i64>,
+    /// Requests and last use, by key and address.
+    ips: HashMap<(i64, IpAddr), (i64, DateTime<Utc>)>,
 }
 
 #[derive(Clone, Default)]
 pub struct Usage {
-    pending: Arc<Mutex<HashMap<i64, Seen>>>,
+    pending: Arc<Mutex<Pending>>,
 }
 
 impl Usage {
     /// Notes that secret `secret_id` of key `key_id` was used now.
-    pub fn record(&self, key_id: i64, secret_id: i64, at: DateTime<Utc>, ip: Option<String>) {
-        if let Ok(mut map) = self.pending.lock() {
-            map.insert(secret_id, Seen { key_id, at, ip });
+    pub fn record(&self, key_id: i64, secret_id: i64, at: DateTime<Utc>, ip: Option<IpAddr>) {
+        let Ok(mut pending) = self.pending.lock() else {
+            return;
+        };
+        pending.last.insert(secret_id, Seen { key_id, at, ip });
+        *pending.days.entry((key_id, at.date_naive())).or_default() += 1;
+        if let Some(ip) = ip {
+            let entry = pending.ips.entry((key_id, ip)).or_insert((0, at));
+            entry.0 += 1;
+            entry.1 = at;
         }
     }
 
-    /// Writes what was noted since the last flush, in one transaction.
-    /// Returns how many secrets were updated.
+    /// Writes what was noted since the last flush, in one transaction. Keys
+    /// deleted meanwhile are skipped. Returns how many secrets were updated.
     pub async fn flush(&self, db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
-        let batch: Vec<(i64, Seen)> = match self.pending.lock() {
-            Ok(mut map) => map.drain().collect(),
+        let batch = match self.pending.lock() {
+            Ok(mut pending) => std::mem::take(&mut *pending),
             Err(_) => return Ok(0),
         };
-        if batch.is_empty() {
+        if batch.last.is_empty() && batch.days.is_empty() {
             return Ok(0);
         }
         let txn = crate::backend::db::begin_write(db).await?;
-        for (secret_id, seen) in &batch {
+        let mut ids: Vec<i64> = batch.last.values().map(|s| s.key_id).collect();
+        ids.extend(batch.days.keys().map(|(id, _)| *id));
+        ids.sort_unstable();
+        ids.dedup();
+        let existing: Vec<i64> = api_key::Entity::find()
+            .select_only()
+            .column(api_key::Column::Id)
+            .filter(api_key::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let exists = |id: &i64| existing.binary_search(id).is_ok();
+        for (secret_id, seen) in &batch.last {
+            if !exists(&seen.key_id) {
+                continue;
+            }
+            let ip = seen.ip.map(|ip| ip.to_string());
             api_key_secret::Entity::update_many()
                 .col_expr(api_key_secret::Column::LastUsedAt, Expr::value(seen.at))
-                .col_expr(
-                    api_key_secret::Column::LastUsedIp,
-                    Expr::value(seen.ip.clone()),
-                )
+                .col_expr(api_key_secret::Column::LastUsedIp, Expr::value(ip.clone()))
                 .filter(api_key_secret::Column::Id.eq(*secret_id))
                 .exec(&txn)
                 .await?;
             api_key::Entity::update_many()
                 .col_expr(api_key::Column::LastUsedAt, Expr::value(seen.at))
-                .col_expr(api_key::Column::LastUsedIp, Expr::value(seen.ip.clone()))
+                .col_expr(api_key::Column::LastUsedIp, Expr::value(ip))
                 .filter(api_key::Column::Id.eq(seen.key_id))
                 .exec(&txn)
                 .await?;
         }
+        for ((key_id, day), requests) in &batch.days {
+            if !exists(key_id) {
+                continue;
+            }
+            api_key_usage_day::Entity::insert(api_key_usage_day::ActiveModel {
+                api_key_id: Set(*key_id),
+                day: Set(*day),
+                requests: Set(*requests),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    api_key_usage_day::Column::ApiKeyId,
+                    api_key_usage_day::Column::Day,
+                ])
+                .value(
+                    api_key_usage_day::Column::Requests,
+                    Expr::col((
+                        api_key_usage_day::Entity,
+                        api_key_usage_day::Column::Requests,
+                    ))
+                    .add(Expr::col((
+                        Alias::new("excluded"),
+                        api_key_usage_day::Column::Requests,
+                    ))),
+                )
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        let mut with_new_ips: Vec<i64> = Vec::new();
+        for ((key_id, ip), (requests, at)) in &batch.ips {
+            if !exists(key_id) {
+                continue;
+            }
+            api_key_ip::Entity::insert(api_key_ip::ActiveModel {
+                api_key_id: Set(*key_id),
+                ip: Set(ip.to_string()),
+                requests: Set(*requests),
+                last_used_at: Set(*at),
+            })
+            .on_conflict(
+                OnConflict::columns([api_key_ip::Column::ApiKeyId, api_key_ip::Column::Ip])
+                    .value(
+                        api_key_ip::Column::Requests,
+                        Expr::col((api_key_ip::Entity, api_key_ip::Column::Requests)).add(
+                            Expr::col((Alias::new("excluded"), api_key_ip::Column::Requests)),
+                        ),
+                    )
+                    .update_column(api_key_ip::Column::LastUsedAt)
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            with_new_ips.push(*key_id);
+        }
+        with_new_ips.sort_unstable();
+        with_new_ips.dedup();
+        for key_id in with_new_ips {
+            forget_old_ips(&txn, key_id).await?;
+        }
         txn.commit().await?;
-        Ok(batch.len())
+        Ok(batch.last.len())
     }
+}
+
+/// Keeps the [`IPS_KEPT`] most recently seen addresses of a key.
+async fn forget_old_ips<C: ConnectionTrait>(db: &C, key_id: i64) -> Result<(), sea_orm::DbErr> {
+    let old: Vec<String> = api_key_ip::Entity::find()
+        .select_only()
+        .column(api_key_ip::Column::Ip)
+        .filter(api_key_ip::Column::ApiKeyId.eq(key_id))
+        .order_by_desc(api_key_ip::Column::LastUsedAt)
+        .offset(IPS_KEPT)
+        // SQLite wants a LIMIT with an OFFSET.
+        .limit(1_000_000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !old.is_empty() {
+        api_key_ip::Entity::delete_many()
+            .filter(api_key_ip::Column::ApiKeyId.eq(key_id))
+            .filter(api_key_ip::Column::Ip.is_in(old))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }

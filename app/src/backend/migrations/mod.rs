@@ -7,6 +7,7 @@ mod m20261124_000002_sign_in;
 mod m20261124_000003_membership_status;
 mod m20261124_000004_invitations;
 mod m20261124_000005_api_keys;
+mod m20261124_000006_api_usage;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_membership_status::Migration),
             Box::new(m20261124_000004_invitations::Migration),
             Box::new(m20261124_000005_api_keys::Migration),
+            Box::new(m20261124_000006_api_usage::Migration),
         ]
     }
 }

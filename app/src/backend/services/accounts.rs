@@ -203,6 +203,19 @@ pub async fn sign_in(
     password: SecretString,
     meta: &RequestMeta,
 ) -> Result<SessionAuth, AppError> {
+    sign_in_to(state, login, password, None, meta).await
+}
+
+/// [`sign_in`], into one organization (`None`: the user's first active
+/// membership). Not being an active member of it fails like a wrong
+/// password.
+pub async fn sign_in_to(
+    state: &AppState,
+    login: &str,
+    password: SecretString,
+    organization: Option<i64>,
+    meta: &RequestMeta,
+) -> Result<SessionAuth, AppError> {
     let login = login.trim().to_lowercase();
     let now = state.clock.now();
     let failure = |actor: Option<i64>, org: Option<i64>| Entry {
@@ -239,9 +252,13 @@ pub async fn sign_in(
     let ok = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
     let membership = match &found {
         Some(user) if ok && user.status == "active" => {
-            membership::Entity::find()
+            let mut query = membership::Entity::find()
                 .filter(membership::Column::UserId.eq(user.id))
-                .filter(membership::Column::Status.eq("active"))
+                .filter(membership::Column::Status.eq("active"));
+            if let Some(org) = organization {
+                query = query.filter(membership::Column::OrganizationId.eq(org));
+            }
+            query
                 .order_by_asc(membership::Column::CreatedAt)
                 .one(&state.db)
                 .await?
@@ -284,14 +301,17 @@ pub async fn sign_in(
     Ok(SessionAuth::new(user.id, membership.organization_id, now))
 }
 
-/// Records the sign-out; the caller ends the session.
+/// Records the sign-out and revokes the user's user tokens; the caller
+/// ends the session.
 pub async fn sign_out(
     state: &AppState,
     auth: &SessionAuth,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    super::user_tokens::revoke_all(&txn, auth.user_id).await?;
     audit::record(
-        &state.db,
+        &txn,
         Entry {
             action: Action::SignOut,
             organization_id: Some(auth.org_id),
@@ -302,7 +322,9 @@ pub async fn sign_out(
             at: state.clock.now(),
         },
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 pub struct PasswordChange {

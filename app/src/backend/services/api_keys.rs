@@ -2,29 +2,22 @@
 //! roll. Always within the caller's organization; another organization's key
 //! id is "not found". Every change writes its audit row in the same
 //! transaction; no secret is ever logged, audited or stored.
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    SqlErr,
 };
 
 use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
-use crate::backend::entities::{
-    api_key, api_key_api_set, api_key_secret, api_set, membership, user,
-};
-use crate::backend::keys::{format, status};
+use crate::backend::entities::{api_key, api_key_api_set, api_key_secret, api_set};
+use crate::backend::keys::format;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::error::AppError;
-use crate::server_fns::keys_dto::{
-    DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, GraceSecret, KeyDetails, KeyFilter, KeyListing,
-    KeyRow, SecretRow,
-};
+use crate::server_fns::keys_dto::{DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, RATE_LIMIT_MAX};
 use crate::validation::{self, Field, FieldError, NAME_MAX, Problem};
 
 pub const PAGE_SIZE: u64 = 50;
@@ -249,200 +242,9 @@ async fn insert_secret<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Everything needed to show keys: owners, memberships, secrets, sets.
-struct Context {
-    owners: HashMap<i64, user::Model>,
-    memberships: HashMap<i64, membership::Model>,
-    secrets: HashMap<i64, Vec<api_key_secret::Model>>,
-    sets: HashMap<i64, Vec<String>>,
-}
-
-async fn context(
-    state: &AppState,
-    org_id: i64,
-    keys: &[api_key::Model],
-) -> Result<Context, AppError> {
-    let key_ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
-    let user_ids: Vec<i64> = keys.iter().map(|k| k.user_id).collect();
-    let owners = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids.clone()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org_id))
-        .filter(membership::Column::UserId.is_in(user_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| (m.user_id, m))
-        .collect();
-    let mut secrets: HashMap<i64, Vec<api_key_secret::Model>> = HashMap::new();
-    for s in api_key_secret::Entity::find()
-        .filter(api_key_secret::Column::ApiKeyId.is_in(key_ids.clone()))
-        .order_by_desc(api_key_secret::Column::Id)
-        .all(&state.db)
-        .await?
-    {
-        secrets.entry(s.api_key_id).or_default().push(s);
-    }
-    let links = api_key_api_set::Entity::find()
-        .filter(api_key_api_set::Column::ApiKeyId.is_in(key_ids))
-        .all(&state.db)
-        .await?;
-    let set_ids: Vec<i64> = links.iter().map(|l| l.api_set_id).collect();
-    let slugs: HashMap<i64, String> = api_set::Entity::find()
-        .filter(api_set::Column::Id.is_in(set_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.slug))
-        .collect();
-    let mut sets: HashMap<i64, Vec<String>> = HashMap::new();
-    for link in links {
-        if let Some(slug) = slugs.get(&link.api_set_id) {
-            sets.entry(link.api_key_id).or_default().push(slug.clone());
-        }
-    }
-    for list in sets.values_mut() {
-        list.sort();
-    }
-    Ok(Context {
-        owners,
-        memberships,
-        secrets,
-        sets,
-    })
-}
-
-fn key_row(
-    key: &api_key::Model,
-    ctx: &Context,
-    who: &Principal,
-    now: DateTime<Utc>,
-) -> Result<KeyRow, AppError> {
-    let owner = ctx
-        .owners
-        .get(&key.user_id)
-        .ok_or_else(|| AppError::internal("key without owner"))?;
-    let facts = status::Facts {
-        key,
-        owner,
-        membership: ctx.memberships.get(&key.user_id),
-        organization: &who.organization,
-    };
-    let secrets = ctx.secrets.get(&key.id).map(Vec::as_slice).unwrap_or(&[]);
-    let current = secrets.iter().find(|s| s.superseded_at.is_none());
-    let grace = secrets
-        .iter()
-        .filter(|s| s.superseded_at.is_some() && status::secret_accepted(s, now))
-        .map(|s| GraceSecret {
-            visible_start: s.visible_start.clone(),
-            until: s.grace_until.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            last_used_at: s.last_used_at.map(|t| t.to_rfc3339()),
-        })
-        .collect();
-    Ok(KeyRow {
-        id: key.id,
-        name: key.name.clone(),
-        description: key.description.clone(),
-        visible_start: current.map(|s| s.visible_start.clone()).unwrap_or_default(),
-        api_sets: ctx.sets.get(&key.id).cloned().unwrap_or_default(),
-        status: status::status(&facts, now),
-        created_at: key.created_at.to_rfc3339(),
-        last_used_at: key.last_used_at.map(|t| t.to_rfc3339()),
-        last_used_ip: key.last_used_ip.clone(),
-        expires_at: key.expires_at.map(|t| t.to_rfc3339()),
-        expiring_soon: key
-            .expires_at
-            .is_some_and(|at| at > now && at <= now + Duration::days(7)),
-        owner: owner.username.clone(),
-        owner_name: owner.name.clone(),
-        is_own: key.user_id == who.user.id,
-        grace,
-    })
-}
-
-/// The caller's keys, or with Manage All API Keys every key of the
-/// organization (optionally one owner's).
-pub async fn list(
-    state: &AppState,
-    who: &Principal,
-    filter: &KeyFilter,
-) -> Result<KeyListing, AppError> {
-    let org_id = who.organization.id;
-    let may_all = who.may(Authority::ManageAllApiKeys);
-    let owner = filter.owner.trim().to_lowercase();
-    let mut query = api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(org_id));
-    let owner_is_self = owner.is_empty() || owner == who.user.username;
-    let wants_others = filter.scope == "all" || !owner_is_self;
-    if wants_others && !may_all {
-        return Err(AppError::Forbidden);
-    }
-    if !owner.is_empty() {
-        // Keys belong to members; a name that is not one (here) simply
-        // owns no keys, whether or not it exists elsewhere.
-        let owner_id = user::Entity::find()
-            .filter(user::Column::Username.eq(owner))
-            .one(&state.db)
-            .await?
-            .map_or(-1, |u| u.id);
-        query = query.filter(api_key::Column::UserId.eq(owner_id));
-    } else if filter.scope != "all" {
-        query = query.filter(api_key::Column::UserId.eq(who.user.id));
-    }
-    let paginator = query
-        .order_by_desc(api_key::Column::CreatedAt)
-        .order_by_desc(api_key::Column::Id)
-        .paginate(&state.db, PAGE_SIZE);
-    let total = paginator.num_items().await?;
-    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
-    let page = filter.page.clamp(1, pages);
-    let keys = paginator.fetch_page(page - 1).await?;
-    let ctx = context(state, org_id, &keys).await?;
-    let now = state.clock.now();
-    let rows = keys
-        .iter()
-        .map(|k| key_row(k, &ctx, who, now))
-        .collect::<Result<Vec<_>, _>>()?;
-    let owners = if may_all {
-        let ids: Vec<i64> = api_key::Entity::find()
-            .filter(api_key::Column::OrganizationId.eq(org_id))
-            .select_only()
-            .column(api_key::Column::UserId)
-            .distinct()
-            .into_tuple()
-            .all(&state.db)
-            .await?;
-        let mut names: Vec<String> = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|u| u.username)
-            .collect();
-        names.sort();
-        names
-    } else {
-        Vec::new()
-    };
-    Ok(KeyListing {
-        rows,
-        page,
-        pages,
-        total,
-        may_create: who.may(Authority::ManageUserApiKey),
-        may_manage_all: may_all,
-        owners,
-        owner_is_self,
-    })
-}
-
 /// A key of the caller's organization that the caller may act on: their
 /// own, or anyone's with Manage All API Keys. Anything else is not found.
-async fn actionable(
+pub(super) async fn actionable(
     state: &AppState,
     who: &Principal,
     id: i64,
@@ -459,40 +261,7 @@ async fn actionable(
     }
 }
 
-pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDetails, AppError> {
-    let key = actionable(state, who, id).await?;
-    let ctx = context(state, who.organization.id, std::slice::from_ref(&key)).await?;
-    let now = state.clock.now();
-    let row = key_row(&key, &ctx, who, now)?;
-    let secrets = ctx
-        .secrets
-        .get(&key.id)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .map(|s| SecretRow {
-            visible_start: s.visible_start.clone(),
-            created_at: s.created_at.to_rfc3339(),
-            state: if s.superseded_at.is_none() {
-                "current"
-            } else if status::secret_accepted(s, now) {
-                "grace"
-            } else {
-                "retired"
-            }
-            .into(),
-            grace_until: s.grace_until.map(|t| t.to_rfc3339()),
-            last_used_at: s.last_used_at.map(|t| t.to_rfc3339()),
-            last_used_ip: s.last_used_ip.clone(),
-        })
-        .collect();
-    Ok(KeyDetails {
-        may_roll: row.is_own && who.may(Authority::ManageUserApiKey),
-        may_change: true,
-        key: row,
-        secrets,
-    })
-}
+pub use super::key_views::{details, list, list_after, sets_of};
 
 pub async fn set_enabled(
     state: &AppState,
@@ -508,10 +277,7 @@ pub async fn set_enabled(
     // Disabling is always allowed on a key you may act on. Enabling puts a
     // key back to work: your own with Manage User API Key (and within the
     // limit), anyone's with Manage All API Keys.
-    let own = key.user_id == who.user.id;
-    if enabled
-        && !(who.may(Authority::ManageAllApiKeys) || (own && who.may(Authority::ManageUserApiKey)))
-    {
+    if enabled && !super::key_views::may_put_to_work(who, &key) {
         return Err(AppError::Forbidden);
     }
     let now = state.clock.now();
@@ -548,6 +314,53 @@ pub async fn set_enabled(
     .await?;
     txn.commit().await?;
     // A key's status may depend on what just changed.
+    state.key_cache.clear();
+    Ok(())
+}
+
+/// Sets (or with `None` removes) the key's own limit of requests per minute
+/// on the HTTP API; over it, requests get 429.
+pub async fn set_rate_limit(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    per_minute: Option<u32>,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    if per_minute.is_some_and(|n| n == 0 || n > RATE_LIMIT_MAX) {
+        return Err(AppError::Invalid(vec![invalid(
+            Field::RateLimit,
+            Problem::OutOfRange,
+        )]));
+    }
+    let key = actionable(state, who, id).await?;
+    if !super::key_views::may_put_to_work(who, &key) {
+        return Err(AppError::Forbidden);
+    }
+    let value = per_minute.and_then(|n| i32::try_from(n).ok());
+    if key.rate_limit_per_minute == value {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let name = key.name.clone();
+    let mut active: api_key::ActiveModel = key.into();
+    active.rate_limit_per_minute = Set(value);
+    active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Entry::new(
+            Action::KeyRateLimitChanged,
+            who.organization.id,
+            who.user.id,
+            format!("key:{id}"),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "name": name, "per_minute": per_minute })),
+    )
+    .await?;
+    txn.commit().await?;
     state.key_cache.clear();
     Ok(())
 }
@@ -646,18 +459,4 @@ pub async fn roll(
         created_at: now.to_rfc3339(),
         key: plain.into_exposed(),
     })
-}
-
-/// The slugs of a key's API sets, sorted.
-pub(super) async fn sets_of(
-    state: &AppState,
-    key: &api_key::Model,
-) -> Result<Vec<String>, AppError> {
-    Ok(
-        context(state, key.organization_id, std::slice::from_ref(key))
-            .await?
-            .sets
-            .remove(&key.id)
-            .unwrap_or_default(),
-    )
 }

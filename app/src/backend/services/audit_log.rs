@@ -1,6 +1,8 @@
 //! Reading the audit log of the caller's organization.
 use chrono::{NaiveDate, TimeZone, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{audit_event, user};
@@ -22,11 +24,12 @@ fn day(value: &str, field: &str) -> Result<Option<chrono::DateTime<Utc>>, AppErr
     Ok(Some(Utc.from_utc_datetime(&start)))
 }
 
-pub async fn list(
+/// The events of the caller's organization that `filter` asks for.
+async fn filtered(
     state: &AppState,
     who: &Principal,
     filter: &AuditFilter,
-) -> Result<AuditPage, AppError> {
+) -> Result<Select<audit_event::Entity>, AppError> {
     let mut query = audit_event::Entity::find()
         .filter(audit_event::Column::OrganizationId.eq(who.organization.id));
     if !filter.action.is_empty() {
@@ -49,22 +52,22 @@ pub async fn list(
     if let Some(to) = day(&filter.to, "to")? {
         query = query.filter(audit_event::Column::CreatedAt.lt(to + chrono::Duration::days(1)));
     }
-    let paginator = query
-        .order_by_desc(audit_event::Column::CreatedAt)
-        .order_by_desc(audit_event::Column::Id)
-        .paginate(&state.db, PAGE_SIZE);
-    let total = paginator.num_items().await?;
-    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
-    let page = filter.page.clamp(1, pages);
-    let events = paginator.fetch_page(page - 1).await?;
+    Ok(query)
+}
+
+async fn rows_of(
+    state: &AppState,
+    events: Vec<audit_event::Model>,
+) -> Result<Vec<AuditRow>, AppError> {
     let actor_ids: Vec<i64> = events.iter().filter_map(|e| e.actor_user_id).collect();
     let actors = user::Entity::find()
         .filter(user::Column::Id.is_in(actor_ids))
         .all(&state.db)
         .await?;
-    let rows = events
+    Ok(events
         .into_iter()
         .map(|e| AuditRow {
+            id: e.id,
             at: e.created_at.to_rfc3339(),
             actor: e.actor_user_id.and_then(|id| {
                 actors
@@ -77,11 +80,51 @@ pub async fn list(
             client_ip: e.client_ip,
             user_agent: e.user_agent,
         })
-        .collect();
+        .collect())
+}
+
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    filter: &AuditFilter,
+) -> Result<AuditPage, AppError> {
+    let paginator = filtered(state, who, filter)
+        .await?
+        .order_by_desc(audit_event::Column::CreatedAt)
+        .order_by_desc(audit_event::Column::Id)
+        .paginate(&state.db, PAGE_SIZE);
+    let total = paginator.num_items().await?;
+    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
+    let page = filter.page.clamp(1, pages);
+    let events = paginator.fetch_page(page - 1).await?;
     Ok(AuditPage {
-        rows,
+        rows: rows_of(state, events).await?,
         page,
         pages,
         total,
     })
+}
+
+/// For the HTTP API: up to `limit` events before the event `after` (newest
+/// first, by id), and the id to continue after, when there are more.
+pub async fn list_after(
+    state: &AppState,
+    who: &Principal,
+    filter: &AuditFilter,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<(Vec<AuditRow>, Option<i64>), AppError> {
+    let mut query = filtered(state, who, filter).await?;
+    if let Some(after) = after {
+        query = query.filter(audit_event::Column::Id.lt(after));
+    }
+    let mut events = query
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = events.len() as u64 > limit;
+    events.truncate(limit as usize);
+    let next = more.then(|| events.last().map(|e| e.id)).flatten();
+    Ok((rows_of(state, events).await?, next))
 }

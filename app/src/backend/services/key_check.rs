@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::api_keys::sets_of;
+use super::key_views::sets_of;
 use crate::backend::entities::{api_key, api_key_secret, membership, organization, user};
 use crate::backend::keys::cache::Facts;
 use crate::backend::keys::{format, status};

@@ -5,6 +5,8 @@ pub mod audit_log;
 pub mod integrations;
 pub mod invitations;
 pub mod key_check;
+pub mod key_views;
 pub mod memberships;
 pub mod roles;
+pub mod user_tokens;
 pub mod users;

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, SqlErr,
+    QueryOrder, QuerySelect, RelationTrait, Select, Set, SqlErr,
 };
 use secrecy::SecretString;
 
@@ -58,15 +58,11 @@ async fn roles_of(state: &AppState, org_id: i64) -> Result<Vec<role::Model>, App
         .await?)
 }
 
-pub async fn list(
-    state: &AppState,
-    who: &Principal,
-    filter: &UserFilter,
-) -> Result<UserPage, AppError> {
-    let org_id = who.organization.id;
+/// The members of the caller's organization that `filter` asks for.
+fn filtered(who: &Principal, filter: &UserFilter) -> Select<user::Entity> {
     let mut query = user::Entity::find()
         .join(JoinType::InnerJoin, user::Relation::Membership.def())
-        .filter(membership::Column::OrganizationId.eq(org_id));
+        .filter(membership::Column::OrganizationId.eq(who.organization.id));
     if !filter.search.trim().is_empty() {
         let pattern = like_pattern(&filter.search);
         let lower = |col: user::Column| Expr::expr(Func::lower(Expr::col((user::Entity, col))));
@@ -88,14 +84,16 @@ pub async fn list(
     if matches!(filter.kind.as_str(), "human" | "programmatic") {
         query = query.filter(user::Column::Kind.eq(filter.kind.as_str()));
     }
-    let paginator = query
-        .order_by_asc(user::Column::Username)
-        .paginate(&state.db, PAGE_SIZE);
-    let total = paginator.num_items().await?;
-    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
-    let page = filter.page.clamp(1, pages);
-    let users = paginator.fetch_page(page - 1).await?;
+    query
+}
 
+/// The rows of `users`, members of the caller's organization.
+async fn rows_of(
+    state: &AppState,
+    who: &Principal,
+    users: Vec<user::Model>,
+) -> Result<Vec<UserRow>, AppError> {
+    let org_id = who.organization.id;
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
     let memberships = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(org_id))
@@ -103,7 +101,7 @@ pub async fn list(
         .all(&state.db)
         .await?;
     let roles = roles_of(state, org_id).await?;
-    let rows = users
+    Ok(users
         .into_iter()
         .filter_map(|u| {
             let m = memberships.iter().find(|m| m.user_id == u.id)?;
@@ -114,13 +112,53 @@ pub async fn list(
                 .unwrap_or("");
             Some(row(u, m, role))
         })
-        .collect();
+        .collect())
+}
+
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    filter: &UserFilter,
+) -> Result<UserPage, AppError> {
+    let paginator = filtered(who, filter)
+        .order_by_asc(user::Column::Username)
+        .paginate(&state.db, PAGE_SIZE);
+    let total = paginator.num_items().await?;
+    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
+    let page = filter.page.clamp(1, pages);
+    let users = paginator.fetch_page(page - 1).await?;
     Ok(UserPage {
-        rows,
+        rows: rows_of(state, who, users).await?,
         page,
         pages,
         total,
     })
+}
+
+/// For the HTTP API: up to `limit` members after the username `after`
+/// (alphabetical), and the username to continue after, when there are more.
+pub async fn list_after(
+    state: &AppState,
+    who: &Principal,
+    filter: &UserFilter,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<UserRow>, Option<String>), AppError> {
+    let mut query = filtered(who, filter);
+    if let Some(after) = after {
+        query = query.filter(user::Column::Username.gt(after));
+    }
+    let mut users = query
+        .order_by_asc(user::Column::Username)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = users.len() as u64 > limit;
+    users.truncate(limit as usize);
+    let next = more
+        .then(|| users.last().map(|u| u.username.clone()))
+        .flatten();
+    Ok((rows_of(state, who, users).await?, next))
 }
 
 /// The user and their membership, only if they belong to the caller's

@@ -8,8 +8,10 @@
 //! JavaScript as well; once hydrated it is a modal dialog.
 mod picker;
 mod save;
+mod usage;
 
 pub use save::{FileLabels, SaveKeyDialog, key_file, key_file_name};
+pub use usage::{UsageChart, UsedFromTable};
 
 use picker::ApiSetPicker;
 

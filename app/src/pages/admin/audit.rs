@@ -32,6 +32,8 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         "public_api.disabled" => t_string!(i18n, action_public_api_disabled).to_string(),
         "api_set.created" => t_string!(i18n, action_api_set_created).to_string(),
         "api_set.deleted" => t_string!(i18n, action_api_set_deleted).to_string(),
+        "key.rate_limit_changed" => t_string!(i18n, action_key_rate_limit_changed).to_string(),
+        "user_token.created" => t_string!(i18n, action_user_token_created).to_string(),
         "user.joined" => t_string!(i18n, action_user_joined).to_string(),
         "invitation.revoked" => t_string!(i18n, action_invitation_revoked).to_string(),
         other => other.to_owned(),

@@ -2,10 +2,12 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::IntegrationsBreadcrumb;
-use crate::components::form::error_message;
-use crate::components::keys::{status_label, when};
+use crate::components::form::{error_message, field_errors, problem_message};
+use crate::components::keys::{UsageChart, UsedFromTable, status_label, when};
 use crate::i18n::{t, use_i18n};
-use crate::server_fns::keys::get_key_details;
+use crate::server_fns::keys::{SetKeyRateLimit, get_key_details};
+use crate::server_fns::keys_dto::{KeyDetails, RATE_LIMIT_MAX};
+use crate::validation::Field;
 
 /// `/settings/integrations/public-api/keys/{id}`: every field of one key,
 /// its API sets and its secrets (roll history, last use and address).
@@ -20,7 +22,11 @@ pub fn KeyDetailsPage() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let details = Resource::new(id, get_key_details);
+    let set_limit = ServerAction::<SetKeyRateLimit>::new();
+    let details = Resource::new(
+        move || (id(), set_limit.version().get()),
+        |(id, _)| get_key_details(id),
+    );
     view! {
         <IntegrationsBreadcrumb>
             <li><A href="/settings/integrations/public-api">{t!(i18n, public_api)}</A></li>
@@ -33,6 +39,9 @@ pub fn KeyDetailsPage() -> impl IntoView {
                     Ok(d) => d,
                     Err(err) => return view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
                 };
+                let usage = d.usage.clone();
+                let used_from = d.used_from.clone();
+                let rate_limit = view! { <RateLimitSection details=d.clone() action=set_limit /> };
                 let k = d.key;
                 view! {
                     <section class="card" aria-labelledby="key-title">
@@ -88,9 +97,79 @@ pub fn KeyDetailsPage() -> impl IntoView {
                             </tbody>
                         </table>
                     </section>
+                    <section class="card" aria-labelledby="usage-title">
+                        <h2 id="usage-title">{t!(i18n, usage_title)}</h2>
+                        <UsageChart days=usage />
+                    </section>
+                    <section class="card" aria-labelledby="used-from-title">
+                        <h2 id="used-from-title">{t!(i18n, used_from_title)}</h2>
+                        <UsedFromTable addresses=used_from />
+                    </section>
+                    {rate_limit}
                 }
                 .into_any()
             })}
         </Transition>
+    }
+}
+
+/// The key's own rate limit on the HTTP API, and (for whoever may put the
+/// key to work) the form that sets it.
+#[component]
+fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = details.key.id;
+    let current = details.rate_limit_per_minute;
+    let problem = move || {
+        field_errors(action.value().get())
+            .into_iter()
+            .find(|e| e.field == Field::RateLimit)
+            .map(|e| problem_message(i18n, e.problem))
+    };
+    let other_error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| !matches!(e, crate::error::AppError::Invalid(_)))
+            .map(|e| error_message(i18n, &e))
+    };
+    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let back = format!("/settings/integrations/public-api/keys/{id}");
+    view! {
+        <section class="card" aria-labelledby="rate-limit-title">
+            <h2 id="rate-limit-title">{t!(i18n, rate_limit_title)}</h2>
+            <p data-testid="rate-limit">{match current {
+                Some(n) => t!(i18n, rate_limit_value, n = n).into_any(),
+                None => t!(i18n, rate_limit_none).into_any(),
+            }}</p>
+            {details.may_set_rate_limit.then(|| view! {
+                <ActionForm action=action attr:aria-labelledby="rate-limit-title">
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="back" value=back.clone() />
+                    <div class="field">
+                        <label for="rate-limit">{t!(i18n, rate_limit_field)}</label>
+                        <input
+                            id="rate-limit"
+                            name="per_minute"
+                            type="number"
+                            inputmode="numeric"
+                            min="1"
+                            max=RATE_LIMIT_MAX
+                            value=current.map(|n| n.to_string()).unwrap_or_default()
+                            aria-describedby="rate-limit-hint rate-limit-error"
+                            aria-invalid=move || problem().is_some().to_string()
+                        />
+                        <p class="hint" id="rate-limit-hint">{t!(i18n, rate_limit_hint)}</p>
+                        <p class="field-error" id="rate-limit-error">{problem}</p>
+                    </div>
+                    {move || other_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                    {move || saved().then(|| view! { <p class="notice" role="status">{t!(i18n, rate_limit_saved)}</p> })}
+                    <button type="submit" class="primary" disabled=move || action.pending().get()>
+                        {t!(i18n, rate_limit_save)}
+                    </button>
+                </ActionForm>
+            })}
+        </section>
     }
 }

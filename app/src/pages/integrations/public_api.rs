@@ -28,6 +28,8 @@ pub fn PublicApiPage() -> impl IntoView {
         </IntegrationsBreadcrumb>
         <h1>{t!(i18n, public_api)}</h1>
         <p class="lead">{t!(i18n, public_api_lead)}</p>
+        // Served by the server, not a page of this app: a full navigation.
+        <p><a href="/docs/" rel="external">{t!(i18n, api_docs_link)}</a></p>
         <section class="card" aria-labelledby="switch-title">
             <h2 id="switch-title" class="visually-hidden">{t!(i18n, enable_public_api)}</h2>
             <Transition fallback=|| ()>

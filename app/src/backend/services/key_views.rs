@@ -1,0 +1,368 @@
+//! Reading API keys: the list (pages for the UI, a cursor for the HTTP
+//! API), one key's details with its usage. Always within the caller's
+//! organization, with the one status function.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+use super::api_keys::{PAGE_SIZE, actionable};
+use crate::authz::Authority;
+use crate::backend::auth::session::Principal;
+use crate::backend::entities::{
+    api_key, api_key_api_set, api_key_ip, api_key_secret, api_key_usage_day, api_set, membership,
+    user,
+};
+use crate::backend::keys::status;
+use crate::backend::state::AppState;
+use crate::error::AppError;
+use crate::server_fns::keys_dto::{
+    GraceSecret, KeyDetails, KeyFilter, KeyListing, KeyRow, SecretRow, UsageDay, UsedFrom,
+};
+
+/// Everything needed to show keys: owners, memberships, secrets, sets.
+struct Context {
+    owners: HashMap<i64, user::Model>,
+    memberships: HashMap<i64, membership::Model>,
+    secrets: HashMap<i64, Vec<api_key_secret::Model>>,
+    sets: HashMap<i64, Vec<String>>,
+}
+
+async fn context(
+    state: &AppState,
+    org_id: i64,
+    keys: &[api_key::Model],
+) -> Result<Context, AppError> {
+    let key_ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+    let user_ids: Vec<i64> = keys.iter().map(|k| k.user_id).collect();
+    let owners = user::Entity::find()
+        .filter(user::Column::Id.is_in(user_ids.clone()))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let memberships = membership::Entity::find()
+        .filter(membership::Column::OrganizationId.eq(org_id))
+        .filter(membership::Column::UserId.is_in(user_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, m))
+        .collect();
+    let mut secrets: HashMap<i64, Vec<api_key_secret::Model>> = HashMap::new();
+    for s in api_key_secret::Entity::find()
+        .filter(api_key_secret::Column::ApiKeyId.is_in(key_ids.clone()))
+        .order_by_desc(api_key_secret::Column::Id)
+        .all(&state.db)
+        .await?
+    {
+        secrets.entry(s.api_key_id).or_default().push(s);
+    }
+    let links = api_key_api_set::Entity::find()
+        .filter(api_key_api_set::Column::ApiKeyId.is_in(key_ids))
+        .all(&state.db)
+        .await?;
+    let set_ids: Vec<i64> = links.iter().map(|l| l.api_set_id).collect();
+    let slugs: HashMap<i64, String> = api_set::Entity::find()
+        .filter(api_set::Column::Id.is_in(set_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.slug))
+        .collect();
+    let mut sets: HashMap<i64, Vec<String>> = HashMap::new();
+    for link in links {
+        if let Some(slug) = slugs.get(&link.api_set_id) {
+            sets.entry(link.api_key_id).or_default().push(slug.clone());
+        }
+    }
+    for list in sets.values_mut() {
+        list.sort();
+    }
+    Ok(Context {
+        owners,
+        memberships,
+        secrets,
+        sets,
+    })
+}
+
+fn key_row(
+    key: &api_key::Model,
+    ctx: &Context,
+    who: &Principal,
+    now: DateTime<Utc>,
+) -> Result<KeyRow, AppError> {
+    let owner = ctx
+        .owners
+        .get(&key.user_id)
+        .ok_or_else(|| AppError::internal("key without owner"))?;
+    let facts = status::Facts {
+        key,
+        owner,
+        membership: ctx.memberships.get(&key.user_id),
+        organization: &who.organization,
+    };
+    let secrets = ctx.secrets.get(&key.id).map(Vec::as_slice).unwrap_or(&[]);
+    let current = secrets.iter().find(|s| s.superseded_at.is_none());
+    let grace = secrets
+        .iter()
+        .filter(|s| s.superseded_at.is_some() && status::secret_accepted(s, now))
+        .map(|s| GraceSecret {
+            visible_start: s.visible_start.clone(),
+            until: s.grace_until.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            last_used_at: s.last_used_at.map(|t| t.to_rfc3339()),
+        })
+        .collect();
+    Ok(KeyRow {
+        id: key.id,
+        name: key.name.clone(),
+        description: key.description.clone(),
+        visible_start: current.map(|s| s.visible_start.clone()).unwrap_or_default(),
+        api_sets: ctx.sets.get(&key.id).cloned().unwrap_or_default(),
+        status: status::status(&facts, now),
+        created_at: key.created_at.to_rfc3339(),
+        last_used_at: key.last_used_at.map(|t| t.to_rfc3339()),
+        last_used_ip: key.last_used_ip.clone(),
+        expires_at: key.expires_at.map(|t| t.to_rfc3339()),
+        expiring_soon: key
+            .expires_at
+            .is_some_and(|at| at > now && at <= now + Duration::days(7)),
+        owner: owner.username.clone(),
+        owner_name: owner.name.clone(),
+        is_own: key.user_id == who.user.id,
+        grace,
+    })
+}
+
+/// The caller's keys, or with Manage All API Keys every key of the
+/// organization (optionally one owner's).
+/// The keys `filter` asks for, if the caller may see them: their own, or
+/// with Manage All API Keys anyone's (`scope` `all`, or one `owner`).
+/// Also says whether the list is of the caller's own keys.
+async fn scoped(
+    state: &AppState,
+    who: &Principal,
+    filter: &KeyFilter,
+) -> Result<(Select<api_key::Entity>, bool), AppError> {
+    let may_all = who.may(Authority::ManageAllApiKeys);
+    let owner = filter.owner.trim().to_lowercase();
+    let mut query =
+        api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(who.organization.id));
+    let owner_is_self = owner.is_empty() || owner == who.user.username;
+    let wants_others = filter.scope == "all" || !owner_is_self;
+    if wants_others && !may_all {
+        return Err(AppError::Forbidden);
+    }
+    if !owner.is_empty() {
+        // Keys belong to members; a name that is not one (here) simply
+        // owns no keys, whether or not it exists elsewhere.
+        let owner_id = user::Entity::find()
+            .filter(user::Column::Username.eq(owner))
+            .one(&state.db)
+            .await?
+            .map_or(-1, |u| u.id);
+        query = query.filter(api_key::Column::UserId.eq(owner_id));
+    } else if filter.scope != "all" {
+        query = query.filter(api_key::Column::UserId.eq(who.user.id));
+    }
+    Ok((query, owner_is_self))
+}
+
+async fn rows(
+    state: &AppState,
+    who: &Principal,
+    keys: &[api_key::Model],
+) -> Result<Vec<KeyRow>, AppError> {
+    let ctx = context(state, who.organization.id, keys).await?;
+    let now = state.clock.now();
+    keys.iter().map(|k| key_row(k, &ctx, who, now)).collect()
+}
+
+/// A page of the caller's keys, or with Manage All API Keys of every key of
+/// the organization (optionally one owner's).
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    filter: &KeyFilter,
+) -> Result<KeyListing, AppError> {
+    let org_id = who.organization.id;
+    let may_all = who.may(Authority::ManageAllApiKeys);
+    let (query, owner_is_self) = scoped(state, who, filter).await?;
+    let paginator = query
+        .order_by_desc(api_key::Column::CreatedAt)
+        .order_by_desc(api_key::Column::Id)
+        .paginate(&state.db, PAGE_SIZE);
+    let total = paginator.num_items().await?;
+    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
+    let page = filter.page.clamp(1, pages);
+    let keys = paginator.fetch_page(page - 1).await?;
+    let rows = rows(state, who, &keys).await?;
+    let owners = if may_all {
+        let ids: Vec<i64> = api_key::Entity::find()
+            .filter(api_key::Column::OrganizationId.eq(org_id))
+            .select_only()
+            .column(api_key::Column::UserId)
+            .distinct()
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        let mut names: Vec<String> = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        names.sort();
+        names
+    } else {
+        Vec::new()
+    };
+    Ok(KeyListing {
+        rows,
+        page,
+        pages,
+        total,
+        may_create: who.may(Authority::ManageUserApiKey),
+        may_manage_all: may_all,
+        owners,
+        owner_is_self,
+    })
+}
+
+/// For the HTTP API: up to `limit` keys after the key `after` (newest
+/// first, by id), as [`list`] would show them, optionally only enabled or
+/// disabled ones; and the id to continue after, when there are more.
+pub async fn list_after(
+    state: &AppState,
+    who: &Principal,
+    filter: &KeyFilter,
+    enabled: Option<bool>,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<(Vec<KeyRow>, Option<i64>), AppError> {
+    let (mut query, _) = scoped(state, who, filter).await?;
+    if let Some(enabled) = enabled {
+        query = query.filter(api_key::Column::Enabled.eq(enabled));
+    }
+    if let Some(after) = after {
+        query = query.filter(api_key::Column::Id.lt(after));
+    }
+    let mut keys = query
+        .order_by_desc(api_key::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = keys.len() as u64 > limit;
+    keys.truncate(limit as usize);
+    let next = more.then(|| keys.last().map(|k| k.id)).flatten();
+    Ok((rows(state, who, &keys).await?, next))
+}
+
+/// Days shown in a key's usage chart.
+pub const USAGE_DAYS: i64 = 30;
+
+pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDetails, AppError> {
+    let key = actionable(state, who, id).await?;
+    let ctx = context(state, who.organization.id, std::slice::from_ref(&key)).await?;
+    let now = state.clock.now();
+    let row = key_row(&key, &ctx, who, now)?;
+    let secrets = ctx
+        .secrets
+        .get(&key.id)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .map(|s| SecretRow {
+            visible_start: s.visible_start.clone(),
+            created_at: s.created_at.to_rfc3339(),
+            state: if s.superseded_at.is_none() {
+                "current"
+            } else if status::secret_accepted(s, now) {
+                "grace"
+            } else {
+                "retired"
+            }
+            .into(),
+            grace_until: s.grace_until.map(|t| t.to_rfc3339()),
+            last_used_at: s.last_used_at.map(|t| t.to_rfc3339()),
+            last_used_ip: s.last_used_ip.clone(),
+        })
+        .collect();
+    let (usage, used_from) = usage_of(state, key.id, now).await?;
+    Ok(KeyDetails {
+        may_roll: row.is_own && who.may(Authority::ManageUserApiKey),
+        may_change: true,
+        may_set_rate_limit: may_put_to_work(who, &key),
+        rate_limit_per_minute: key
+            .rate_limit_per_minute
+            .and_then(|n| u32::try_from(n).ok()),
+        key: row,
+        secrets,
+        usage,
+        used_from,
+    })
+}
+
+/// Whether `who` may put `key` (back) to work or change what it may do:
+/// their own key with Manage User API Key, anyone's with Manage All.
+pub fn may_put_to_work(who: &Principal, key: &api_key::Model) -> bool {
+    who.may(Authority::ManageAllApiKeys)
+        || (key.user_id == who.user.id && who.may(Authority::ManageUserApiKey))
+}
+
+/// Requests per day over the last [`USAGE_DAYS`] days (oldest first, every
+/// day present), and the addresses the key was used from (latest first).
+async fn usage_of(
+    state: &AppState,
+    key_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(Vec<UsageDay>, Vec<UsedFrom>), AppError> {
+    let today = now.date_naive();
+    let first = today - Duration::days(USAGE_DAYS - 1);
+    let counted: HashMap<chrono::NaiveDate, i64> = api_key_usage_day::Entity::find()
+        .filter(api_key_usage_day::Column::ApiKeyId.eq(key_id))
+        .filter(api_key_usage_day::Column::Day.gte(first))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|d| (d.day, d.requests))
+        .collect();
+    let days = first
+        .iter_days()
+        .take(USAGE_DAYS as usize)
+        .map(|day| UsageDay {
+            day: day.format("%Y-%m-%d").to_string(),
+            requests: counted.get(&day).copied().unwrap_or(0).max(0) as u64,
+        })
+        .collect();
+    let used_from = api_key_ip::Entity::find()
+        .filter(api_key_ip::Column::ApiKeyId.eq(key_id))
+        .order_by_desc(api_key_ip::Column::LastUsedAt)
+        .limit(crate::backend::keys::usage::IPS_KEPT)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|ip| UsedFrom {
+            ip: ip.ip,
+            requests: ip.requests.max(0) as u64,
+            last_used_at: ip.last_used_at.to_rfc3339(),
+        })
+        .collect();
+    Ok((days, used_from))
+}
+
+/// The slugs of a key's API sets, sorted.
+pub async fn sets_of(state: &AppState, key: &api_key::Model) -> Result<Vec<String>, AppError> {
+    Ok(
+        context(state, key.organization_id, std::slice::from_ref(key))
+            .await?
+            .sets
+            .remove(&key.id)
+            .unwrap_or_default(),
+    )
+}

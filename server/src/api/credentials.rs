@@ -1,0 +1,196 @@
+//! Who is calling: the key (from `Authorization: Bearer <key>` or
+//! `X-API-Key`, never the query string), checked by the one key check, and
+//! the optional user token (`Authorization: Bearer <key>, User <token>`).
+use std::sync::Arc;
+
+use app::authz::Authority;
+use app::backend::auth::api_caller::{self, Refusal};
+use app::backend::auth::session::Principal;
+use app::backend::keys::{cache::Facts, format};
+use app::backend::request_meta::RequestMeta;
+use app::backend::services::key_check;
+use app::backend::state::AppState;
+use app::server_fns::keys_dto::KeyStatus;
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderMap, Uri, header, request::Parts};
+
+use super::error::{
+    ApiError, BAD_USER_TOKEN, INTERNAL, KEY_IN_QUERY, MALFORMED_KEY, MISSING_API_SET, MISSING_KEY,
+    UNKNOWN_KEY, refused,
+};
+use super::limits::Limits;
+
+/// Names under which a careless client might put a key in the URL.
+const QUERY_KEY_NAMES: [&str; 6] = [
+    "key",
+    "api_key",
+    "apikey",
+    "api-key",
+    "token",
+    "access_token",
+];
+
+pub fn key_in_query(uri: &Uri) -> bool {
+    uri.query().is_some_and(|q| {
+        q.contains("kh_")
+            || q.split('&').any(|pair| {
+                let name = pair.split('=').next().unwrap_or_default();
+                QUERY_KEY_NAMES.contains(&name.to_ascii_lowercase().as_str())
+            })
+    })
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// `value` without the authentication scheme `scheme` (any case).
+fn credential<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (name, rest) = value.trim().split_once(' ')?;
+    name.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// The key a request presents, from its headers.
+fn presented(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = authorization(headers) {
+        // `Bearer <key>` (a `, User <token>` part may follow).
+        let first = value.split(',').next().unwrap_or_default();
+        if let Some(key) = credential(first, "Bearer") {
+            return Some(key);
+        }
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The user token of `Authorization: Bearer <key>, User <token>`.
+pub fn user_token(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers)?
+        .split(',')
+        .skip(1)
+        .find_map(|part| credential(part, "User"))
+}
+
+/// A request made with a working key.
+pub struct Authed(pub Arc<Facts>);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let meta = parts.extensions.get::<RequestMeta>();
+        let limits = parts.extensions.get::<Limits>();
+        authenticate(state, &parts.uri, &parts.headers, meta, limits)
+            .await
+            .map(Authed)
+    }
+}
+
+/// The working key of this request, or why not. Counts the request against
+/// the key's own rate limit and notes its use (in memory).
+async fn authenticate(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    meta: Option<&RequestMeta>,
+    limits: Option<&Limits>,
+) -> Result<Arc<Facts>, ApiError> {
+    if key_in_query(uri) {
+        return Err(KEY_IN_QUERY);
+    }
+    let candidate = presented(headers).ok_or(MISSING_KEY)?;
+    let key = format::parse(candidate).map_err(|_| MALFORMED_KEY)?;
+    let (facts, status) = check(state, &key).await?.ok_or(UNKNOWN_KEY)?;
+    if status != KeyStatus::Active {
+        return Err(refused(status));
+    }
+    if let (Some(per_minute), Some(limits)) = (facts.key.rate_limit_per_minute, limits)
+        && let Err(seconds) = limits
+            .per_key
+            .check(facts.key.id, u32::try_from(per_minute).unwrap_or(u32::MAX))
+    {
+        return Err(ApiError::too_many(
+            seconds,
+            "This API key is over its rate limit; try again later.",
+        ));
+    }
+    let ip = meta.and_then(|m| m.client_ip);
+    state
+        .usage
+        .record(facts.key.id, facts.secret.id, state.clock.now(), ip);
+    Ok(facts)
+}
+
+/// The one key check, with database trouble as a 500 (logged).
+pub async fn check(
+    state: &AppState,
+    key: &format::PlainKey,
+) -> Result<Option<(Arc<Facts>, KeyStatus)>, ApiError> {
+    key_check::verify(state, key).await.map_err(|err| {
+        tracing::error!(error = %err, "key check failed");
+        INTERNAL
+    })
+}
+
+/// Whom a management request acts as: the key's owner, or the user of the
+/// user token; allowed only with `api_set` on the key AND `authority` held.
+pub async fn acting(
+    state: &AppState,
+    key: &Facts,
+    headers: &HeaderMap,
+    api_set: &str,
+    authority: Option<Authority>,
+) -> Result<Principal, ApiError> {
+    api_caller::principal(state, key, user_token(headers), api_set, authority)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::BadUserToken => BAD_USER_TOKEN,
+            Refusal::MissingApiSet => MISSING_API_SET,
+            Refusal::App(err) => err.into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_key_and_the_user_token_come_from_one_header() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer kh_abc, User khu_def"),
+        );
+        assert_eq!(presented(&headers), Some("kh_abc"));
+        assert_eq!(user_token(&headers), Some("khu_def"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer kh_abc"),
+        );
+        assert_eq!(user_token(&headers), None);
+        // Scheme names are case-insensitive (RFC 9110).
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("BEARER kh_abc, user khu_def"),
+        );
+        assert_eq!(presented(&headers), Some("kh_abc"));
+        assert_eq!(user_token(&headers), Some("khu_def"));
+    }
+
+    #[test]
+    fn keys_in_the_query_string_are_noticed() {
+        for uri in [
+            "/api/v1/me?key=x",
+            "/api/v1/me?a=1&API_KEY=x",
+            "/api/v1/me?q=kh_x",
+        ] {
+            assert!(key_in_query(&uri.parse().expect("uri")), "{uri}");
+        }
+        assert!(!key_in_query(&"/api/v1/keys?limit=5".parse().expect("uri")));
+    }
+}

@@ -1,0 +1,71 @@
+//! The API's description: OpenAPI 3.1 generated from the handlers and their
+//! types (utoipa) at `/api/v1/openapi.json`, rendered by Swagger UI at
+//! `/docs` from files inside the binary (no CDN; works offline).
+use axum::Router;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{check, manage, user_token};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key (`kh_…`). Add `, User <user token>` to act as that user.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Keyhouse API",
+        description = "Check API keys, protect services behind a reverse proxy, and manage keys, users and the audit log with API sets as scopes. Keys go in `Authorization: Bearer <key>` or `X-API-Key`, never in the URL. Errors are `{\"error\": {\"code\", \"message\"}}`.",
+        version = "1"
+    ),
+    paths(
+        check::forward_auth,
+        check::me,
+        check::verify_key,
+        user_token::issue,
+        manage::list_keys,
+        manage::get_key,
+        manage::disable_key,
+        manage::enable_key,
+        manage::delete_key,
+        manage::list_users,
+        manage::get_user,
+        manage::deactivate_user,
+        manage::activate_user,
+        manage::list_audit_events,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "Key check", description = "For services that receive keys, and reverse proxies."),
+        (name = "User token", description = "Act as a user through a key."),
+        (name = "Keys", description = "API sets keys:read, keys:write."),
+        (name = "Users", description = "API sets users:read, users:write; Manage Users."),
+        (name = "Audit log", description = "API set audit:read; View Audit Log."),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    // Serves the spec at the given URL too.
+    Router::new().merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+}
