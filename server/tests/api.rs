@@ -365,7 +365,9 @@ async fn usage_per_day_and_addresses_reach_the_detail_page() {
     let mut admin = signed_in(&app, "admin@acme.example").await;
     let details = admin.call("keys/details", &[("id", &id)]).await;
     let details: serde_json::Value = serde_json::from_str(&details.body).expect("json");
-    let usage = details["usage"].as_array().expect(&details.to_string());
+    let usage = details["usage"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{details}"));
     assert_eq!(usage.len(), 30);
     let counts: Vec<u64> = usage
         .iter()

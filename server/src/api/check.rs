@@ -155,9 +155,49 @@ pub struct VerifyResponse {
     /// `owner_inactive`, `public_api_off`, `missing_api_set`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
-    /// What the key is, when it exists (its fields, inline).
-    #[serde(flatten)]
-    pub key: Option<KeyInfo>,
+    /// The key's id, and what follows: present when the key exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Organization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_sets: Option<Vec<String>>,
+    /// RFC 3339; absent when the key never expires (or does not exist).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub expires_at: Option<String>,
+}
+
+impl VerifyResponse {
+    fn no(reason: &'static str) -> Self {
+        VerifyResponse {
+            valid: false,
+            reason: Some(reason),
+            key_id: None,
+            name: None,
+            owner: None,
+            organization: None,
+            api_sets: None,
+            expires_at: None,
+        }
+    }
+
+    fn of(reason: Option<&'static str>, key: KeyInfo) -> Self {
+        VerifyResponse {
+            valid: reason.is_none(),
+            reason,
+            key_id: Some(key.key_id),
+            name: Some(key.name),
+            owner: Some(key.owner),
+            organization: Some(key.organization),
+            api_sets: Some(key.api_sets),
+            expires_at: key.expires_at,
+        }
+    }
 }
 
 /// Requests per client IP and minute on `/keys/verify`.
@@ -200,13 +240,7 @@ pub async fn verify_key(
             "Expected a JSON body {\"key\": \"…\", \"api_set\": \"…\"}.",
         )
     })?;
-    let no = |reason| {
-        Json(VerifyResponse {
-            valid: false,
-            reason: Some(reason),
-            key: None,
-        })
-    };
+    let no = |reason| Json(VerifyResponse::no(reason));
     let Ok(key) = format::parse(request.key.trim()) else {
         return Ok(no("malformed"));
     };
@@ -228,9 +262,5 @@ pub async fn verify_key(
             meta.client_ip,
         );
     }
-    Ok(Json(VerifyResponse {
-        valid: reason.is_none(),
-        reason,
-        key: Some(key_info(&facts)),
-    }))
+    Ok(Json(VerifyResponse::of(reason, key_info(&facts))))
 }

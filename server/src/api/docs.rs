@@ -1,7 +1,9 @@
 //! The API's description: OpenAPI 3.1 generated from the handlers and their
 //! types (utoipa) at `/api/v1/openapi.json`, rendered by Swagger UI at
 //! `/docs` from files inside the binary (no CDN; works offline).
+use app::server_fns::audit::ACTIONS;
 use axum::Router;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -28,6 +30,26 @@ impl Modify for Security {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
         );
+        // The audit log's `action` filter takes the actions the log knows.
+        if let Some(operation) = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/audit-events")
+            .and_then(|item| item.get.as_mut())
+            && let Some(parameter) = operation
+                .parameters
+                .iter_mut()
+                .flatten()
+                .find(|p| p.name == "action")
+        {
+            let actions = std::iter::once("").chain(ACTIONS.iter().copied());
+            parameter.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(actions))
+                    .into(),
+            );
+        }
     }
 }
 

@@ -18,8 +18,6 @@ use axum::{
     },
     http::{HeaderMap, StatusCode},
 };
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,35 +35,6 @@ fn limit(value: Option<u64>) -> Result<u64, ApiError> {
             "limit must be from 1 to 100.",
         )),
     }
-}
-
-/// Cursors are opaque to clients: the position, base64url-encoded.
-fn cursor_out(position: impl ToString) -> String {
-    URL_SAFE_NO_PAD.encode(position.to_string())
-}
-
-fn cursor_in(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "This cursor was not given by this API.");
-    cursor
-        .map(|c| {
-            URL_SAFE_NO_PAD
-                .decode(c)
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
-                .ok_or_else(bad)
-        })
-        .transpose()
-}
-
-fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
-    cursor_in(cursor)?
-        .map(|c| {
-            c.parse::<i64>().map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "This cursor was not given by this API.")
-            })
-        })
-        .transpose()
 }
 
 fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
@@ -122,8 +91,9 @@ impl From<KeyRow> for ApiKey {
 #[derive(Serialize, ToSchema)]
 pub struct KeyPage {
     pub data: Vec<ApiKey>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+    /// Pass as `cursor` for the next page (the last key's id); null on the
+    /// last page.
+    pub next_cursor: Option<i64>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -139,8 +109,8 @@ pub struct KeyQuery {
     /// 1 to 100, default 50.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// From the previous page's `next_cursor`.
-    pub cursor: Option<String>,
+    /// From the previous page's `next_cursor`: continue after this key.
+    pub cursor: Option<i64>,
 }
 
 /// The keys the acting user may see, newest first.
@@ -163,8 +133,8 @@ pub async fn list_keys(
 ) -> Result<Json<KeyPage>, ApiError> {
     let who = acting(&state, &key, &headers, "keys:read", None).await?;
     let q = query(params)?;
-    let scope = q.scope.unwrap_or_default();
-    if !matches!(scope.as_str(), "" | "mine" | "all") {
+    let scope = q.scope.unwrap_or_else(|| "mine".into());
+    if !matches!(scope.as_str(), "mine" | "all") {
         return Err(ApiError::bad_request(
             "bad_request",
             "scope must be mine or all.",
@@ -175,18 +145,11 @@ pub async fn list_keys(
         owner: q.owner.unwrap_or_default(),
         page: 1,
     };
-    let (rows, next) = api_keys::list_after(
-        &state,
-        &who,
-        &filter,
-        q.enabled,
-        id_cursor(q.cursor.as_deref())?,
-        limit(q.limit)?,
-    )
-    .await?;
+    let (rows, next) =
+        api_keys::list_after(&state, &who, &filter, q.enabled, q.cursor, limit(q.limit)?).await?;
     Ok(Json(KeyPage {
         data: rows.into_iter().map(ApiKey::from).collect(),
-        next_cursor: next.map(cursor_out),
+        next_cursor: next,
     }))
 }
 
@@ -338,7 +301,8 @@ impl From<UserRow> for ApiUser {
 #[derive(Serialize, ToSchema)]
 pub struct UserPage {
     pub data: Vec<ApiUser>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page (the last username); null on the
+    /// last page.
     pub next_cursor: Option<String>,
 }
 
@@ -347,9 +311,11 @@ pub struct UserPage {
 pub struct UserQuery {
     /// Part of a username, name or e-mail.
     pub search: Option<String>,
-    /// `active` or `inactive`.
+    /// `active` or `inactive` in this organization.
+    #[param(pattern = "^(active|inactive)$")]
     pub status: Option<String>,
     /// `human` or `programmatic`.
+    #[param(pattern = "^(human|programmatic)$")]
     pub kind: Option<String>,
     /// 1 to 100, default 50.
     #[param(minimum = 1, maximum = 100)]
@@ -385,18 +351,34 @@ pub async fn list_users(
     )
     .await?;
     let q = query(params)?;
+    let one_of =
+        |value: &Option<String>, allowed: [&str; 2], what: &'static str| match value.as_deref() {
+            None => Ok(()),
+            Some(v) if allowed.contains(&v) => Ok(()),
+            Some(_) => Err(ApiError::bad_request("bad_request", what)),
+        };
+    one_of(
+        &q.status,
+        ["active", "inactive"],
+        "status must be active or inactive.",
+    )?;
+    one_of(
+        &q.kind,
+        ["human", "programmatic"],
+        "kind must be human or programmatic.",
+    )?;
     let filter = UserFilter {
         search: q.search.unwrap_or_default(),
         status: q.status.unwrap_or_default(),
         kind: q.kind.unwrap_or_default(),
         page: 1,
     };
-    let after = cursor_in(q.cursor.as_deref())?;
+    let after = q.cursor.filter(|c| !c.is_empty());
     let (rows, next) =
         users::list_after(&state, &who, &filter, after.as_deref(), limit(q.limit)?).await?;
     Ok(Json(UserPage {
         data: rows.into_iter().map(ApiUser::from).collect(),
-        next_cursor: next.map(cursor_out),
+        next_cursor: next,
     }))
 }
 
@@ -532,8 +514,9 @@ impl From<AuditRow> for AuditEvent {
 #[derive(Serialize, ToSchema)]
 pub struct AuditEventPage {
     pub data: Vec<AuditEvent>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
+    /// Pass as `cursor` for the next page (the last event's id); null on
+    /// the last page.
+    pub next_cursor: Option<i64>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -552,8 +535,8 @@ pub struct AuditQuery {
     /// 1 to 100, default 50.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// From the previous page's `next_cursor`.
-    pub cursor: Option<String>,
+    /// From the previous page's `next_cursor`: continue after this event.
+    pub cursor: Option<i64>,
 }
 
 /// The organization's audit log, newest first.
@@ -583,6 +566,12 @@ pub async fn list_audit_events(
     )
     .await?;
     let q = query(params)?;
+    if [&q.from, &q.to].iter().any(|d| d.as_deref() == Some("")) {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "from and to are dates: YYYY-MM-DD.",
+        ));
+    }
     let filter = AuditFilter {
         action: q.action.unwrap_or_default(),
         actor: q.actor.unwrap_or_default(),
@@ -590,16 +579,10 @@ pub async fn list_audit_events(
         to: q.to.unwrap_or_default(),
         page: 1,
     };
-    let (rows, next) = audit_log::list_after(
-        &state,
-        &who,
-        &filter,
-        id_cursor(q.cursor.as_deref())?,
-        limit(q.limit)?,
-    )
-    .await?;
+    let (rows, next) =
+        audit_log::list_after(&state, &who, &filter, q.cursor, limit(q.limit)?).await?;
     Ok(Json(AuditEventPage {
         data: rows.into_iter().map(AuditEvent::from).collect(),
-        next_cursor: next.map(cursor_out),
+        next_cursor: next,
     }))
 }
