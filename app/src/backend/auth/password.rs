@@ -29,23 +29,47 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// How many passwords are hashed at once: all cores but one (at least
+/// one). Argon2 is made to eat CPU; a burst of sign-ins queues here instead
+/// of starving the key check and the pages of every core.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    });
+    &SLOTS
+}
+
+/// Runs argon2 work on the blocking pool, one slot of [`hashing_slots`] at
+/// a time.
+async fn argon2_work<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)?
+}
+
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), computed on the
 /// blocking pool so a burst of sign-ins cannot stall other requests.
 pub async fn hash(password: SecretString) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    argon2_work(move || {
         let hash: PasswordHash = argon2()
             .hash_password(password.expose_secret().as_bytes())
             .map_err(AppError::internal)?;
         Ok(hash.to_string())
     })
     .await
-    .map_err(AppError::internal)?
 }
 
 /// Checks a password against a stored hash. With `None` (unknown user) it
 /// verifies against a fixed dummy hash, so both answers take the same time.
 pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+    argon2_work(move || {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let ok = argon2()
@@ -54,7 +78,6 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
         Ok(ok && known)
     })
     .await
-    .map_err(AppError::internal)?
 }
 
 /// Hash of a random password nobody knows, made once per process.

@@ -1,9 +1,10 @@
 //! The key check's memory: everything the status function needs about a
 //! key, by the SHA-256 of a presented secret, so a check hashes and answers
-//! without the database. Bounded in size; entries live at most `ttl` (so a
-//! change made through another instance is seen within it), and any change
-//! made through this instance clears the cache at once.
+//! without the database. Bounded in size; entries are used at most one second
+//! after loading (so a change made through another instance is seen within
+//! it), and any change made through this instance clears the cache at once.
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -23,48 +24,109 @@ pub struct Facts {
 
 struct Entry {
     /// `None`: no key has this hash (remembered too, so a flood of made-up
-    /// keys does not reach the database more than once per `ttl` each).
+    /// keys does not reach the database more than once per `fresh` each).
     facts: Option<Arc<Facts>>,
     at: Instant,
+    /// Set by the one request that reloads a stale entry.
+    refreshing: Arc<AtomicBool>,
+}
+
+/// What the cache knows about a hash.
+pub enum Lookup {
+    /// Loaded less than `fresh` ago.
+    Fresh(Option<Arc<Facts>>),
+    /// Older than `fresh` but younger than `max_age`: usable while ONE
+    /// caller (the one given `refresh: true`) reloads it, so an entry's
+    /// expiry never sends every concurrent request to the database.
+    Stale {
+        facts: Option<Arc<Facts>>,
+        refresh: bool,
+    },
+    /// Unknown, or too old to use.
+    Miss,
 }
 
 #[derive(Clone)]
 pub struct KeyCache {
     inner: Arc<RwLock<HashMap<String, Entry>>>,
-    ttl: Duration,
+    /// Bumped by every [`KeyCache::clear`]: a load that began before a
+    /// clear must not put what it read back.
+    generation: Arc<AtomicU64>,
+    fresh: Duration,
+    max_age: Duration,
     capacity: usize,
 }
 
 impl Default for KeyCache {
+    /// Fresh for half a second, used at most one second after loading: a
+    /// change made through another instance is seen within a second.
     fn default() -> Self {
-        KeyCache::new(Duration::from_secs(1), 100_000)
+        KeyCache::new(Duration::from_millis(500), Duration::from_secs(1), 100_000)
     }
 }
 
 impl KeyCache {
-    pub fn new(ttl: Duration, capacity: usize) -> Self {
+    pub fn new(fresh: Duration, max_age: Duration, capacity: usize) -> Self {
         KeyCache {
             inner: Arc::new(RwLock::new(HashMap::new())),
-            ttl,
+            generation: Arc::new(AtomicU64::new(0)),
+            fresh,
+            max_age: max_age.max(fresh),
             capacity: capacity.max(1),
+        }
+    }
+
+    pub fn lookup(&self, hash: &str) -> Lookup {
+        let Ok(map) = self.inner.read() else {
+            return Lookup::Miss;
+        };
+        let Some(entry) = map.get(hash) else {
+            return Lookup::Miss;
+        };
+        let age = entry.at.elapsed();
+        if age < self.fresh {
+            Lookup::Fresh(entry.facts.clone())
+        } else if age < self.max_age {
+            let refresh = entry
+                .refreshing
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            Lookup::Stale {
+                facts: entry.facts.clone(),
+                refresh,
+            }
+        } else {
+            Lookup::Miss
         }
     }
 
     /// `Some(answer)` when remembered and fresh; `None` when it must be
     /// looked up.
     pub fn get(&self, hash: &str) -> Option<Option<Arc<Facts>>> {
-        let map = self.inner.read().ok()?;
-        let entry = map.get(hash)?;
-        (entry.at.elapsed() < self.ttl).then(|| entry.facts.clone())
+        match self.lookup(hash) {
+            Lookup::Fresh(facts) => Some(facts),
+            _ => None,
+        }
     }
 
-    pub fn put(&self, hash: String, facts: Option<Arc<Facts>>) {
+    /// The generation to pass to [`KeyCache::put_loaded`]: read it BEFORE
+    /// loading.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Remembers what a load that began at `generation` read, unless the
+    /// cache was cleared since (the load may predate the change).
+    pub fn put_loaded(&self, hash: String, facts: Option<Arc<Facts>>, generation: u64) {
         let Ok(mut map) = self.inner.write() else {
             return;
         };
-        if map.len() >= self.capacity {
-            let ttl = self.ttl;
-            map.retain(|_, e| e.at.elapsed() < ttl);
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if map.len() >= self.capacity && !map.contains_key(&hash) {
+            let max_age = self.max_age;
+            map.retain(|_, e| e.at.elapsed() < max_age);
             if map.len() >= self.capacity {
                 map.clear();
             }
@@ -74,14 +136,20 @@ impl KeyCache {
             Entry {
                 facts,
                 at: Instant::now(),
+                refreshing: Arc::new(AtomicBool::new(false)),
             },
         );
+    }
+
+    pub fn put(&self, hash: String, facts: Option<Arc<Facts>>) {
+        self.put_loaded(hash, facts, self.generation());
     }
 
     /// Forgets everything: called after any change that can alter a key's
     /// status (key, owner, membership, organization, API sets).
     pub fn clear(&self) {
         if let Ok(mut map) = self.inner.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             map.clear();
         }
     }
@@ -101,7 +169,7 @@ mod tests {
 
     #[test]
     fn remembers_within_ttl_and_stays_bounded() {
-        let cache = KeyCache::new(Duration::from_secs(60), 3);
+        let cache = KeyCache::new(Duration::from_secs(60), Duration::from_secs(60), 3);
         assert!(cache.get("a").is_none());
         cache.put("a".into(), None);
         assert!(matches!(cache.get("a"), Some(None)));
@@ -111,8 +179,40 @@ mod tests {
         }
         cache.clear();
         assert!(cache.is_empty());
-        let expired = KeyCache::new(Duration::from_millis(0), 3);
+        let expired = KeyCache::new(Duration::from_millis(0), Duration::from_millis(0), 3);
         expired.put("a".into(), None);
         assert!(expired.get("a").is_none());
+    }
+
+    #[test]
+    fn a_stale_entry_is_reloaded_by_one_caller_while_the_others_use_it() {
+        let cache = KeyCache::new(Duration::from_millis(0), Duration::from_secs(60), 3);
+        cache.put("a".into(), None);
+        assert!(matches!(
+            cache.lookup("a"),
+            Lookup::Stale { refresh: true, .. }
+        ));
+        for _ in 0..5 {
+            assert!(matches!(
+                cache.lookup("a"),
+                Lookup::Stale { refresh: false, .. }
+            ));
+        }
+        cache.put("a".into(), None);
+        assert!(matches!(
+            cache.lookup("a"),
+            Lookup::Stale { refresh: true, .. }
+        ));
+    }
+
+    #[test]
+    fn a_load_that_began_before_a_clear_is_not_remembered() {
+        let cache = KeyCache::new(Duration::from_secs(60), Duration::from_secs(60), 3);
+        let generation = cache.generation();
+        cache.clear();
+        cache.put_loaded("a".into(), None, generation);
+        assert!(matches!(cache.lookup("a"), Lookup::Miss));
+        cache.put_loaded("a".into(), None, cache.generation());
+        assert!(matches!(cache.lookup("a"), Lookup::Fresh(None)));
     }
 }

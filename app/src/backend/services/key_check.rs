@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::key_views::sets_of;
 use crate::backend::entities::{api_key, api_key_secret, membership, organization, user};
-use crate::backend::keys::cache::Facts;
+use crate::backend::keys::cache::{Facts, Lookup};
 use crate::backend::keys::{format, status};
 use crate::backend::state::AppState;
 use crate::error::AppError;
@@ -58,11 +58,36 @@ pub async fn verify(
     presented: &format::PlainKey,
 ) -> Result<Option<(Arc<Facts>, KeyStatus)>, AppError> {
     let hash = presented.hash();
-    let facts = match state.key_cache.get(&hash) {
-        Some(remembered) => remembered,
-        None => {
+    let cache = &state.key_cache;
+    let facts = match cache.lookup(&hash) {
+        Lookup::Fresh(remembered)
+        | Lookup::Stale {
+            facts: remembered,
+            refresh: false,
+        } => remembered,
+        Lookup::Stale {
+            facts: remembered,
+            refresh: true,
+        } => {
+            // This request reloads the entry; the others meanwhile use it
+            // as it is. Should the reload fail, the entry soon expires.
+            let generation = cache.generation();
+            match load_facts(state, &hash).await {
+                Ok(loaded) => {
+                    let loaded = loaded.map(Arc::new);
+                    cache.put_loaded(hash, loaded.clone(), generation);
+                    loaded
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "reloading a key failed; using what was known");
+                    remembered
+                }
+            }
+        }
+        Lookup::Miss => {
+            let generation = cache.generation();
             let loaded = load_facts(state, &hash).await?.map(Arc::new);
-            state.key_cache.put(hash, loaded.clone());
+            cache.put_loaded(hash, loaded.clone(), generation);
             loaded
         }
     };
