@@ -33,18 +33,69 @@ struct Pending {
     ips: HashMap<(i64, IpAddr), (i64, DateTime<Utc>)>,
 }
 
-#[derive(Clone, Default)]
+/// Separately locked parts of the counts: requests on different threads
+/// rarely wait for each other.
+const SHARDS: usize = 16;
+
+#[derive(Clone)]
 pub struct Usage {
-    pending: Arc<Mutex<Pending>>,
+    shards: Arc<[Mutex<Pending>; SHARDS]>,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Usage {
+            shards: Arc::new(std::array::from_fn(|_| Mutex::new(Pending::default()))),
+        }
+    }
+}
+
+impl Pending {
+    fn merge(&mut self, other: Pending) {
+        for (secret, seen) in other.last {
+            match self.last.get(&secret) {
+                Some(known) if known.at >= seen.at => {}
+                _ => {
+                    self.last.insert(secret, seen);
+                }
+            }
+        }
+        for (day, n) in other.days {
+            *self.days.entry(day).or_default() += n;
+        }
+        for (ip, (n, at)) in other.ips {
+            let entry = self.ips.entry(ip).or_insert((0, at));
+            entry.0 += n;
+            entry.1 = Ord::max(entry.1, at);
+        }
+    }
 }
 
 impl Usage {
+    /// This thread's shard.
+    fn shard(&self) -> &Mutex<Pending> {
+        use std::hash::{BuildHasher, RandomState};
+        thread_local! {
+            static SHARD: usize = RandomState::new().hash_one(std::thread::current().id()) as usize % SHARDS;
+        }
+        &self.shards[SHARD.with(|s| *s)]
+    }
+
     /// Notes that secret `secret_id` of key `key_id` was used now.
     pub fn record(&self, key_id: i64, secret_id: i64, at: DateTime<Utc>, ip: Option<IpAddr>) {
-        let Ok(mut pending) = self.pending.lock() else {
+        let Ok(mut pending) = self.shard().lock() else {
             return;
         };
-        pending.last.insert(secret_id, Seen { key_id, at, ip });
+        match pending.last.get_mut(&secret_id) {
+            Some(seen) if seen.at > at => {}
+            Some(seen) => {
+                seen.at = at;
+                seen.ip = ip;
+            }
+            None => {
+                pending.last.insert(secret_id, Seen { key_id, at, ip });
+            }
+        }
         *pending.days.entry((key_id, at.date_naive())).or_default() += 1;
         if let Some(ip) = ip {
             let entry = pending.ips.entry((key_id, ip)).or_insert((0, at));
@@ -56,10 +107,12 @@ impl Usage {
     /// Writes what was noted since the last flush, in one transaction. Keys
     /// deleted meanwhile are skipped. Returns how many secrets were updated.
     pub async fn flush(&self, db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
-        let batch = match self.pending.lock() {
-            Ok(mut pending) => std::mem::take(&mut *pending),
-            Err(_) => return Ok(0),
-        };
+        let mut batch = Pending::default();
+        for shard in self.shards.iter() {
+            if let Ok(mut pending) = shard.lock() {
+                batch.merge(std::mem::take(&mut *pending));
+            }
+        }
         if batch.last.is_empty() && batch.days.is_empty() {
             return Ok(0);
         }
@@ -181,4 +234,30 @@ async fn forget_old_ips<C: ConnectionTrait>(db: &C, key_id: i64) -> Result<(), s
             .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_merge_into_one_batch_adding_counts_and_keeping_the_latest_use() {
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("time");
+        let t1 = t0 + chrono::Duration::seconds(5);
+        let ip: IpAddr = [192, 0, 2, 1].into();
+        let usage = Usage::default();
+        // Two threads: two shards (or one; the sums are the same).
+        std::thread::scope(|s| {
+            s.spawn(|| usage.record(1, 10, t1, Some(ip)));
+            s.spawn(|| usage.record(1, 10, t0, Some(ip)));
+        });
+        usage.record(1, 10, t0, None);
+        let mut batch = Pending::default();
+        for shard in usage.shards.iter() {
+            batch.merge(std::mem::take(&mut *shard.lock().expect("lock")));
+        }
+        assert_eq!(batch.days.get(&(1, t0.date_naive())), Some(&3));
+        assert_eq!(batch.ips.get(&(1, ip)), Some(&(2, t1)));
+        assert_eq!(batch.last.get(&10).map(|s| s.at), Some(t1));
+    }
 }
