@@ -106,10 +106,14 @@ pub fn parse(candidate: &str) -> Result<PlainKey, Malformed> {
 
 /// SHA-256, lowercase hex.
 pub fn hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(key.as_bytes());
+    let mut out = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -132,6 +136,11 @@ mod tests {
         assert_eq!(parse(s), Ok(k.clone()));
         assert_eq!(k.hash().len(), 64);
         assert_eq!(k.hash(), hash(s));
+        // The well-known digest of "abc".
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

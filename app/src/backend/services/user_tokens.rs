@@ -7,7 +7,6 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 
 use super::accounts;
 use crate::backend::audit::{self, Action, Entry};
@@ -21,12 +20,7 @@ pub const LIFETIME_HOURS: i64 = 24;
 /// What every user token starts with.
 pub const PREFIX: &str = "khu_";
 
-fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::backend::keys::format::hash;
 
 /// A token just issued: the only time it exists in plain text.
 pub struct Issued {
