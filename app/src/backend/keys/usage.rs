@@ -100,7 +100,7 @@ impl Usage {
         if let Some(ip) = ip {
             let entry = pending.ips.entry((key_id, ip)).or_insert((0, at));
             entry.0 += 1;
-            entry.1 = at;
+            entry.1 = Ord::max(entry.1, at);
         }
     }
 
@@ -252,6 +252,9 @@ mod tests {
             s.spawn(|| usage.record(1, 10, t0, Some(ip)));
         });
         usage.record(1, 10, t0, None);
+        // Out of order on one thread: the later use stays the last one.
+        usage.record(2, 20, t1, Some(ip));
+        usage.record(2, 20, t0, Some(ip));
         let mut batch = Pending::default();
         for shard in usage.shards.iter() {
             batch.merge(std::mem::take(&mut *shard.lock().expect("lock")));
@@ -259,5 +262,7 @@ mod tests {
         assert_eq!(batch.days.get(&(1, t0.date_naive())), Some(&3));
         assert_eq!(batch.ips.get(&(1, ip)), Some(&(2, t1)));
         assert_eq!(batch.last.get(&10).map(|s| s.at), Some(t1));
+        assert_eq!(batch.ips.get(&(2, ip)), Some(&(2, t1)));
+        assert_eq!(batch.last.get(&20).map(|s| s.at), Some(t1));
     }
 }
