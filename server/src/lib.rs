@@ -90,16 +90,25 @@ pub fn spawn_session_cleanup(store: SeaOrmSessionStore, period: Duration) {
     });
 }
 
-/// Writes the keys' last use to the database every `period` (batched, off
-/// the request path), logging (not stopping) on error.
+/// Writes the keys' use to the database every `period` (batched, off the
+/// request path), and about every five minutes deletes expired user
+/// tokens; logging (not stopping) on error.
 pub fn spawn_usage_flush(state: AppState, period: Duration) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
         interval.tick().await;
+        let purge_every = (300 / period.as_secs().max(1)).max(1);
+        let mut ticks: u64 = 0;
         loop {
             interval.tick().await;
             if let Err(err) = state.usage.flush(&state.db).await {
                 tracing::warn!(error = %err, "writing key usage failed");
+            }
+            ticks += 1;
+            if ticks.is_multiple_of(purge_every)
+                && let Err(err) = app::backend::services::user_tokens::purge_expired(&state).await
+            {
+                tracing::warn!(error = %err, "deleting expired user tokens failed");
             }
         }
     });

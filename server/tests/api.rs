@@ -439,3 +439,18 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
     assert_eq!(init.status, 200);
     assert!(init.body.contains("/api/v1/openapi.json"));
 }
+
+#[tokio::test]
+async fn verify_says_rate_limited_for_a_key_over_its_own_limit() {
+    let app = app().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let (id, key) = new_key(&mut admin, "Limited", &[]).await;
+    admin
+        .call("keys/set-rate-limit", &[("id", &id), ("per_minute", "1")])
+        .await;
+    assert_eq!(verify(&app, &key, None).await["valid"], true);
+    let v = verify(&app, &key, None).await;
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["reason"], "rate_limited");
+}

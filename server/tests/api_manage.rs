@@ -94,7 +94,12 @@ async fn all_refused(
         assert_eq!(error_code(&r), code, "{method} {p}");
         if let Some(value) = authorization {
             let secret = value.trim_start_matches("Bearer ");
-            assert!(!r.body.contains(&secret[3.min(secret.len())..]) || secret.len() < 10);
+            if secret.len() == 41 {
+                assert!(
+                    !r.body.contains(&secret[3..]),
+                    "{method} {p} echoes the key"
+                );
+            }
         }
     }
 }
@@ -193,6 +198,21 @@ async fn every_management_endpoint_refuses_every_bad_situation() {
         assert_eq!(r.status, 404, "{method} {p}: {}", r.body);
         assert_eq!(error_code(&r), "not_found");
     }
+    let r = send(
+        &app,
+        "GET",
+        "/api/v1/keys?scope=all&limit=100",
+        Some(&bearer(&their_key)),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let owners: Vec<String> = json(&r)["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|k| k["owner"].as_str().expect("owner").to_owned())
+        .collect();
+    assert_eq!(owners, vec!["admin@other.example"], "none of Acme's keys");
     let r = send(&app, "GET", "/api/v1/users", Some(&bearer(&their_key))).await;
     assert_eq!(r.status, 200);
     let names: Vec<String> = json(&r)["data"]
@@ -380,6 +400,7 @@ async fn keys_users_and_audit_do_what_they_say() {
     )
     .await;
     assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(error_code(&r), "last_admin");
     let r = call(
         &app,
         "POST",
@@ -458,10 +479,27 @@ async fn keys_users_and_audit_do_what_they_say() {
     let everything = get("/api/v1/audit-events?limit=100".into()).await.body;
     assert!(!everything.contains(&key[3..]) && !everything.contains(&dev_key[3..]));
 
-    // Unknown endpoints are JSON 404s.
+    // Unknown endpoints are JSON 404s, a wrong method a JSON 405.
     let r = get("/api/v1/nothing-here".into()).await;
     assert_eq!(r.status, 404);
     assert_eq!(error_code(&r), "not_found");
+    let r = call(&app, "PUT", "/api/v1/keys", Some(&key), &[], None).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(error_code(&r), "method_not_allowed");
+    // A key in the URL is refused on every route, before anything else.
+    for p in [
+        format!("/api/v1/users?search={key}"),
+        format!("/api/v1/keys?owner={}", key.replace('_', "%5F")),
+        format!("/api/v1/nothing-here?{key}"),
+        "/api/v1/audit-events?api_key=x".to_owned(),
+    ] {
+        let r = call(&app, "GET", &p, Some(&key), &[], None).await;
+        assert_eq!(r.status, 400, "{p}");
+        assert_eq!(error_code(&r), "key_in_query");
+    }
+    // A username that merely starts like a key is an ordinary value.
+    let r = get("/api/v1/users?cursor=kh_bot".into()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
 
 #[tokio::test]
@@ -669,4 +707,137 @@ async fn user_id(app: &TestApp, username: &str) -> i64 {
         .expect("q")
         .expect("user")
         .id
+}
+
+#[tokio::test]
+async fn user_tokens_end_with_sign_out_password_change_deactivation_and_time() {
+    let (app, clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    create_bot(&app, &acme, "dev", role_id(&acme, "Developer")).await;
+    let mut admin = as_admin(&app, &acme);
+    let sets = all_sets(&mut admin).await;
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let (_, key) = new_key(&mut admin, "Partner app", &sets).await;
+    let issue = || async {
+        let body = serde_json::json!({ "login": "dev", "password": GOOD_PASSWORD }).to_string();
+        let r = call(
+            &app,
+            "POST",
+            "/api/v1/auth/user",
+            Some(&key),
+            &[],
+            Some(body),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        json(&r)["user_token"].as_str().expect("token").to_owned()
+    };
+    let with = |token: &str| format!("Bearer {key}, User {token}");
+    let me_as = |token: String| {
+        let app = &app;
+        let authorization = with(&token);
+        async move { call_from(app, 9, "GET", "/api/v1/me", Some(&authorization), &[], None).await }
+    };
+
+    // /me and forward-auth name the token's user (and the key's owner).
+    let token = issue().await;
+    let r = me_as(token.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json(&r)["acting_user"]["username"], "dev");
+    assert_eq!(json(&r)["owner"]["username"], "admin@acme.example");
+    let r = call_from(
+        &app,
+        9,
+        "GET",
+        "/api/v1/auth",
+        Some(&with(&token)),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("x-keyhouse-user"), Some("dev"));
+    assert_eq!(r.header("x-keyhouse-key-owner"), Some("admin@acme.example"));
+    let r = call_from(
+        &app,
+        9,
+        "GET",
+        "/api/v1/auth",
+        Some(&with("khu_forged")),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(error_code(&r), "invalid_user_token");
+    let r = me_as("khu_forged".into()).await;
+    assert_eq!(error_code(&r), "invalid_user_token");
+
+    // Deactivated: refused; reactivated: the old token stays dead.
+    admin
+        .call(
+            "users/set-status",
+            &[("username", "dev"), ("active", "false")],
+        )
+        .await;
+    assert_eq!(
+        error_code(&me_as(token.clone()).await),
+        "invalid_user_token"
+    );
+    admin
+        .call(
+            "users/set-status",
+            &[("username", "dev"), ("active", "true")],
+        )
+        .await;
+    assert_eq!(
+        error_code(&me_as(token.clone()).await),
+        "invalid_user_token"
+    );
+
+    // A password change ends the user's tokens.
+    let token = issue().await;
+    assert_eq!(me_as(token.clone()).await.status, 200);
+    let mut dev = signed_in(&app, "dev").await;
+    let new_password = "a brand new passphrase 2026";
+    let r = dev
+        .call(
+            "auth/change-password",
+            &[
+                ("current_password", GOOD_PASSWORD),
+                ("new_password", new_password),
+                ("new_password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(error_code(&me_as(token).await), "invalid_user_token");
+
+    // 24 hours: the token lapses (the key still works).
+    let body = serde_json::json!({ "login": "dev", "password": new_password }).to_string();
+    let r = call(
+        &app,
+        "POST",
+        "/api/v1/auth/user",
+        Some(&key),
+        &[],
+        Some(body),
+    )
+    .await;
+    let token = json(&r)["user_token"].as_str().expect("token").to_owned();
+    clock.advance(chrono::Duration::hours(23));
+    assert_eq!(me_as(token.clone()).await.status, 200);
+    clock.advance(chrono::Duration::hours(2));
+    assert_eq!(error_code(&me_as(token).await), "invalid_user_token");
+    assert_eq!(
+        call(&app, "GET", "/api/v1/me", Some(&key), &[], None)
+            .await
+            .status,
+        200
+    );
+    // Expired tokens are purged.
+    let purged = app::backend::services::user_tokens::purge_expired(&app.server.state)
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1);
 }

@@ -8,14 +8,14 @@ use app::server_fns::keys_dto::KeyStatus;
 use axum::{
     Extension, Json,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::credentials::{Authed, check, key_in_query};
-use super::error::{ApiError, ErrorBody, KEY_IN_QUERY, MISSING_API_SET, refused};
+use super::credentials::{Authed, check, token_user};
+use super::error::{ApiError, ErrorBody, MISSING_API_SET, refused};
 use super::limits::Limits;
 
 fn header_value(value: &str) -> HeaderValue {
@@ -39,7 +39,8 @@ fn header_value(value: &str) -> HeaderValue {
     responses(
         (status = 204, description = "The key works",
             headers(
-                ("X-Keyhouse-User" = String, description = "The key owner's username"),
+                ("X-Keyhouse-User" = String, description = "The key owner's username; with a user token, that user's"),
+                ("X-Keyhouse-Key-Owner" = String, description = "With a user token: the key owner's username"),
                 ("X-Keyhouse-Org" = String, description = "The organization's id"),
                 ("X-Keyhouse-Key" = String, description = "The key's id"),
                 ("X-Keyhouse-Api-Sets" = String, description = "The key's API sets, comma-separated"),
@@ -50,7 +51,11 @@ fn header_value(value: &str) -> HeaderValue {
         (status = 429, description = "The key is over its rate limit", body = ErrorBody),
     )
 )]
-pub async fn forward_auth(Authed(facts): Authed, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn forward_auth(
+    State(state): State<AppState>,
+    Authed(facts): Authed,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     // Every X-Keyhouse-Require header counts, each a comma-separated list;
     // bytes that are not text match no API set.
     let missing = headers.get_all("x-keyhouse-require").iter().any(|value| {
@@ -63,9 +68,20 @@ pub async fn forward_auth(Authed(facts): Authed, headers: HeaderMap) -> Result<R
     if missing {
         return Err(MISSING_API_SET);
     }
+    // With a user token the request is that user's; the key's owner is
+    // named apart.
+    let user = token_user(&state, &facts, &headers).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let out = response.headers_mut();
-    out.insert("x-keyhouse-user", header_value(&facts.owner.username));
+    match &user {
+        Some(user) => {
+            out.insert("x-keyhouse-user", header_value(&user.user.username));
+            out.insert("x-keyhouse-key-owner", header_value(&facts.owner.username));
+        }
+        None => {
+            out.insert("x-keyhouse-user", header_value(&facts.owner.username));
+        }
+    }
     out.insert(
         "x-keyhouse-org",
         header_value(&facts.organization.id.to_string()),
@@ -103,6 +119,9 @@ pub struct KeyInfo {
     /// RFC 3339; absent when the key never expires.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<String>,
+    /// With a user token: the user the request acts as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acting_user: Option<Owner>,
 }
 
 fn key_info(facts: &Facts) -> KeyInfo {
@@ -119,6 +138,7 @@ fn key_info(facts: &Facts) -> KeyInfo {
         },
         api_sets: facts.api_sets.clone(),
         expires_at: facts.key.expires_at.map(|t| t.to_rfc3339()),
+        acting_user: None,
     }
 }
 
@@ -135,8 +155,19 @@ fn key_info(facts: &Facts) -> KeyInfo {
         (status = 429, description = "The key is over its rate limit", body = ErrorBody),
     )
 )]
-pub async fn me(Authed(facts): Authed) -> Json<KeyInfo> {
-    Json(key_info(&facts))
+pub async fn me(
+    State(state): State<AppState>,
+    Authed(facts): Authed,
+    headers: HeaderMap,
+) -> Result<Json<KeyInfo>, ApiError> {
+    let user = token_user(&state, &facts, &headers).await?;
+    Ok(Json(KeyInfo {
+        acting_user: user.map(|p| Owner {
+            username: p.user.username,
+            name: p.user.name,
+        }),
+        ..key_info(&facts)
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -152,7 +183,8 @@ pub struct VerifyRequest {
 pub struct VerifyResponse {
     pub valid: bool,
     /// Why not, when not: `malformed`, `unknown`, `disabled`, `expired`,
-    /// `owner_inactive`, `public_api_off`, `missing_api_set`.
+    /// `owner_inactive`, `public_api_off`, `missing_api_set`, `rate_limited`
+    /// (the key is over its own rate limit).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     /// The key's id, and what follows: present when the key exists.
@@ -220,7 +252,6 @@ pub async fn verify_key(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
     Extension(limits): Extension<Limits>,
-    uri: Uri,
     body: Result<Json<VerifyRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     if let Some(ip) = meta.client_ip
@@ -230,9 +261,6 @@ pub async fn verify_key(
             seconds,
             "Too many requests from this address; try again later.",
         ));
-    }
-    if key_in_query(&uri) {
-        return Err(KEY_IN_QUERY);
     }
     let Json(request) = body.map_err(|_| {
         ApiError::bad_request(
@@ -247,9 +275,18 @@ pub async fn verify_key(
     let Some((facts, status)) = check(&state, &key).await? else {
         return Ok(no("unknown"));
     };
+    let over_limit = |facts: &Facts| {
+        facts.key.rate_limit_per_minute.is_some_and(|n| {
+            limits
+                .per_key
+                .check(facts.key.id, u32::try_from(n).unwrap_or(u32::MAX))
+                .is_err()
+        })
+    };
     let reason = match status {
         KeyStatus::Active => match &request.api_set {
             Some(set) if !facts.api_sets.iter().any(|s| s == set) => Some("missing_api_set"),
+            _ if over_limit(&facts) => Some("rate_limited"),
             _ => None,
         },
         other => Some(refused(other).code),

@@ -13,6 +13,8 @@ use app::backend::state::AppState;
 use app::server_fns::keys_dto::KeyStatus;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, Uri, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::error::{
     ApiError, BAD_USER_TOKEN, INTERNAL, KEY_IN_QUERY, MALFORMED_KEY, MISSING_API_SET, MISSING_KEY,
@@ -21,23 +23,75 @@ use super::error::{
 use super::limits::Limits;
 
 /// Names under which a careless client might put a key in the URL.
-const QUERY_KEY_NAMES: [&str; 6] = [
+const QUERY_KEY_NAMES: [&str; 7] = [
     "key",
     "api_key",
     "apikey",
     "api-key",
     "token",
     "access_token",
+    "user_token",
 ];
 
+/// A query string's name or value, decoded (`+` is a space, `%XX` a byte).
+fn decoded(part: &str) -> String {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| char::from(b).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        out.push((high * 16 + low) as u8);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `text` holds a Keyhouse key or user token anywhere in it.
+fn holds_secret(text: &str) -> bool {
+    let keys = text.match_indices(format::PREFIX).any(|(at, _)| {
+        text.get(at..at + format::KEY_LEN)
+            .is_some_and(|candidate| format::parse(candidate).is_ok())
+    });
+    let tokens = text.match_indices("khu_").any(|(at, _)| {
+        text.get(at + 4..at + 4 + 64)
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    keys || tokens
+}
+
+/// A key or user token in the URL: by a name a key would go under, or by
+/// its very shape in any name or value.
 pub fn key_in_query(uri: &Uri) -> bool {
     uri.query().is_some_and(|q| {
-        q.contains("kh_")
-            || q.split('&').any(|pair| {
-                let name = pair.split('=').next().unwrap_or_default();
-                QUERY_KEY_NAMES.contains(&name.to_ascii_lowercase().as_str())
-            })
+        q.split('&').any(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (name, value) = (decoded(name), decoded(value));
+            QUERY_KEY_NAMES.contains(&name.to_ascii_lowercase().as_str())
+                || holds_secret(&name)
+                || holds_secret(&value)
+        })
     })
+}
+
+/// In front of every `/api/v1` route (the unknown ones too): a key or user
+/// token in the query string is refused before anything else happens.
+pub async fn refuse_key_in_query(request: axum::extract::Request, next: Next) -> Response {
+    if key_in_query(request.uri()) {
+        return KEY_IN_QUERY.into_response();
+    }
+    next.run(request).await
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -84,7 +138,7 @@ impl FromRequestParts<AppState> for Authed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let meta = parts.extensions.get::<RequestMeta>();
         let limits = parts.extensions.get::<Limits>();
-        authenticate(state, &parts.uri, &parts.headers, meta, limits)
+        authenticate(state, &parts.headers, meta, limits)
             .await
             .map(Authed)
     }
@@ -94,14 +148,10 @@ impl FromRequestParts<AppState> for Authed {
 /// the key's own rate limit and notes its use (in memory).
 async fn authenticate(
     state: &AppState,
-    uri: &Uri,
     headers: &HeaderMap,
     meta: Option<&RequestMeta>,
     limits: Option<&Limits>,
 ) -> Result<Arc<Facts>, ApiError> {
-    if key_in_query(uri) {
-        return Err(KEY_IN_QUERY);
-    }
     let candidate = presented(headers).ok_or(MISSING_KEY)?;
     let key = format::parse(candidate).map_err(|_| MALFORMED_KEY)?;
     let (facts, status) = check(state, &key).await?.ok_or(UNKNOWN_KEY)?;
@@ -136,6 +186,30 @@ pub async fn check(
     })
 }
 
+/// The user of the request's user token, if it carries one: 401
+/// `invalid_user_token` when the token is not good for this key.
+pub async fn token_user(
+    state: &AppState,
+    key: &Facts,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(token) = user_token(headers) else {
+        return Ok(None);
+    };
+    api_caller::token_user(state, key, token)
+        .await
+        .map(Some)
+        .map_err(refusal)
+}
+
+fn refusal(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::BadUserToken => BAD_USER_TOKEN,
+        Refusal::MissingApiSet => MISSING_API_SET,
+        Refusal::App(err) => err.into(),
+    }
+}
+
 /// Whom a management request acts as: the key's owner, or the user of the
 /// user token; allowed only with `api_set` on the key AND `authority` held.
 pub async fn acting(
@@ -147,11 +221,7 @@ pub async fn acting(
 ) -> Result<Principal, ApiError> {
     api_caller::principal(state, key, user_token(headers), api_set, authority)
         .await
-        .map_err(|refusal| match refusal {
-            Refusal::BadUserToken => BAD_USER_TOKEN,
-            Refusal::MissingApiSet => MISSING_API_SET,
-            Refusal::App(err) => err.into(),
-        })
+        .map_err(refusal)
 }
 
 #[cfg(test)]
@@ -184,13 +254,31 @@ mod tests {
 
     #[test]
     fn keys_in_the_query_string_are_noticed() {
-        for uri in [
-            "/api/v1/me?key=x",
-            "/api/v1/me?a=1&API_KEY=x",
-            "/api/v1/me?q=kh_x",
-        ] {
+        let key = format::generate().expect("random");
+        let token = format!("khu_{}", "ab".repeat(32));
+        let uris = [
+            "/api/v1/me?key=x".to_owned(),
+            "/api/v1/me?a=1&API_KEY=x".to_owned(),
+            "/api/v1/me?k%65y=x".to_owned(),
+            "/api/v1/me?user_token=x".to_owned(),
+            format!("/api/v1/users?search={}", key.expose()),
+            format!("/api/v1/users?search=see+{}+here", key.expose()),
+            format!("/api/v1/users?search={}", key.expose().replace('_', "%5F")),
+            format!("/api/v1/nothing?{}", key.expose()),
+            format!("/api/v1/keys?cursor={token}"),
+        ];
+        for uri in uris {
             assert!(key_in_query(&uri.parse().expect("uri")), "{uri}");
         }
-        assert!(!key_in_query(&"/api/v1/keys?limit=5".parse().expect("uri")));
+        // Ordinary values, even ones starting like a key, pass.
+        for uri in [
+            "/api/v1/keys?limit=5",
+            "/api/v1/users?cursor=kh_bot",
+            "/api/v1/users?search=ankh_ops",
+            "/api/v1/users?search=100%25",
+            "/api/v1/users?search=%E2%82%AC%",
+        ] {
+            assert!(!key_in_query(&uri.parse().expect("uri")), "{uri}");
+        }
     }
 }

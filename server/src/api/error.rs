@@ -163,9 +163,14 @@ impl From<AppError> for ApiError {
                 "Something went wrong on our side.".into()
             }
         };
+        let code = match &err {
+            AppError::Conflict(what) if what == "last_admin" => "last_admin",
+            AppError::Conflict(what) if what == "too_many_keys" => "too_many_keys",
+            other => other.code(),
+        };
         ApiError {
             status,
-            code: err.code(),
+            code,
             message,
             retry_after: match err {
                 AppError::TooManyRequests(seconds) => Some(seconds),

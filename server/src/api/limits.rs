@@ -10,30 +10,48 @@ use std::time::{Duration, Instant};
 const WINDOW: Duration = Duration::from_secs(60);
 const MAX_TRACKED: usize = 100_000;
 
+struct Windows<K> {
+    map: HashMap<K, (Instant, u32)>,
+    swept: Instant,
+}
+
 #[derive(Clone)]
 pub struct RateLimiter<K> {
-    windows: Arc<Mutex<HashMap<K, (Instant, u32)>>>,
+    windows: Arc<Mutex<Windows<K>>>,
 }
 
 impl<K> Default for RateLimiter<K> {
     fn default() -> Self {
         RateLimiter {
-            windows: Arc::new(Mutex::new(HashMap::new())),
+            windows: Arc::new(Mutex::new(Windows {
+                map: HashMap::new(),
+                swept: Instant::now(),
+            })),
         }
     }
 }
 
 impl<K: Hash + Eq> RateLimiter<K> {
     /// Counts a request of `who`; `Err(seconds to wait)` when it is over
-    /// `per_minute` in the current window.
+    /// `per_minute` in the current window. When [`MAX_TRACKED`] windows are
+    /// open (swept of ended ones at most once a second), a newcomer is let
+    /// through untracked rather than growing the map without bound.
     pub fn check(&self, who: K, per_minute: u32) -> Result<(), u64> {
-        let Ok(mut map) = self.windows.lock() else {
+        let Ok(mut windows) = self.windows.lock() else {
             return Ok(());
         };
-        if map.len() > MAX_TRACKED {
-            map.retain(|_, (start, _)| start.elapsed() < WINDOW);
+        let windows = &mut *windows;
+        if windows.map.len() >= MAX_TRACKED && !windows.map.contains_key(&who) {
+            if windows.swept.elapsed() >= Duration::from_secs(1) {
+                windows.map.retain(|_, (start, _)| start.elapsed() < WINDOW);
+                windows.swept = Instant::now();
+            }
+            if windows.map.len() >= MAX_TRACKED {
+                tracing::warn!("rate limiter full; a client goes untracked");
+                return Ok(());
+            }
         }
-        let entry = map.entry(who).or_insert((Instant::now(), 0));
+        let entry = windows.map.entry(who).or_insert((Instant::now(), 0));
         if entry.0.elapsed() >= WINDOW {
             *entry = (Instant::now(), 0);
         }

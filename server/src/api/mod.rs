@@ -31,6 +31,14 @@ async fn not_found() -> ApiError {
     )
 }
 
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not take this method; see /api/v1/openapi.json.",
+    )
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth", get(check::forward_auth))
@@ -55,7 +63,10 @@ pub fn routes() -> Router<AppState> {
             post(manage::activate_user),
         )
         .route("/api/v1/audit-events", get(manage::list_audit_events))
+        .route("/api/v1", any(not_found))
         .route("/api/v1/{*rest}", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Limits::default()))
+        .layer(axum::middleware::from_fn(credentials::refuse_key_in_query))
         .merge(docs::routes())
 }

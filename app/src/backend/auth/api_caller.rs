@@ -28,6 +28,19 @@ impl From<AppError> for Refusal {
     }
 }
 
+/// The user a token presented with the working key `key` stands for: it
+/// was issued through this key, has not expired or been revoked, and its
+/// user is still an active member of the key's organization.
+pub async fn token_user(state: &AppState, key: &Facts, token: &str) -> Result<Principal, Refusal> {
+    let (user_id, token_org) = user_tokens::resolve(state, key.key.id, token)
+        .await?
+        .ok_or(Refusal::BadUserToken)?;
+    load(state, user_id, token_org)
+        .await?
+        .filter(|p| p.organization.id == key.organization.id)
+        .ok_or(Refusal::BadUserToken)
+}
+
 /// The principal of an API request made with the working key `key` (and
 /// perhaps a user token), allowed to use `api_set` with `authority`.
 pub async fn principal(
@@ -40,20 +53,13 @@ pub async fn principal(
     if !key.api_sets.iter().any(|s| s == api_set) {
         return Err(Refusal::MissingApiSet);
     }
-    let org_id = key.organization.id;
-    let owner = load(state, key.key.user_id, org_id)
+    let owner = load(state, key.key.user_id, key.organization.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
     let acting = match user_token {
         None => owner,
         Some(token) => {
-            let (user_id, token_org) = user_tokens::resolve(state, key.key.id, token)
-                .await?
-                .ok_or(Refusal::BadUserToken)?;
-            let mut user = load(state, user_id, token_org)
-                .await?
-                .filter(|p| p.organization.id == org_id)
-                .ok_or(Refusal::BadUserToken)?;
+            let mut user = token_user(state, key, token).await?;
             user.authorities.retain(|a| owner.may(*a));
             user
         }

@@ -31,6 +31,13 @@ struct Entry {
     refreshing: Arc<AtomicBool>,
 }
 
+/// When a load began, and the cache's generation then.
+#[derive(Clone, Copy, Debug)]
+pub struct Ticket {
+    generation: u64,
+    started: Instant,
+}
+
 /// What the cache knows about a hash.
 pub enum Lookup {
     /// Loaded less than `fresh` ago.
@@ -109,19 +116,22 @@ impl KeyCache {
         }
     }
 
-    /// The generation to pass to [`KeyCache::put_loaded`]: read it BEFORE
-    /// loading.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    /// Taken BEFORE loading, given to [`KeyCache::put_loaded`] after.
+    pub fn ticket(&self) -> Ticket {
+        Ticket {
+            generation: self.generation.load(Ordering::Acquire),
+            started: Instant::now(),
+        }
     }
 
-    /// Remembers what a load that began at `generation` read, unless the
-    /// cache was cleared since (the load may predate the change).
-    pub fn put_loaded(&self, hash: String, facts: Option<Arc<Facts>>, generation: u64) {
+    /// Remembers what a load read, unless the cache was cleared since it
+    /// began (the load may predate the change). Its age counts from the
+    /// start of the load, so a slow load does not stretch the one second.
+    pub fn put_loaded(&self, hash: String, facts: Option<Arc<Facts>>, ticket: Ticket) {
         let Ok(mut map) = self.inner.write() else {
             return;
         };
-        if self.generation.load(Ordering::Acquire) != generation {
+        if self.generation.load(Ordering::Acquire) != ticket.generation {
             return;
         }
         if map.len() >= self.capacity && !map.contains_key(&hash) {
@@ -135,14 +145,14 @@ impl KeyCache {
             hash,
             Entry {
                 facts,
-                at: Instant::now(),
+                at: ticket.started,
                 refreshing: Arc::new(AtomicBool::new(false)),
             },
         );
     }
 
     pub fn put(&self, hash: String, facts: Option<Arc<Facts>>) {
-        self.put_loaded(hash, facts, self.generation());
+        self.put_loaded(hash, facts, self.ticket());
     }
 
     /// Forgets everything: called after any change that can alter a key's
@@ -208,11 +218,11 @@ mod tests {
     #[test]
     fn a_load_that_began_before_a_clear_is_not_remembered() {
         let cache = KeyCache::new(Duration::from_secs(60), Duration::from_secs(60), 3);
-        let generation = cache.generation();
+        let ticket = cache.ticket();
         cache.clear();
-        cache.put_loaded("a".into(), None, generation);
+        cache.put_loaded("a".into(), None, ticket);
         assert!(matches!(cache.lookup("a"), Lookup::Miss));
-        cache.put_loaded("a".into(), None, cache.generation());
+        cache.put_loaded("a".into(), None, cache.ticket());
         assert!(matches!(cache.lookup("a"), Lookup::Fresh(None)));
     }
 }

@@ -116,101 +116,136 @@ impl Usage {
         if batch.last.is_empty() && batch.days.is_empty() {
             return Ok(0);
         }
-        let txn = crate::backend::db::begin_write(db).await?;
-        let mut ids: Vec<i64> = batch.last.values().map(|s| s.key_id).collect();
-        ids.extend(batch.days.keys().map(|(id, _)| *id));
-        ids.sort_unstable();
-        ids.dedup();
-        let existing: Vec<i64> = api_key::Entity::find()
-            .select_only()
-            .column(api_key::Column::Id)
-            .filter(api_key::Column::Id.is_in(ids))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let exists = |id: &i64| existing.binary_search(id).is_ok();
-        for (secret_id, seen) in &batch.last {
-            if !exists(&seen.key_id) {
-                continue;
+        match write(db, &batch).await {
+            Ok(()) => Ok(batch.last.len()),
+            Err(err) => {
+                // Nothing was written: keep the counts for the next flush.
+                if let Ok(mut pending) = self.shards[0].lock() {
+                    pending.merge(batch);
+                }
+                Err(err)
             }
-            let ip = seen.ip.map(|ip| ip.to_string());
-            api_key_secret::Entity::update_many()
-                .col_expr(api_key_secret::Column::LastUsedAt, Expr::value(seen.at))
-                .col_expr(api_key_secret::Column::LastUsedIp, Expr::value(ip.clone()))
-                .filter(api_key_secret::Column::Id.eq(*secret_id))
-                .exec(&txn)
-                .await?;
-            api_key::Entity::update_many()
-                .col_expr(api_key::Column::LastUsedAt, Expr::value(seen.at))
-                .col_expr(api_key::Column::LastUsedIp, Expr::value(ip))
-                .filter(api_key::Column::Id.eq(seen.key_id))
-                .exec(&txn)
-                .await?;
         }
-        for ((key_id, day), requests) in &batch.days {
-            if !exists(key_id) {
-                continue;
-            }
-            api_key_usage_day::Entity::insert(api_key_usage_day::ActiveModel {
-                api_key_id: Set(*key_id),
-                day: Set(*day),
-                requests: Set(*requests),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    api_key_usage_day::Column::ApiKeyId,
-                    api_key_usage_day::Column::Day,
-                ])
-                .value(
+    }
+}
+
+/// Writes one batch in one transaction, rows in id order (two instances
+/// flushing at once take their locks in the same order). Keys deleted
+/// meanwhile are skipped.
+async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::DbErr> {
+    let txn = crate::backend::db::begin_write(db).await?;
+    let mut ids: Vec<i64> = batch.last.values().map(|s| s.key_id).collect();
+    ids.extend(batch.days.keys().map(|(id, _)| *id));
+    ids.sort_unstable();
+    ids.dedup();
+    let existing: Vec<i64> = api_key::Entity::find()
+        .select_only()
+        .column(api_key::Column::Id)
+        .filter(api_key::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut existing = existing;
+    existing.sort_unstable();
+    let exists = |id: &i64| existing.binary_search(id).is_ok();
+    let mut last: Vec<(&i64, &Seen)> = batch.last.iter().collect();
+    last.sort_unstable_by_key(|(secret, seen)| (seen.key_id, **secret));
+    // A key's last use is its secrets' latest.
+    let mut latest: std::collections::BTreeMap<i64, &Seen> = std::collections::BTreeMap::new();
+    for (secret_id, seen) in last {
+        if !exists(&seen.key_id) {
+            continue;
+        }
+        let ip = seen.ip.map(|ip| ip.to_string());
+        api_key_secret::Entity::update_many()
+            .col_expr(api_key_secret::Column::LastUsedAt, Expr::value(seen.at))
+            .col_expr(api_key_secret::Column::LastUsedIp, Expr::value(ip))
+            .filter(api_key_secret::Column::Id.eq(*secret_id))
+            .exec(&txn)
+            .await?;
+        let entry = latest.entry(seen.key_id).or_insert(seen);
+        if seen.at > entry.at {
+            *entry = seen;
+        }
+    }
+    for (key_id, seen) in latest {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::value(seen.at))
+            .col_expr(
+                api_key::Column::LastUsedIp,
+                Expr::value(seen.ip.map(|ip| ip.to_string())),
+            )
+            .filter(api_key::Column::Id.eq(key_id))
+            .exec(&txn)
+            .await?;
+    }
+    let mut days: Vec<_> = batch.days.iter().collect();
+    days.sort_unstable_by_key(|(k, _)| **k);
+    for ((key_id, day), requests) in days {
+        if !exists(key_id) {
+            continue;
+        }
+        api_key_usage_day::Entity::insert(api_key_usage_day::ActiveModel {
+            api_key_id: Set(*key_id),
+            day: Set(*day),
+            requests: Set(*requests),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                api_key_usage_day::Column::ApiKeyId,
+                api_key_usage_day::Column::Day,
+            ])
+            .value(
+                api_key_usage_day::Column::Requests,
+                Expr::col((
+                    api_key_usage_day::Entity,
                     api_key_usage_day::Column::Requests,
-                    Expr::col((
-                        api_key_usage_day::Entity,
-                        api_key_usage_day::Column::Requests,
-                    ))
-                    .add(Expr::col((
+                ))
+                .add(Expr::col((
+                    Alias::new("excluded"),
+                    api_key_usage_day::Column::Requests,
+                ))),
+            )
+            .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let mut with_new_ips: Vec<i64> = Vec::new();
+    let mut ips: Vec<_> = batch.ips.iter().collect();
+    ips.sort_unstable_by_key(|(k, _)| **k);
+    for ((key_id, ip), (requests, at)) in ips {
+        if !exists(key_id) {
+            continue;
+        }
+        api_key_ip::Entity::insert(api_key_ip::ActiveModel {
+            api_key_id: Set(*key_id),
+            ip: Set(ip.to_string()),
+            requests: Set(*requests),
+            last_used_at: Set(*at),
+        })
+        .on_conflict(
+            OnConflict::columns([api_key_ip::Column::ApiKeyId, api_key_ip::Column::Ip])
+                .value(
+                    api_key_ip::Column::Requests,
+                    Expr::col((api_key_ip::Entity, api_key_ip::Column::Requests)).add(Expr::col((
                         Alias::new("excluded"),
-                        api_key_usage_day::Column::Requests,
+                        api_key_ip::Column::Requests,
                     ))),
                 )
+                .update_column(api_key_ip::Column::LastUsedAt)
                 .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-        }
-        let mut with_new_ips: Vec<i64> = Vec::new();
-        for ((key_id, ip), (requests, at)) in &batch.ips {
-            if !exists(key_id) {
-                continue;
-            }
-            api_key_ip::Entity::insert(api_key_ip::ActiveModel {
-                api_key_id: Set(*key_id),
-                ip: Set(ip.to_string()),
-                requests: Set(*requests),
-                last_used_at: Set(*at),
-            })
-            .on_conflict(
-                OnConflict::columns([api_key_ip::Column::ApiKeyId, api_key_ip::Column::Ip])
-                    .value(
-                        api_key_ip::Column::Requests,
-                        Expr::col((api_key_ip::Entity, api_key_ip::Column::Requests)).add(
-                            Expr::col((Alias::new("excluded"), api_key_ip::Column::Requests)),
-                        ),
-                    )
-                    .update_column(api_key_ip::Column::LastUsedAt)
-                    .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-            with_new_ips.push(*key_id);
-        }
-        with_new_ips.sort_unstable();
-        with_new_ips.dedup();
-        for key_id in with_new_ips {
-            forget_old_ips(&txn, key_id).await?;
-        }
-        txn.commit().await?;
-        Ok(batch.last.len())
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        with_new_ips.push(*key_id);
     }
+    with_new_ips.sort_unstable();
+    with_new_ips.dedup();
+    for key_id in with_new_ips {
+        forget_old_ips(&txn, key_id).await?;
+    }
+    txn.commit().await
 }
 
 /// Keeps the [`IPS_KEPT`] most recently seen addresses of a key.

@@ -369,6 +369,8 @@ pub async fn change_password(
     let mut active: user::ActiveModel = who.user.clone().into();
     active.password_hash = Set(hash);
     active.update(&txn).await?;
+    // A token obtained with the old password must not outlive it.
+    super::user_tokens::revoke_all(&txn, who.user.id).await?;
     audit::record(
         &txn,
         Entry {

@@ -71,11 +71,11 @@ pub async fn verify(
         } => {
             // This request reloads the entry; the others meanwhile use it
             // as it is. Should the reload fail, the entry soon expires.
-            let generation = cache.generation();
+            let ticket = cache.ticket();
             match load_facts(state, &hash).await {
                 Ok(loaded) => {
                     let loaded = loaded.map(Arc::new);
-                    cache.put_loaded(hash, loaded.clone(), generation);
+                    cache.put_loaded(hash, loaded.clone(), ticket);
                     loaded
                 }
                 Err(err) => {
@@ -85,9 +85,9 @@ pub async fn verify(
             }
         }
         Lookup::Miss => {
-            let generation = cache.generation();
+            let ticket = cache.ticket();
             let loaded = load_facts(state, &hash).await?.map(Arc::new);
-            cache.put_loaded(hash, loaded.clone(), generation);
+            cache.put_loaded(hash, loaded.clone(), ticket);
             loaded
         }
     };

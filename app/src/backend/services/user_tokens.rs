@@ -105,7 +105,30 @@ pub async fn resolve(
     Ok(found.map(|t| (t.user_id, t.organization_id)))
 }
 
-/// Ends every user token of a user (on sign-out).
+/// Ends a user's tokens in one organization (on deactivation there).
+pub async fn revoke_in<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    org_id: i64,
+) -> Result<(), AppError> {
+    user_token::Entity::delete_many()
+        .filter(user_token::Column::UserId.eq(user_id))
+        .filter(user_token::Column::OrganizationId.eq(org_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes tokens that have expired (a background task).
+pub async fn purge_expired(state: &AppState) -> Result<u64, AppError> {
+    Ok(user_token::Entity::delete_many()
+        .filter(user_token::Column::ExpiresAt.lte(state.clock.now()))
+        .exec(&state.db)
+        .await?
+        .rows_affected)
+}
+
+/// Ends every user token of a user (on sign-out, on a password change).
 pub async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<(), AppError> {
     user_token::Entity::delete_many()
         .filter(user_token::Column::UserId.eq(user_id))

@@ -317,6 +317,10 @@ pub async fn set_status(
     let mut m: membership::ActiveModel = membership.into();
     m.status = Set(status.to_owned());
     m.update(&txn).await?;
+    if !active {
+        // Reactivating must not bring old user tokens back to life.
+        super::user_tokens::revoke_in(&txn, user.id, org_id).await?;
+    }
     let action = if active {
         Action::UserActivated
     } else {
