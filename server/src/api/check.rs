@@ -8,13 +8,13 @@ use app::server_fns::keys_dto::KeyStatus;
 use axum::{
     Extension, Json,
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::credentials::{Authed, check, token_user};
+use super::credentials::{Authed, check, refuse_key_in_query, token_user};
 use super::error::{ApiError, ErrorBody, MISSING_API_SET, refused};
 use super::limits::Limits;
 
@@ -252,8 +252,10 @@ pub async fn verify_key(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
     Extension(limits): Extension<Limits>,
+    uri: Uri,
     body: Result<Json<VerifyRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
+    refuse_key_in_query(&uri)?;
     if let Some(ip) = meta.client_ip
         && let Err(seconds) = limits.per_ip.check(ip, VERIFY_PER_MINUTE)
     {

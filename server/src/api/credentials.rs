@@ -13,8 +13,6 @@ use app::backend::state::AppState;
 use app::server_fns::keys_dto::KeyStatus;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, Uri, header, request::Parts};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use super::error::{
     ApiError, BAD_USER_TOKEN, INTERNAL, KEY_IN_QUERY, MALFORMED_KEY, MISSING_API_SET, MISSING_KEY,
@@ -85,13 +83,16 @@ pub fn key_in_query(uri: &Uri) -> bool {
     })
 }
 
-/// In front of every `/api/v1` route (the unknown ones too): a key or user
-/// token in the query string is refused before anything else happens.
-pub async fn refuse_key_in_query(request: axum::extract::Request, next: Next) -> Response {
-    if key_in_query(request.uri()) {
-        return KEY_IN_QUERY.into_response();
+/// Every `/api/v1` handler starts here (through [`Authed`] or directly):
+/// a key or user token in the query string is refused before anything
+/// else happens. (A check inside the handlers rather than a middleware
+/// layer: it costs the key check nothing when there is no query.)
+pub fn refuse_key_in_query(uri: &Uri) -> Result<(), ApiError> {
+    if key_in_query(uri) {
+        Err(KEY_IN_QUERY)
+    } else {
+        Ok(())
     }
-    next.run(request).await
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -136,6 +137,7 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        refuse_key_in_query(&parts.uri)?;
         let meta = parts.extensions.get::<RequestMeta>();
         let limits = parts.extensions.get::<Limits>();
         authenticate(state, &parts.headers, meta, limits)

@@ -15,7 +15,7 @@ mod user_token;
 use app::backend::state::AppState;
 use axum::{
     Extension, Router,
-    http::StatusCode,
+    http::{StatusCode, Uri},
     routing::{any, get, post},
 };
 
@@ -23,7 +23,10 @@ pub use docs::ApiDoc;
 pub use error::ApiError;
 pub use limits::{Limits, RateLimiter};
 
-async fn not_found() -> ApiError {
+async fn not_found(uri: Uri) -> ApiError {
+    if let Err(refused) = credentials::refuse_key_in_query(&uri) {
+        return refused;
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -31,7 +34,10 @@ async fn not_found() -> ApiError {
     )
 }
 
-async fn method_not_allowed() -> ApiError {
+async fn method_not_allowed(uri: Uri) -> ApiError {
+    if let Err(refused) = credentials::refuse_key_in_query(&uri) {
+        return refused;
+    }
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
@@ -67,6 +73,5 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(Extension(Limits::default()))
-        .layer(axum::middleware::from_fn(credentials::refuse_key_in_query))
         .merge(docs::routes())
 }
