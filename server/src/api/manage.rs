@@ -158,7 +158,7 @@ async fn one_key(
     who: &app::backend::auth::session::Principal,
     id: i64,
 ) -> Result<ApiKey, ApiError> {
-    Ok(api_keys::details(state, who, id).await?.key.into())
+    Ok(api_keys::row(state, who, id).await?.into())
 }
 
 /// One key of the organization the acting user may see.

@@ -261,7 +261,7 @@ pub(super) async fn actionable(
     }
 }
 
-pub use super::key_views::{details, list, list_after, sets_of};
+pub use super::key_views::{details, list, list_after, row, sets_of};
 
 pub async fn set_enabled(
     state: &AppState,

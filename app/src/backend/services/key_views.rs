@@ -266,6 +266,14 @@ pub async fn list_after(
 /// Days shown in a key's usage chart.
 pub const USAGE_DAYS: i64 = 30;
 
+/// One key as the list shows it (no secrets' history, no usage): what the
+/// HTTP API answers about a key.
+pub async fn row(state: &AppState, who: &Principal, id: i64) -> Result<KeyRow, AppError> {
+    let key = actionable(state, who, id).await?;
+    let mut rows = rows(state, who, std::slice::from_ref(&key)).await?;
+    rows.pop().ok_or(AppError::NotFound)
+}
+
 pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDetails, AppError> {
     let key = actionable(state, who, id).await?;
     let ctx = context(state, who.organization.id, std::slice::from_ref(&key)).await?;
