@@ -19,6 +19,10 @@ pub enum AppError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
+    /// Signed in and allowed to call, but the role or authority is not the
+    /// caller's to give; the reason names the rule (`services::grants`).
+    #[error("not yours to give: {0}")]
+    GrantRefused(String),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -40,6 +44,7 @@ impl AppError {
             AppError::SignInFailed => 401,
             AppError::Unauthorized => 401,
             AppError::Forbidden => 403,
+            AppError::GrantRefused(_) => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::TooManyRequests(_) => 429,
@@ -55,6 +60,7 @@ impl AppError {
             AppError::SignInFailed => "sign_in_failed",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
+            AppError::GrantRefused(_) => "grant_refused",
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
@@ -105,6 +111,11 @@ mod tests {
             (AppError::BadRequest("x".into()), 400, "bad_request"),
             (AppError::Unauthorized, 401, "unauthorized"),
             (AppError::Forbidden, 403, "forbidden"),
+            (
+                AppError::GrantRefused("own_role".into()),
+                403,
+                "grant_refused",
+            ),
             (AppError::NotFound, 404, "not_found"),
             (AppError::Conflict("x".into()), 409, "conflict"),
             (AppError::TooManyRequests(9), 429, "too_many_requests"),

@@ -9,6 +9,7 @@ pub mod components;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod proxy_config;
 pub mod server_fns;
 pub mod validation;
 

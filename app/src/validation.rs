@@ -141,6 +141,68 @@ pub fn slug(value: &str) -> Result<String, Problem> {
     }
 }
 
+/// The longest organization slug.
+pub const ORG_SLUG_MAX: usize = 40;
+
+/// An organization's public identifier (its slug): 3–40 of `a-z 0-9 -`,
+/// starting and ending with a letter or digit, no two hyphens in a row —
+/// safe in a URL path and in a proxy's configuration as it is.
+pub fn org_slug(value: &str) -> Result<String, Problem> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Problem::Required);
+    }
+    let bytes = value.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let ok = (3..=ORG_SLUG_MAX).contains(&bytes.len())
+        && bytes.iter().all(|b| alnum(b) || *b == b'-')
+        && bytes.first().is_some_and(alnum)
+        && bytes.last().is_some_and(alnum)
+        && !value.contains("--");
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(Problem::InvalidSlug)
+    }
+}
+
+/// A valid [`org_slug`] made from an organization's name: lower-case ASCII
+/// letters and digits (Polish letters without their marks), anything else one
+/// hyphen; `org` in front of what is too short.
+pub fn org_slug_from_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'ą' => 'a',
+            'ć' => 'c',
+            'ę' => 'e',
+            'ł' => 'l',
+            'ń' => 'n',
+            'ó' => 'o',
+            'ś' => 's',
+            'ź' | 'ż' => 'z',
+            other => other,
+        };
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= ORG_SLUG_MAX {
+            break;
+        }
+    }
+    let mut slug = out.trim_end_matches('-').to_owned();
+    if slug.len() < 3 {
+        slug = if slug.is_empty() {
+            "org".to_owned()
+        } else {
+            format!("org-{slug}")
+        };
+    }
+    slug
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +246,29 @@ mod tests {
             password_length(&"x".repeat(129)),
             Err(Problem::PasswordTooLong)
         );
+    }
+
+    #[test]
+    fn org_slugs() {
+        assert_eq!(org_slug(" acme-eu "), Ok("acme-eu".into()));
+        for bad in [
+            "ab", "-acme", "acme-", "ac--me", "Acme", "acme_eu", "acmé", "a/b",
+        ] {
+            assert_eq!(org_slug(bad), Err(Problem::InvalidSlug), "{bad}");
+        }
+        assert_eq!(org_slug(&"a".repeat(41)), Err(Problem::InvalidSlug));
+        assert_eq!(org_slug(""), Err(Problem::Required));
+        for (name, slug) in [
+            ("Acme Corp.", "acme-corp"),
+            ("Łódź Żółć", "lodz-zolc"),
+            ("  --  ", "org"),
+            ("X", "org-x"),
+            ("株式会社", "org"),
+        ] {
+            assert_eq!(org_slug_from_name(name), slug, "{name}");
+            assert_eq!(org_slug(&org_slug_from_name(name)), Ok(slug.to_owned()));
+        }
+        let long = org_slug_from_name(&"word ".repeat(30));
+        assert!(org_slug(&long).is_ok(), "{long}");
     }
 }

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 
 const PASSWORD = 'correct horse battery staple';
 const KEY_PATTERN = /^kh_[0-9A-Za-z]{38}$/;
@@ -33,12 +33,14 @@ async function signUpWithKey(page: Page): Promise<string> {
 test('the key page shows its use: a 30-day chart, the addresses, and a rate limit that the API enforces', async ({ page, request }) => {
   const key = await signUpWithKey(page);
   const headers = { Authorization: `Bearer ${key}` };
-  for (let i = 0; i < 3; i++) {
-    expect((await request.get('/api/v1/auth', { headers })).status()).toBe(204);
-  }
   const me = await request.get('/api/v1/me', { headers });
   expect(me.status()).toBe(200);
   expect((await me.json()).name).toBe('My first API key');
+  // Forward-auth names the organization it protects.
+  const auth = `/api/v1/orgs/${(await me.json()).organization.slug}/auth`;
+  for (let i = 0; i < 3; i++) {
+    expect((await request.get(auth, { headers })).status()).toBe(204);
+  }
 
   // Use is written in batches every 2 seconds: the page shows it after that.
   await page.getByRole('link', { name: 'My first API key', exact: true }).click();
@@ -64,7 +66,7 @@ test('the key page shows its use: a 30-day chart, the addresses, and a rate limi
   await expect(limit.getByRole('status')).toHaveText('Rate limit saved.');
   await expect(page.getByTestId('rate-limit')).toHaveText('Requests per minute: 2');
   const statuses = [];
-  for (let i = 0; i < 3; i++) statuses.push((await request.get('/api/v1/auth', { headers })).status());
+  for (let i = 0; i < 3; i++) statuses.push((await request.get(auth, { headers })).status());
   expect(statuses).toEqual([204, 204, 429]);
   const refused = await request.get('/api/v1/me', { headers });
   expect(refused.status()).toBe(429);
@@ -75,7 +77,7 @@ test('the key page shows its use: a 30-day chart, the addresses, and a rate limi
   await page.getByLabel('Requests per minute').fill('');
   await page.getByRole('button', { name: 'Save rate limit' }).click();
   await expect(page.getByTestId('rate-limit')).toHaveText('No limit of its own.');
-  expect((await request.get('/api/v1/auth', { headers })).status()).toBe(204);
+  expect((await request.get(auth, { headers })).status()).toBe(204);
 });
 
 test('the Public API page links to the API documentation, rendered from the binary', async ({ page }) => {
@@ -88,4 +90,40 @@ test('the Public API page links to the API documentation, rendered from the bina
   await expect(page.getByRole('heading', { name: /Keyhouse API/ })).toBeVisible();
   await expect(page.getByText('/api/v1/keys/verify', { exact: true })).toBeVisible();
   expect(outside, 'no CDN: everything is served by Keyhouse').toEqual([]);
+});
+
+test('Protect a service: the nginx configuration for this organization, copied whole, and the identifier changed with a warning', async ({ page, context, request }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const key = await signUpWithKey(page);
+  const headers = { Authorization: `Bearer ${key}` };
+  const slug = (await (await request.get('/api/v1/me', { headers })).json()).organization.slug as string;
+  await page.goto('/settings/integrations/public-api');
+  await hydrated(page);
+  await expect(page.getByTestId('org-slug')).toHaveText(slug);
+
+  // Require an API set: the page shows the configuration filled in for it.
+  const protect = page.getByRole('region', { name: 'Protect a service' });
+  await protect.getByLabel('API set to require').selectOption('keys:read');
+  await protect.getByRole('button', { name: 'Show configuration' }).click();
+  await expect(page).toHaveURL(/require=keys%3Aread/);
+  const nginx = protect.getByRole('region', { name: 'nginx' });
+  await expect(nginx.getByTestId('proxy-nginx')).toContainText(`/api/v1/orgs/${slug}/auth;`);
+  await expect(nginx.getByTestId('proxy-nginx')).toContainText('proxy_set_header X-Keyhouse-Require "keys:read";');
+  await nginx.getByRole('button', { name: 'Copy to clipboard' }).click();
+  await expect(nginx.getByRole('status')).toHaveText('Copied');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(await nginx.getByTestId('proxy-nginx').textContent());
+  await expect(protect.getByRole('region', { name: 'Caddy' }).getByTestId('proxy-caddy')).toContainText(`uri /api/v1/orgs/${slug}/auth`);
+  await expect(protect.getByRole('region', { name: 'Traefik' }).getByTestId('proxy-traefik')).toContainText(`/api/v1/orgs/${slug}/auth`);
+
+  // Changing the identifier warns first; the old forward-auth path then
+  // refuses the key and the new one lets it through.
+  const identifier = page.getByRole('region', { name: 'Organization identifier' });
+  await expect(identifier.getByRole('note')).toContainText('stops every proxy configured with the old one');
+  const renamed = `${slug.slice(0, 20)}-moved`;
+  await identifier.getByLabel('New identifier').fill(renamed);
+  await identifier.getByRole('button', { name: 'Change identifier' }).click();
+  await expect(page.getByTestId('org-slug')).toHaveText(renamed);
+  expect((await request.get(`/api/v1/orgs/${slug}/auth`, { headers })).status()).toBe(401);
+  expect((await request.get(`/api/v1/orgs/${renamed}/auth`, { headers })).status()).toBe(204);
 });

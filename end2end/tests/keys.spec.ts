@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 import * as fs from 'fs';
 
 const PASSWORD = 'correct horse battery staple';

@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures';
 
 // Waits until the WASM bundle has hydrated the server-rendered page.
 async function hydrated(page: Page) {

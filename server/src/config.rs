@@ -90,6 +90,27 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..=100_000)
     )]
     pub max_keys_per_user: u32,
+
+    /// Who may sign up: `open` (anyone, each with a new organization) or
+    /// `invite-only` (only through an invitation; the very first account of
+    /// an empty instance excepted).
+    #[arg(
+        long,
+        env = "KEYHOUSE_SIGNUP",
+        default_value = "open",
+        value_parser = clap::builder::PossibleValuesParser::new(["open", "invite-only"])
+    )]
+    pub signup: String,
+
+    /// Sign-ups one client address (an IPv6 client: its /64) may make in an
+    /// hour.
+    #[arg(
+        long,
+        env = "KEYHOUSE_SIGN_UPS_PER_HOUR",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub sign_ups_per_hour: u32,
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {
@@ -136,6 +157,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             session_cleanup_seconds: 300,
             max_keys_per_user: 100,
+            signup: "open".into(),
+            sign_ups_per_hour: 10,
         }
     }
 }
@@ -157,6 +180,8 @@ fn one_line(message: &str) -> String {
             "KEYHOUSE_SESSION_CLEANUP_SECONDS",
         ),
         ("--max-keys-per-user", "KEYHOUSE_MAX_KEYS_PER_USER"),
+        ("--signup", "KEYHOUSE_SIGNUP"),
+        ("--sign-ups-per-hour", "KEYHOUSE_SIGN_UPS_PER_HOUR"),
     ] {
         if first.contains(&format!("'{flag} ")) {
             return format!("{first} (set by {flag} or {env})");
@@ -206,5 +231,9 @@ mod tests {
         assert!(parse(&["--trusted-proxies", "10.0.0.1,nonsense"]).is_err());
         let proxies = parse(&["--trusted-proxies", "10.0.0.1,::1"]).expect("parses");
         assert_eq!(proxies.trusted_proxies.len(), 2);
+        let err = parse(&["--signup", "closed"]).expect_err("refused");
+        assert!(err.contains("KEYHOUSE_SIGNUP"), "{err}");
+        assert!(parse(&["--signup", "invite-only"]).is_ok_and(|c| c.signup == "invite-only"));
+        assert_eq!(parse(&[]).map(|c| c.signup), Ok("open".to_owned()));
     }
 }

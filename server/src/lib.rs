@@ -6,6 +6,7 @@ pub mod guard_layers;
 pub mod health;
 pub mod locale;
 pub mod router;
+pub mod security_headers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,8 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         session_absolute: chrono::Duration::hours(i64::from(config.session_absolute_hours)),
         trusted_proxies: config.trusted_proxies.clone(),
         max_keys_per_user: u64::from(config.max_keys_per_user),
+        invite_only_signup: config.signup == "invite-only",
+        sign_ups_per_hour: u64::from(config.sign_ups_per_hour),
     };
     let state = AppState {
         leptos_options,
@@ -90,17 +93,45 @@ pub fn spawn_session_cleanup(store: SeaOrmSessionStore, period: Duration) {
     });
 }
 
+/// The background task writing the keys' use; [`UsageFlush::stop`] ends it
+/// with a last write. Dropping the handle leaves the task running.
+#[must_use = "stop it at shutdown, or the last batch of key usage is lost"]
+pub struct UsageFlush {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl UsageFlush {
+    /// Lets a write in progress finish, then writes what is left and waits
+    /// for it. Call it after the server stopped taking requests and the
+    /// ones in flight are over: nothing is counted after this.
+    pub async fn stop(self) {
+        // A stored permit: seen even if the task is busy writing right now.
+        self.stop.notify_one();
+        if let Err(err) = self.task.await {
+            tracing::warn!(error = %err, "the key usage task failed");
+        }
+    }
+}
+
 /// Writes the keys' use to the database every `period` (batched, off the
 /// request path), and about every five minutes deletes expired user
-/// tokens; logging (not stopping) on error.
-pub fn spawn_usage_flush(state: AppState, period: Duration) {
-    tokio::spawn(async move {
+/// tokens and sign-in attempts past every throttle window; logging (not
+/// stopping) on error. A write is never interrupted:
+/// the stop request is only looked at between writes.
+pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
         interval.tick().await;
         let purge_every = (300 / period.as_secs().max(1)).max(1);
         let mut ticks: u64 = 0;
         loop {
-            interval.tick().await;
+            tokio::select! {
+                _ = interval.tick() => {}
+                () = stopped.notified() => break,
+            }
             if let Err(err) = state.usage.flush(&state.db).await {
                 tracing::warn!(error = %err, "writing key usage failed");
             }
@@ -110,6 +141,18 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) {
             {
                 tracing::warn!(error = %err, "deleting expired user tokens failed");
             }
+            if ticks.is_multiple_of(purge_every)
+                && let Err(err) =
+                    app::backend::auth::throttle::purge_expired(&state.db, state.clock.now()).await
+            {
+                tracing::warn!(error = %err, "deleting old sign-in attempts failed");
+            }
+        }
+        // The last batch, so a clean stop loses none.
+        match state.usage.flush(&state.db).await {
+            Ok(n) => tracing::debug!(secrets = n, "last key usage written"),
+            Err(err) => tracing::warn!(error = %err, "writing key usage failed"),
         }
     });
+    UsageFlush { stop, task }
 }

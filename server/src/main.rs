@@ -24,8 +24,7 @@ async fn main() -> ExitCode {
         server.sessions.clone(),
         Duration::from_secs(config.session_cleanup_seconds),
     );
-    server::spawn_usage_flush(server.state.clone(), Duration::from_secs(2));
-    let state = server.state.clone();
+    let usage_flush = server::spawn_usage_flush(server.state.clone(), Duration::from_secs(2));
 
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
@@ -44,16 +43,17 @@ async fn main() -> ExitCode {
     let service = server
         .router
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    if let Err(err) = axum::serve(listener, service)
+    // Returns once no request is in flight any more (graceful: the listener
+    // is closed first, then open connections finish their requests).
+    let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
-        .await
-    {
+        .await;
+    // Only now: every use of a key has been counted. The task finishes a
+    // write it may be in the middle of, then writes the last batch.
+    usage_flush.stop().await;
+    if let Err(err) = served {
         eprintln!("keyhouse: server error: {err}");
         return ExitCode::FAILURE;
-    }
-    // The last batch of key usage, so a clean stop loses none.
-    if let Err(err) = state.usage.flush(&state.db).await {
-        tracing::warn!(error = %err, "writing key usage failed");
     }
     tracing::info!("keyhouse stopped");
     ExitCode::SUCCESS

@@ -7,15 +7,17 @@ use axum::{
     http::Request,
     routing::{get, post},
 };
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use std::sync::OnceLock;
 
-use leptos_axum::{AxumRouteListing, LeptosRoutes, file_and_error_handler, generate_route_list};
+use leptos_axum::{
+    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+};
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::config::Config;
-use crate::{api, guard_layers, health, locale};
+use crate::{api, guard_layers, health, locale, security_headers};
 
 pub const SESSION_COOKIE: &str = "keyhouse_session";
 
@@ -55,22 +57,32 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
     });
 
+    // What every render sees: the state, and this response's CSP nonce
+    // (put in the request by `security_headers::apply`), which Leptos then
+    // writes on each of its scripts.
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            if let Some(nonce) = use_context::<axum::http::request::Parts>()
+                .as_ref()
+                .and_then(security_headers::nonce_of)
+            {
+                provide_context(nonce);
+            }
+        }
+    };
+
     // The pages and server functions: sessions, and no cross-site writes.
     let pages = Router::new()
         .route("/locale", post(locale::set_locale))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .layer(session_layer)
         .layer(axum::middleware::from_fn(guard_layers::same_origin_only));
 
@@ -84,6 +96,10 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard_layers::request_meta,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            security_headers::Policy::new(config.secure_cookies),
+            security_headers::apply,
         ))
         .layer(trace)
         .with_state(state)

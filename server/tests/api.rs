@@ -1,8 +1,8 @@
 //! The HTTP API for services, over the real router, on SQLite and
 //! PostgreSQL: every endpoint × (no key, malformed, unknown, disabled,
-//! expired, owner inactive, Public API off, missing API set, another
-//! organization's key, valid) → the documented status; a disabled key is
-//! refused on the very next request; answers never hold a secret.
+//! expired, owner inactive, Public API off, missing API set, valid) → the
+//! documented status; a disabled key is refused on the very next request;
+//! answers never hold a secret. (Another organization's key: `trust.rs`.)
 mod common;
 
 use app::backend::entities::{api_key, api_key_secret};
@@ -12,33 +12,85 @@ use common::{
 };
 use sea_orm::EntityTrait;
 
+/// Forward-auth for Acme (slug `acme`).
 async fn auth(app: &TestApp, key: Option<&str>, require: Option<&str>) -> TestResponse {
     let extra: Vec<(&str, &str)> = require
         .map(|r| vec![("x-keyhouse-require", r)])
         .unwrap_or_default();
-    call(app, "GET", "/api/v1/auth", key, &extra, None).await
+    call(app, "GET", "/api/v1/orgs/acme/auth", key, &extra, None).await
 }
 
 async fn me(app: &TestApp, key: Option<&str>) -> TestResponse {
     call(app, "GET", "/api/v1/me", key, &[], None).await
 }
 
-async fn verify(app: &TestApp, key: &str, api_set: Option<&str>) -> serde_json::Value {
+/// `POST /api/v1/keys/verify` by a service holding `verifier` (a key with
+/// the keys:verify API set).
+async fn verify_call(
+    app: &TestApp,
+    verifier: &str,
+    key: &str,
+    api_set: Option<&str>,
+) -> TestResponse {
     let body = serde_json::json!({ "key": key, "api_set": api_set }).to_string();
-    let r = call(app, "POST", "/api/v1/keys/verify", None, &[], Some(body)).await;
+    call(
+        app,
+        "POST",
+        "/api/v1/keys/verify",
+        Some(verifier),
+        &[],
+        Some(body),
+    )
+    .await
+}
+
+async fn verify(
+    app: &TestApp,
+    verifier: &str,
+    key: &str,
+    api_set: Option<&str>,
+) -> serde_json::Value {
+    let r = verify_call(app, verifier, key, api_set).await;
     assert_eq!(r.status, 200, "{}", r.body);
     serde_json::from_str(&r.body).expect("json")
 }
 
+/// A key of `client`'s organization that may verify keys (never expires).
+async fn verifier(client: &mut common::Client<'_>) -> String {
+    let set = set_id(client, "keys:verify").await;
+    let r = client
+        .call(
+            "keys/create",
+            &[
+                ("name", "Verifier"),
+                ("expires", "never"),
+                ("api_sets[]", &set),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    common::api::json(&r)["key"]
+        .as_str()
+        .expect("key")
+        .to_owned()
+}
+
 /// Checks one situation on all three endpoints.
-async fn expect_refused(app: &TestApp, key: &str, status: u16, code: &str) {
+async fn expect_refused(app: &TestApp, verifier: &str, key: &str, status: u16, code: &str) {
     let a = auth(app, Some(key), None).await;
     assert_eq!(a.status, status, "auth {code}: {}", a.body);
     assert_eq!(error_code(&a), code);
     let m = me(app, Some(key)).await;
     assert_eq!(m.status, status, "me {code}: {}", m.body);
     assert_eq!(error_code(&m), code);
-    let v = verify(app, key, None).await;
+    if code == "public_api_off" {
+        // The verifying service's own key stops working too.
+        let r = verify_call(app, verifier, key, None).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(error_code(&r), "public_api_off");
+        return;
+    }
+    let v = verify(app, verifier, key, None).await;
     assert_eq!(v["valid"], false, "verify {code}: {v}");
     let reason = match code {
         "malformed_key" => "malformed",
@@ -60,13 +112,15 @@ async fn every_endpoint_in_every_situation() {
     let mut dev = signed_in(&app, "dev").await;
     let keys_read = set_id(&mut dev, "keys:read").await;
     let (id, key) = new_key(&mut dev, "Service", &[&keys_read]).await;
+    let checker = verifier(&mut as_admin(&app, &acme)).await;
 
     // Valid: 204 with the X-Keyhouse headers; /me; verify.
     let ok = auth(&app, Some(&key), Some("keys:read")).await;
     assert_eq!(ok.status, 204, "{}", ok.body);
     assert_eq!(ok.header("x-keyhouse-user"), Some("dev"));
+    assert_eq!(ok.header("x-keyhouse-org"), Some("acme"));
     assert_eq!(
-        ok.header("x-keyhouse-org"),
+        ok.header("x-keyhouse-org-id"),
         Some(acme.id.to_string().as_str())
     );
     assert_eq!(ok.header("x-keyhouse-key"), Some(id.as_str()));
@@ -79,7 +133,7 @@ async fn every_endpoint_in_every_situation() {
     assert_eq!(who["organization"]["name"], "Acme");
     assert_eq!(who["api_sets"], serde_json::json!(["keys:read"]));
     assert!(!who.to_string().contains(&key[7..]));
-    let v = verify(&app, &key, Some("keys:read")).await;
+    let v = verify(&app, &checker, &key, Some("keys:read")).await;
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["key_id"].to_string(), id);
 
@@ -88,7 +142,7 @@ async fn every_endpoint_in_every_situation() {
     assert_eq!(r.status, 403);
     assert_eq!(error_code(&r), "missing_api_set");
     assert_eq!(
-        verify(&app, &key, Some("billing")).await["reason"],
+        verify(&app, &checker, &key, Some("billing")).await["reason"],
         "missing_api_set"
     );
 
@@ -100,7 +154,7 @@ async fn every_endpoint_in_every_situation() {
     let r = call(
         &app,
         "GET",
-        &format!("/api/v1/auth?api_key={key}"),
+        &format!("/api/v1/orgs/acme/auth?api_key={key}"),
         None,
         &[],
         None,
@@ -120,23 +174,24 @@ async fn every_endpoint_in_every_situation() {
     assert_eq!(r.status, 400);
 
     // Malformed (refused before any lookup) and unknown.
-    expect_refused(&app, "kh_not-a-key", 401, "malformed_key").await;
+    expect_refused(&app, &checker, "kh_not-a-key", 401, "malformed_key").await;
     let mut typo = key.clone().into_bytes();
     typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
     expect_refused(
         &app,
+        &checker,
         &String::from_utf8(typo).expect("ascii"),
         401,
         "malformed_key",
     )
     .await;
     let unknown = app::backend::keys::format::generate().expect("random");
-    expect_refused(&app, unknown.expose(), 401, "unknown_key").await;
+    expect_refused(&app, &checker, unknown.expose(), 401, "unknown_key").await;
 
     // Disabled: refused on the very next request (the cache is cleared).
     dev.call("keys/set-enabled", &[("id", &id), ("enabled", "false")])
         .await;
-    expect_refused(&app, &key, 401, "disabled").await;
+    expect_refused(&app, &checker, &key, 401, "disabled").await;
     dev.call("keys/set-enabled", &[("id", &id), ("enabled", "true")])
         .await;
     assert_eq!(auth(&app, Some(&key), None).await.status, 204);
@@ -146,7 +201,7 @@ async fn every_endpoint_in_every_situation() {
     admin
         .call("integrations/set-public-api", &[("enabled", "false")])
         .await;
-    expect_refused(&app, &key, 401, "public_api_off").await;
+    expect_refused(&app, &checker, &key, 401, "public_api_off").await;
     admin
         .call("integrations/set-public-api", &[("enabled", "true")])
         .await;
@@ -158,7 +213,7 @@ async fn every_endpoint_in_every_situation() {
             &[("username", "dev"), ("active", "false")],
         )
         .await;
-    expect_refused(&app, &key, 401, "owner_inactive").await;
+    expect_refused(&app, &checker, &key, 401, "owner_inactive").await;
     admin
         .call(
             "users/set-status",
@@ -167,22 +222,21 @@ async fn every_endpoint_in_every_situation() {
         .await;
     assert_eq!(auth(&app, Some(&key), None).await.status, 204);
 
-    // Another organization's key works for that organization only.
+    // Another organization's key is an unknown key here.
     let mut theirs = as_admin(&app, &other);
     let (_, their_key) = new_key(&mut theirs, "Theirs", &[]).await;
+    // (It is still theirs: /me answers for their own organization.)
     let r = auth(&app, Some(&their_key), None).await;
-    assert_eq!(r.status, 204);
-    assert_eq!(
-        r.header("x-keyhouse-org"),
-        Some(other.id.to_string().as_str())
-    );
-    let r = auth(&app, Some(&their_key), Some("keys:read")).await;
-    assert_eq!(r.status, 403);
+    assert_eq!((r.status, error_code(&r).as_str()), (401, "unknown_key"));
+    let v = verify(&app, &checker, &their_key, None).await;
+    assert_eq!(v["reason"], "unknown", "{v}");
+    assert!(v["key_id"].is_null(), "{v}");
+    assert_eq!(me(&app, Some(&their_key)).await.status, 200);
 
     // Expired: 30 days later (past the cache's lifetime as well).
     clock.advance(chrono::Duration::days(31));
     app.server.state.key_cache.clear();
-    expect_refused(&app, &key, 401, "expired").await;
+    expect_refused(&app, &checker, &key, 401, "expired").await;
 }
 
 #[tokio::test]
@@ -257,11 +311,13 @@ async fn verify_is_rate_limited_per_client_ip() {
 #[tokio::test]
 async fn a_bad_verify_body_is_a_json_error() {
     let app = app().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let checker = verifier(&mut as_admin(&app, &acme)).await;
     let r = call(
         &app,
         "POST",
         "/api/v1/keys/verify",
-        None,
+        Some(&checker),
         &[],
         Some("{".into()),
     )
@@ -348,7 +404,16 @@ async fn usage_per_day_and_addresses_reach_the_detail_page() {
     let (gone_id, gone) = new_key(&mut admin, "Deleted before the flush", &[]).await;
     let bearer = format!("Bearer {key}");
     for ip in [10, 10, 11] {
-        let r = call_from(&app, ip, "GET", "/api/v1/auth", Some(&bearer), &[], None).await;
+        let r = call_from(
+            &app,
+            ip,
+            "GET",
+            "/api/v1/orgs/acme/auth",
+            Some(&bearer),
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(r.status, 204);
         clock.advance(chrono::Duration::seconds(1));
     }
@@ -414,7 +479,7 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
     let doc: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
     for path in [
-        "/api/v1/auth",
+        "/api/v1/orgs/{org}/auth",
         "/api/v1/me",
         "/api/v1/keys/verify",
         "/api/v1/auth/user",
@@ -446,11 +511,12 @@ async fn verify_says_rate_limited_for_a_key_over_its_own_limit() {
     let acme = org(&app, "admin@acme.example", "Acme").await;
     let mut admin = as_admin(&app, &acme);
     let (id, key) = new_key(&mut admin, "Limited", &[]).await;
+    let checker = verifier(&mut admin).await;
     admin
         .call("keys/set-rate-limit", &[("id", &id), ("per_minute", "1")])
         .await;
-    assert_eq!(verify(&app, &key, None).await["valid"], true);
-    let v = verify(&app, &key, None).await;
+    assert_eq!(verify(&app, &checker, &key, None).await["valid"], true);
+    let v = verify(&app, &checker, &key, None).await;
     assert_eq!(v["valid"], false, "{v}");
     assert_eq!(v["reason"], "rate_limited");
 }

@@ -241,7 +241,7 @@ async fn user_tokens_end_with_sign_out_password_change_deactivation_and_time() {
         &app,
         9,
         "GET",
-        "/api/v1/auth",
+        "/api/v1/orgs/acme/auth",
         Some(&with(&token)),
         &[],
         None,
@@ -249,12 +249,24 @@ async fn user_tokens_end_with_sign_out_password_change_deactivation_and_time() {
     .await;
     assert_eq!(r.status, 204);
     assert_eq!(r.header("x-keyhouse-user"), Some("dev"));
-    assert_eq!(r.header("x-keyhouse-key-owner"), Some("admin@acme.example"));
+    // Percent-encoded by the one rule: `@` is not unreserved.
+    assert_eq!(
+        r.header("x-keyhouse-key-owner"),
+        Some("admin%40acme.example")
+    );
+    assert!(
+        r.header("x-keyhouse-user-id")
+            .is_some_and(|id| id.parse::<i64>().is_ok())
+    );
+    assert!(
+        r.header("x-keyhouse-key-owner-id")
+            .is_some_and(|id| id.parse::<i64>().is_ok())
+    );
     let r = call_from(
         &app,
         9,
         "GET",
-        "/api/v1/auth",
+        "/api/v1/orgs/acme/auth",
         Some(&with("khu_forged")),
         &[],
         None,

@@ -120,3 +120,145 @@ fn serves_then_stops_cleanly_on_sigterm() {
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
 }
+
+/// A started `keyhouse` on a loopback port over `db`, and its address.
+fn start(db: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = keyhouse()
+        .env("KEYHOUSE_ADDR", "127.0.0.1:0")
+        .env(
+            "KEYHOUSE_DATABASE_URL",
+            format!("sqlite://{}", db.display()),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start keyhouse");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server printed a listening line")
+            .expect("read line");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    // Keep reading its output, so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// One HTTP/1.0 exchange (no chunked answer): status, head, body.
+fn http(
+    addr: &str,
+    request_line: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut head = format!(
+        "{request_line} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("send head");
+    stream.write_all(body.as_bytes()).expect("send body");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn server_fn(addr: &str, endpoint: &str, cookie: &str, form: &str) -> (u16, String, String) {
+    http(
+        addr,
+        &format!("POST /api/{endpoint}"),
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "application/json"),
+            ("Cookie", cookie),
+        ],
+        form,
+    )
+}
+
+fn sigterm_and_wait(child: &mut std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+}
+
+#[test]
+fn key_usage_counted_just_before_sigterm_is_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("kh.db");
+    let (mut child, addr) = start(&db);
+
+    let (status, head, body) = server_fn(
+        &addr,
+        "auth/register",
+        "",
+        "name=Ada&email=ada%40example.com&password=correct+horse+battery+staple\
+         &password_confirm=correct+horse+battery+staple&location_name=Acme",
+    );
+    assert!(status < 400, "{status} {body}");
+    let cookie = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, v)| {
+            k.eq_ignore_ascii_case("set-cookie") && v.trim().starts_with("keyhouse_session=")
+        })
+        .and_then(|(_, v)| v.trim().split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let (status, _, body) = server_fn(&addr, "keys/create", &cookie, "name=Counted&expires=never");
+    assert_eq!(status, 200, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let id = created["id"].as_i64().expect("id");
+
+    // One use of the key, then SIGTERM at once: well before the periodic
+    // write (every 2 s) comes round.
+    let (status, _, body) = http(
+        &addr,
+        "GET /api/v1/me",
+        &[("Authorization", &format!("Bearer {key}"))],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    sigterm_and_wait(&mut child);
+
+    let (mut child, addr) = start(&db);
+    let (status, _, body) = server_fn(&addr, "keys/details", &cookie, &format!("id={id}"));
+    assert_eq!(status, 200, "{body}");
+    let details: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let requests: i64 = details["usage"]
+        .as_array()
+        .expect("usage")
+        .iter()
+        .filter_map(|d| d["requests"].as_i64())
+        .sum();
+    assert_eq!(requests, 1, "the request before SIGTERM is counted: {body}");
+    assert!(
+        details["key"]["last_used_at"].is_string(),
+        "and its last use kept: {body}"
+    );
+    sigterm_and_wait(&mut child);
+}

@@ -226,7 +226,7 @@ async fn api_sets_are_created_and_deleted_from_their_keys() {
     let sets: serde_json::Value =
         serde_json::from_str(&admin.call("integrations/api-sets", &[]).await.body).expect("json");
     let sets = sets.as_array().expect("array");
-    assert_eq!(sets.len(), 6, "five built in and Billing");
+    assert_eq!(sets.len(), 7, "six built in (keys:verify too) and Billing");
     let billing = sets
         .iter()
         .find(|s| s["slug"] == "billing")

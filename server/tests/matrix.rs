@@ -33,6 +33,7 @@ use Need::*;
 /// Every server function and what it needs.
 const TABLE: &[(&str, Need)] = &[
     ("auth/register", Public),
+    ("auth/sign-up-open", Public),
     ("auth/sign-in", Public),
     ("auth/sign-out", Public),
     ("auth/me", Public),
@@ -64,6 +65,7 @@ const TABLE: &[(&str, Need)] = &[
     ("keys/set-enabled", SignedIn),
     ("keys/delete", SignedIn),
     ("keys/set-rate-limit", SignedIn),
+    ("keys/end-grace", SignedIn),
     ("keys/take-generated", SignedIn),
     ("keys/new-form", Authority(ManageUserApiKey)),
     ("keys/create", Authority(ManageUserApiKey)),
@@ -71,6 +73,7 @@ const TABLE: &[(&str, Need)] = &[
     ("integrations/public-api", SignedIn),
     ("integrations/api-sets", SignedIn),
     ("integrations/set-public-api", Authority(ManageIntegrations)),
+    ("integrations/set-slug", Authority(ManageIntegrations)),
     ("integrations/create-api-set", Authority(ManageIntegrations)),
     ("integrations/delete-api-set", Authority(ManageIntegrations)),
 ];

@@ -2,8 +2,9 @@
 //! sqlx store wants a second pool on another sqlx), so this one shares the
 //! application's connection and runs on SQLite and PostgreSQL alike.
 use async_trait::async_trait;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
@@ -48,6 +49,36 @@ impl SeaOrmSessionStore {
         let result = query.exec(&self.db).await.map_err(backend)?;
         Ok(result.rows_affected)
     }
+}
+
+/// Rewrites the credential version a stored session holds (the session that
+/// changed the password stays signed in), inside the caller's transaction.
+pub async fn set_credential_version<C: ConnectionTrait>(
+    db: &C,
+    id: Id,
+    version: i64,
+) -> Result<(), DbErr> {
+    let Some(row) = session::Entity::find_by_id(id.to_string()).one(db).await? else {
+        return Ok(());
+    };
+    let mut data: serde_json::Value =
+        serde_json::from_str(&row.data).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let Some(auth) = data
+        .get_mut(SESSION_AUTH_KEY)
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    auth.insert("credential_version".into(), version.into());
+    session::Entity::update_many()
+        .set(session::ActiveModel {
+            data: Set(data.to_string()),
+            ..Default::default()
+        })
+        .filter(session::Column::Id.eq(row.id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 fn backend(err: impl std::fmt::Display) -> session_store::Error {
@@ -105,17 +136,19 @@ impl SessionStore for SeaOrmSessionStore {
         }
     }
 
+    /// Updates the session only while it exists: a request still in flight
+    /// when its session was ended (sign-out, a password change) must not
+    /// bring it back. Only [`SessionStore::create`] inserts.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        session::Entity::insert(encode(record)?)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([
-                        session::Column::Data,
-                        session::Column::ExpiresAt,
-                        session::Column::UserId,
-                    ])
-                    .to_owned(),
-            )
+        let row = encode(record)?;
+        session::Entity::update_many()
+            .set(session::ActiveModel {
+                data: row.data,
+                expires_at: row.expires_at,
+                user_id: row.user_id,
+                ..Default::default()
+            })
+            .filter(session::Column::Id.eq(record.id.to_string()))
             .exec(&self.db)
             .await
             .map_err(backend)?;
@@ -199,14 +232,45 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn save_inserts_and_then_updates() {
+    async fn save_updates_a_live_session() {
         let (store, _dir) = store().await;
         let mut rec = record(Duration::hours(1), "alice");
-        store.save(&rec).await.expect("insert");
+        store.create(&mut rec).await.expect("create");
         rec.data.insert("user".into(), serde_json::json!("bob"));
         store.save(&rec).await.expect("update");
         let loaded = store.load(&rec.id).await.expect("load").expect("present");
         assert_eq!(loaded.data["user"], "bob");
+    }
+
+    #[tokio::test]
+    async fn save_never_brings_back_an_ended_session() {
+        let (store, _dir) = store().await;
+        let mut rec = record(Duration::hours(1), "alice");
+        store.create(&mut rec).await.expect("create");
+        store.delete(&rec.id).await.expect("delete");
+        store.save(&rec).await.expect("save after delete");
+        assert!(store.load(&rec.id).await.expect("load").is_none());
+        let never_created = record(Duration::hours(1), "mallory");
+        store.save(&never_created).await.expect("save");
+        assert!(store.load(&never_created.id).await.expect("load").is_none());
+    }
+
+    #[tokio::test]
+    async fn the_credential_version_of_a_session_can_be_rewritten() {
+        let (store, _dir) = store().await;
+        let mut rec = record(Duration::hours(1), "x");
+        rec.data.insert(
+            SESSION_AUTH_KEY.into(),
+            serde_json::json!({ "user_id": 1, "credential_version": 3 }),
+        );
+        store.create(&mut rec).await.expect("create");
+        set_credential_version(&store.db, rec.id, 4)
+            .await
+            .expect("rewrite");
+        let loaded = store.load(&rec.id).await.expect("load").expect("present");
+        assert_eq!(loaded.data[SESSION_AUTH_KEY]["credential_version"], 4);
+        assert_eq!(loaded.data[SESSION_AUTH_KEY]["user_id"], 1);
+        assert_eq!(loaded.data["user"], "x");
     }
 
     #[tokio::test]

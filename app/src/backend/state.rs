@@ -18,6 +18,11 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// At most this many active keys per user and organization.
     pub max_keys_per_user: u64,
+    /// `KEYHOUSE_SIGNUP=invite-only`: sign-up only through an invitation,
+    /// except the very first account of an empty instance.
+    pub invite_only_signup: bool,
+    /// Sign-ups one client address may make in an hour.
+    pub sign_ups_per_hour: u64,
 }
 
 impl Default for Settings {
@@ -27,6 +32,8 @@ impl Default for Settings {
             session_absolute: chrono::Duration::hours(12),
             trusted_proxies: Vec::new(),
             max_keys_per_user: 100,
+            invite_only_signup: false,
+            sign_ups_per_hour: crate::backend::auth::throttle::SIGN_UPS_PER_IP,
         }
     }
 }

@@ -3,12 +3,41 @@ use leptos_router::components::A;
 
 use crate::components::form::{TextField, error_message, field_errors};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::auth::Register;
+use crate::server_fns::auth::{Register, sign_up_open};
 use crate::validation::{EMAIL_MAX, Field, NAME_MAX, PASSWORD_MAX};
 
-/// `/register`: a new organization and its first user, its Admin.
+/// `/register`: a new organization and its first user, its Admin. With
+/// `KEYHOUSE_SIGNUP=invite-only` it explains that an invitation is needed.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let open = Resource::new(|| (), |_| sign_up_open());
+    view! {
+        <section class="auth-card" aria-labelledby="register-title">
+            <h1 id="register-title">{t!(i18n, register_title)}</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    // Should the question fail, the form shows; the server
+                    // still refuses a sign-up it does not allow.
+                    if open.await.unwrap_or(true) {
+                        view! { <RegisterForm /> }.into_any()
+                    } else {
+                        view! {
+                            <p class="lead" data-testid="sign-up-invite-only">{t!(i18n, sign_up_invite_only)}</p>
+                        }
+                        .into_any()
+                    }
+                })}
+            </Suspense>
+            <p class="switch-auth">
+                {t!(i18n, have_account)} " " <A href="/login">{t!(i18n, sign_in)}</A>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn RegisterForm() -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<Register>::new();
     let errors = Signal::derive(move || field_errors(action.value().get()));
@@ -21,8 +50,6 @@ pub fn RegisterPage() -> impl IntoView {
     };
 
     view! {
-        <section class="auth-card" aria-labelledby="register-title">
-            <h1 id="register-title">{t!(i18n, register_title)}</h1>
             <p class="lead">{t!(i18n, register_lead)}</p>
             <ActionForm action=action attr:aria-labelledby="register-title">
                 {move || summary().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
@@ -85,9 +112,5 @@ pub fn RegisterPage() -> impl IntoView {
                     {t!(i18n, register_submit)}
                 </button>
             </ActionForm>
-            <p class="switch-auth">
-                {t!(i18n, have_account)} " " <A href="/login">{t!(i18n, sign_in)}</A>
-            </p>
-        </section>
     }
 }

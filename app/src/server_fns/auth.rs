@@ -17,6 +17,20 @@ pub struct Me {
     pub organizations: Vec<OrgChoice>,
 }
 
+/// Whether the sign-up form is open (`KEYHOUSE_SIGNUP`): with
+/// `invite-only`, only for the very first account of an empty instance.
+#[server(endpoint = "auth/sign-up-open")]
+pub async fn sign_up_open() -> Result<bool, AppError> {
+    use super::support::fail;
+    use crate::backend::{services::accounts, state::app_state};
+    async {
+        let state = app_state()?;
+        accounts::sign_up_open(&state, &state.db).await
+    }
+    .await
+    .map_err(fail)
+}
+
 #[server(endpoint = "auth/register")]
 pub async fn register(
     name: String,
@@ -128,14 +142,15 @@ pub async fn change_password(
             new: new_password.into(),
             confirm: new_password_confirm.into(),
         };
-        accounts::change_password(
+        let version = accounts::change_password(
             &app_state()?,
             &who,
             change,
             session.id(),
             &request_meta().await,
         )
-        .await
+        .await?;
+        crate::backend::auth::session::renew_credentials(&session, version).await
     }
     .await
     .map_err(fail)

@@ -8,10 +8,17 @@ use crate::error::AppError;
 #[server(endpoint = "integrations/public-api")]
 pub async fn get_public_api() -> Result<PublicApiState, AppError> {
     use super::support::fail;
-    use crate::backend::{auth::guard::require_signed_in, services::integrations};
+    use crate::backend::{
+        auth::guard::require_signed_in, services::integrations, state::app_state,
+    };
     async {
         let who = require_signed_in().await?;
-        Ok(integrations::public_api(&who))
+        let sets = integrations::api_sets(&app_state()?, &who).await?;
+        Ok(PublicApiState {
+            base_url: super::support::instance_url(),
+            api_sets: sets.into_iter().map(|s| s.slug).collect(),
+            ..integrations::public_api(&who)
+        })
     }
     .await
     .map_err(fail)
@@ -25,6 +32,22 @@ pub async fn set_public_api(enabled: bool) -> Result<(), AppError> {
     async {
         let who = require(Authority::ManageIntegrations).await?;
         integrations::set_public_api(&app_state()?, &who, enabled, &request_meta().await).await?;
+        leptos_axum::redirect("/settings/integrations/public-api");
+        Ok(())
+    }
+    .await
+    .map_err(fail)
+}
+
+/// Changes the organization's identifier (slug) that forward-auth names.
+#[server(endpoint = "integrations/set-slug")]
+pub async fn set_slug(slug: String) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::authz::Authority;
+    use crate::backend::{auth::guard::require, services::org_slugs, state::app_state};
+    async {
+        let who = require(Authority::ManageIntegrations).await?;
+        org_slugs::set_slug(&app_state()?, &who, &slug, &request_meta().await).await?;
         leptos_axum::redirect("/settings/integrations/public-api");
         Ok(())
     }

@@ -157,6 +157,21 @@ pub async fn set_key_rate_limit(
     .map_err(fail)
 }
 
+/// "End grace period now": the key's rolled secrets stop working at once.
+#[server(endpoint = "keys/end-grace")]
+pub async fn end_key_grace(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
+    use super::support::{fail, request_meta};
+    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    async {
+        let who = require_signed_in().await?;
+        api_keys::end_grace(&app_state()?, &who, id, &request_meta().await).await?;
+        redirect_back(&back);
+        Ok(())
+    }
+    .await
+    .map_err(fail)
+}
+
 #[server(endpoint = "keys/delete")]
 pub async fn delete_key(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
     use super::support::{fail, request_meta};

@@ -164,6 +164,14 @@ pub const RATE_LIMIT_MAX: u32 = 1_000_000;
 pub struct PublicApiState {
     pub enabled: bool,
     pub may_change: bool,
+    /// The organization's identifier (slug), which forward-auth names.
+    pub slug: String,
+    /// This instance's address as the browser reached it, for the proxy
+    /// configurations.
+    pub base_url: String,
+    /// The slugs of the API sets a proxy may require (built-in and the
+    /// organization's own).
+    pub api_sets: Vec<String>,
 }
 
 /// What the Create API key dialog needs: the API sets to choose from and a

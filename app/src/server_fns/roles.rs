@@ -12,6 +12,9 @@ pub struct RoleInfo {
     pub builtin: bool,
     pub authorities: Vec<Authority>,
     pub members: u64,
+    /// The caller holds this role: nobody edits or deletes their own.
+    #[serde(default)]
+    pub yours: bool,
 }
 
 /// Checkbox fields as a form sends them: present ("on") when ticked.

@@ -41,6 +41,39 @@ pub fn fail(err: AppError) -> AppError {
     err
 }
 
+/// This instance's address as the browser reached it (`Host`, and
+/// `X-Forwarded-Proto: https` from a proxy), for the configurations the
+/// Public API page hands out; `http://127.0.0.1:3000` when the request's
+/// host is missing or not a plain host name and port.
+pub fn instance_url() -> String {
+    let Some(parts) = use_context::<Parts>() else {
+        return "http://127.0.0.1:3000".to_owned();
+    };
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let host = header(header::HOST);
+    let scheme = if header(header::HeaderName::from_static("x-forwarded-proto"))
+        .eq_ignore_ascii_case("https")
+    {
+        "https"
+    } else {
+        "http"
+    };
+    let url = format!("{scheme}://{host}");
+    if crate::proxy_config::url_ok(&url) && !host.contains('/') {
+        url
+    } else {
+        "http://127.0.0.1:3000".to_owned()
+    }
+}
+
 /// Marks the response as not to be stored by any cache: it carries a secret
 /// shown once.
 pub fn no_store() {

@@ -14,46 +14,85 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::credentials::{Authed, check, refuse_key_in_query, token_user};
+use super::credentials::{Authed, OrgAuthed, check, refuse_key_in_query, token_user};
 use super::error::{ApiError, ErrorBody, MISSING_API_SET, refused};
 use super::limits::Limits;
 
-fn header_value(value: &str) -> HeaderValue {
-    HeaderValue::from_str(value).unwrap_or_else(|_| {
-        HeaderValue::from_str(&app::server_fns::users::urlencode(value))
-            .unwrap_or_else(|_| HeaderValue::from_static(""))
-    })
+/// The one rule for text in an `X-Keyhouse-*` header: RFC 3986's unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`) as they are, every other byte of the
+/// UTF-8 text as `%XX` (upper-case hex) — so `%`, `,`, `@`, spaces and
+/// non-ASCII letters never make a value ambiguous, and any URL decoder
+/// gives the text back.
+pub fn header_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
-/// Forward-auth for a reverse proxy (nginx `auth_request`, Traefik
-/// ForwardAuth): 204 with who the key is, or 401 / 403 with the reason.
+fn header_value(value: &str) -> HeaderValue {
+    // Only unreserved characters and `%` remain: always a valid value.
+    HeaderValue::from_str(&header_text(value)).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn number(value: i64) -> HeaderValue {
+    HeaderValue::from(value)
+}
+
+/// The organization-less forward-auth of earlier versions: it would accept a
+/// working key of ANY organization, so it now only says where to go.
+pub async fn forward_auth_without_org(uri: Uri) -> ApiError {
+    if let Err(refused) = refuse_key_in_query(&uri) {
+        return refused;
+    }
+    ApiError::bad_request(
+        "organization_required",
+        "Forward-auth names the organization it protects: use /api/v1/orgs/{org}/auth \
+         with your organization's identifier from Settings / Integrations / Public API.",
+    )
+}
+
+/// Forward-auth for a reverse proxy (nginx `auth_request`, Caddy
+/// `forward_auth`, Traefik ForwardAuth) protecting a service of the
+/// organization `{org}`: 204 with who the key is, or 401 / 403 with the
+/// reason. A key of another organization is refused like an unknown key.
 #[utoipa::path(
     get,
-    path = "/api/v1/auth",
+    path = "/api/v1/orgs/{org}/auth",
     tag = "Key check",
     security(("bearer" = []), ("api_key" = [])),
     params(
+        ("org" = String, Path,
+            description = "The organization's identifier (slug), shown on its Public API page."),
         ("X-Keyhouse-Require" = Option<String>, Header,
             description = "API sets (comma-separated) the key must have; 403 when one is missing."),
     ),
     responses(
         (status = 204, description = "The key works",
             headers(
-                ("X-Keyhouse-User" = String, description = "The key owner's username; with a user token, that user's"),
-                ("X-Keyhouse-Key-Owner" = String, description = "With a user token: the key owner's username"),
-                ("X-Keyhouse-Org" = String, description = "The organization's id"),
-                ("X-Keyhouse-Key" = String, description = "The key's id"),
+                ("X-Keyhouse-User" = String, description = "The key owner's username (with a user token, that user's), percent-encoded: RFC 3986 unreserved characters kept, every other UTF-8 byte as %XX"),
+                ("X-Keyhouse-User-Id" = i64, description = "The id of the user named by X-Keyhouse-User"),
+                ("X-Keyhouse-Key-Owner" = String, description = "With a user token: the key owner's username, percent-encoded as X-Keyhouse-User"),
+                ("X-Keyhouse-Key-Owner-Id" = i64, description = "With a user token: the key owner's id"),
+                ("X-Keyhouse-Org" = String, description = "The organization's identifier (slug)"),
+                ("X-Keyhouse-Org-Id" = i64, description = "The organization's id"),
+                ("X-Keyhouse-Key" = i64, description = "The key's id"),
                 ("X-Keyhouse-Api-Sets" = String, description = "The key's API sets, comma-separated"),
             )),
         (status = 400, description = "A key in the query string", body = ErrorBody),
-        (status = 401, description = "Missing, malformed, unknown or non-working key", body = ErrorBody),
+        (status = 401, description = "Missing, malformed or unknown key, a key of another organization, or a key that does not work", body = ErrorBody),
         (status = 403, description = "The key lacks a required API set", body = ErrorBody),
         (status = 429, description = "The key is over its rate limit", body = ErrorBody),
     )
 )]
 pub async fn forward_auth(
     State(state): State<AppState>,
-    Authed(facts): Authed,
+    OrgAuthed(facts): OrgAuthed,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Every X-Keyhouse-Require header counts, each a comma-separated list;
@@ -73,23 +112,21 @@ pub async fn forward_auth(
     let user = token_user(&state, &facts, &headers).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     let out = response.headers_mut();
-    match &user {
-        Some(user) => {
-            out.insert("x-keyhouse-user", header_value(&user.user.username));
-            out.insert("x-keyhouse-key-owner", header_value(&facts.owner.username));
-        }
-        None => {
-            out.insert("x-keyhouse-user", header_value(&facts.owner.username));
-        }
+    let acting = user.as_ref().map_or(&facts.owner, |p| &p.user);
+    out.insert("x-keyhouse-user", header_value(&acting.username));
+    out.insert("x-keyhouse-user-id", number(acting.id));
+    if user.is_some() {
+        out.insert("x-keyhouse-key-owner", header_value(&facts.owner.username));
+        out.insert("x-keyhouse-key-owner-id", number(facts.owner.id));
     }
-    out.insert(
-        "x-keyhouse-org",
-        header_value(&facts.organization.id.to_string()),
-    );
-    out.insert("x-keyhouse-key", header_value(&facts.key.id.to_string()));
+    out.insert("x-keyhouse-org", header_value(&facts.organization.slug));
+    out.insert("x-keyhouse-org-id", number(facts.organization.id));
+    out.insert("x-keyhouse-key", number(facts.key.id));
+    // API set slugs are `a-z 0-9 : . _ -` only: the list goes as it is.
     out.insert(
         "x-keyhouse-api-sets",
-        header_value(&facts.api_sets.join(",")),
+        HeaderValue::from_str(&facts.api_sets.join(","))
+            .unwrap_or_else(|_| HeaderValue::from_static("")),
     );
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
@@ -97,6 +134,7 @@ pub async fn forward_auth(
 
 #[derive(Serialize, ToSchema)]
 pub struct Owner {
+    pub id: i64,
     pub username: String,
     pub name: String,
 }
@@ -104,6 +142,8 @@ pub struct Owner {
 #[derive(Serialize, ToSchema)]
 pub struct Organization {
     pub id: i64,
+    /// The stable public identifier forward-auth names.
+    pub slug: String,
     pub name: String,
 }
 
@@ -129,11 +169,13 @@ fn key_info(facts: &Facts) -> KeyInfo {
         key_id: facts.key.id,
         name: facts.key.name.clone(),
         owner: Owner {
+            id: facts.owner.id,
             username: facts.owner.username.clone(),
             name: facts.owner.name.clone(),
         },
         organization: Organization {
             id: facts.organization.id,
+            slug: facts.organization.slug.clone(),
             name: facts.organization.name.clone(),
         },
         api_sets: facts.api_sets.clone(),
@@ -163,6 +205,7 @@ pub async fn me(
     let user = token_user(&state, &facts, &headers).await?;
     Ok(Json(KeyInfo {
         acting_user: user.map(|p| Owner {
+            id: p.user.id,
             username: p.user.username,
             name: p.user.name,
         }),
@@ -235,16 +278,25 @@ impl VerifyResponse {
 /// Requests per client IP and minute on `/keys/verify`.
 pub const VERIFY_PER_MINUTE: u32 = 600;
 
-/// For services that receive keys: does this key work (for this API set)?
-/// Rate-limited per client address.
+/// The API set a service's own key needs to verify keys.
+pub const VERIFY_API_SET: &str = "keys:verify";
+
+/// For a service of the organization that received a key: does this key
+/// work (for this API set)? The service authenticates with its OWN key,
+/// which needs the `keys:verify` API set; only keys of that key's
+/// organization can be valid — a key of another organization is `unknown`,
+/// exactly like a key nobody has. Rate-limited per client address.
 #[utoipa::path(
     post,
     path = "/api/v1/keys/verify",
     tag = "Key check",
+    security(("bearer" = []), ("api_key" = [])),
     request_body = VerifyRequest,
     responses(
         (status = 200, description = "Whether the key works, and why not", body = VerifyResponse),
         (status = 400, description = "Not a JSON body of this shape", body = ErrorBody),
+        (status = 401, description = "No working key of the calling service", body = ErrorBody),
+        (status = 403, description = "The calling service's key lacks the keys:verify API set", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )
 )]
@@ -253,6 +305,7 @@ pub async fn verify_key(
     Extension(meta): Extension<RequestMeta>,
     Extension(limits): Extension<Limits>,
     uri: Uri,
+    verifier: Result<Authed, ApiError>,
     body: Result<Json<VerifyRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     refuse_key_in_query(&uri)?;
@@ -263,6 +316,10 @@ pub async fn verify_key(
             seconds,
             "Too many requests from this address; try again later.",
         ));
+    }
+    let Authed(verifier) = verifier?;
+    if !verifier.api_sets.iter().any(|s| s == VERIFY_API_SET) {
+        return Err(MISSING_API_SET);
     }
     let Json(request) = body.map_err(|_| {
         ApiError::bad_request(
@@ -277,6 +334,9 @@ pub async fn verify_key(
     let Some((facts, status)) = check(&state, &key).await? else {
         return Ok(no("unknown"));
     };
+    if facts.organization.id != verifier.organization.id {
+        return Ok(no("unknown"));
+    }
     let over_limit = |facts: &Facts| {
         facts.key.rate_limit_per_minute.is_some_and(|n| {
             limits

@@ -140,9 +140,38 @@ impl FromRequestParts<AppState> for Authed {
         refuse_key_in_query(&parts.uri)?;
         let meta = parts.extensions.get::<RequestMeta>();
         let limits = parts.extensions.get::<Limits>();
-        authenticate(state, &parts.headers, meta, limits)
+        authenticate(state, &parts.headers, meta, limits, None)
             .await
             .map(Authed)
+    }
+}
+
+/// A request made with a working key OF THE ORGANIZATION named by the
+/// path's `{org}` slug. A key of any other organization is refused exactly
+/// like a key nobody has (401 `unknown_key`), before its status, rate limit
+/// or use is looked at: nothing tells a stranger that their key works
+/// elsewhere.
+pub struct OrgAuthed(pub Arc<Facts>);
+
+#[derive(serde::Deserialize)]
+struct OrgPath {
+    org: String,
+}
+
+impl FromRequestParts<AppState> for OrgAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        refuse_key_in_query(&parts.uri)?;
+        let axum::extract::Path(OrgPath { org }) =
+            axum::extract::Path::<OrgPath>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| UNKNOWN_KEY)?;
+        let meta = parts.extensions.get::<RequestMeta>();
+        let limits = parts.extensions.get::<Limits>();
+        authenticate(state, &parts.headers, meta, limits, Some(&org))
+            .await
+            .map(OrgAuthed)
     }
 }
 
@@ -153,10 +182,14 @@ async fn authenticate(
     headers: &HeaderMap,
     meta: Option<&RequestMeta>,
     limits: Option<&Limits>,
+    org: Option<&str>,
 ) -> Result<Arc<Facts>, ApiError> {
     let candidate = presented(headers).ok_or(MISSING_KEY)?;
     let key = format::parse(candidate).map_err(|_| MALFORMED_KEY)?;
     let (facts, status) = check(state, &key).await?.ok_or(UNKNOWN_KEY)?;
+    if org.is_some_and(|slug| slug != facts.organization.slug) {
+        return Err(UNKNOWN_KEY);
+    }
     if status != KeyStatus::Active {
         return Err(refused(status));
     }
@@ -281,6 +314,144 @@ mod tests {
             "/api/v1/users?search=%E2%82%AC%",
         ] {
             assert!(!key_in_query(&uri.parse().expect("uri")), "{uri}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 256,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        fn key() -> String {
+            format::generate().expect("os random").into_exposed()
+        }
+
+        fn token() -> impl Strategy<Value = String> {
+            "[0-9a-f]{64}".prop_map(|hex| format!("khu_{hex}"))
+        }
+
+        /// `Bearer` in any case.
+        fn scheme(name: &'static str) -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<bool>(), name.len()).prop_map(move |upper| {
+                name.chars()
+                    .zip(upper)
+                    .map(|(c, u)| {
+                        if u {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c.to_ascii_lowercase()
+                        }
+                    })
+                    .collect()
+            })
+        }
+
+        fn headers(name: &'static str, value: &str) -> Option<HeaderMap> {
+            let value = HeaderValue::from_str(value).ok()?;
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value);
+            Some(headers)
+        }
+
+        fn percent_encoded(s: &str) -> String {
+            s.bytes().map(|b| format!("%{b:02X}")).collect()
+        }
+
+        fn uri(query: &str) -> Option<Uri> {
+            format!("/api/v1/users?{query}").parse().ok()
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_header_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                    for name in [header::AUTHORIZATION.as_str(), "x-api-key"] {
+                        let mut headers = HeaderMap::new();
+                        headers.insert(name, value.clone());
+                        let _ = presented(&headers);
+                        let _ = user_token(&headers);
+                    }
+                }
+            }
+
+            #[test]
+            fn the_key_is_read_from_either_header_in_any_spelling(
+                bearer in scheme("Bearer"),
+                user in scheme("User"),
+                token in token(),
+                pad in "[ \t]{0,3}",
+            ) {
+                let key = key();
+                let plain = headers("authorization", &format!("{pad}{bearer} {key}{pad}")).expect("header");
+                prop_assert_eq!(presented(&plain), Some(key.as_str()));
+                prop_assert_eq!(user_token(&plain), None);
+                let both = headers("authorization", &format!("{bearer} {key},{pad}{user} {token}{pad}")).expect("header");
+                prop_assert_eq!(presented(&both), Some(key.as_str()));
+                prop_assert_eq!(user_token(&both), Some(token.as_str()));
+                let x_api_key = headers("x-api-key", &format!("{pad}{key}{pad}")).expect("header");
+                prop_assert_eq!(presented(&x_api_key), Some(key.as_str()));
+            }
+
+            #[test]
+            fn another_scheme_presents_no_key(scheme in "(Basic|Token|Digest|Bearer[a-z]{1,3}|[A-Za-z]{1,8}_)", value in "[A-Za-z0-9_]{1,50}") {
+                prop_assume!(!scheme.eq_ignore_ascii_case("bearer"));
+                let h = headers("authorization", &format!("{scheme} {value}")).expect("header");
+                prop_assert_eq!(presented(&h), None);
+            }
+
+            #[test]
+            fn a_key_anywhere_in_the_query_is_noticed(
+                name in "[a-z]{1,10}",
+                before in "[A-Za-z0-9._~-]{0,12}",
+                after in "[A-Za-z0-9._~-]{0,12}",
+                other in "[a-z]{1,5}=[a-z0-9]{0,5}",
+                encode in any::<bool>(),
+                as_name in any::<bool>(),
+            ) {
+                let key = key();
+                let secret = format!("{before}{key}{after}");
+                let secret = if encode { percent_encoded(&secret) } else { secret };
+                let pair = if as_name { format!("{secret}=1") } else { format!("{name}={secret}") };
+                for query in [pair.clone(), format!("{other}&{pair}"), format!("{pair}&{other}")] {
+                    let uri = uri(&query).expect("uri");
+                    prop_assert!(key_in_query(&uri), "{} not noticed", query.replace(&key[7..], "…"));
+                }
+            }
+
+            #[test]
+            fn a_user_token_anywhere_in_the_query_is_noticed(name in "[a-z]{1,10}", before in "[A-Za-z0-9.~-]{0,12}", token in token()) {
+                let uri = uri(&format!("{name}={before}{token}")).expect("uri");
+                prop_assert!(key_in_query(&uri));
+            }
+
+            #[test]
+            fn ordinary_queries_pass(
+                pairs in proptest::collection::vec(("[a-z_]{1,12}", "[A-Za-z0-9._~%+-]{0,40}"), 0..5),
+            ) {
+                prop_assume!(pairs.iter().all(|(name, _)| !QUERY_KEY_NAMES.contains(&name.as_str())));
+                let query: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                if let Some(uri) = uri(&query.join("&")) {
+                    // Not a key: no `kh_` + valid checksum, no `khu_` + 64 hex.
+                    prop_assert!(!key_in_query(&uri), "{}", query.join("&"));
+                }
+            }
+
+            #[test]
+            fn any_query_never_panics(query in any::<String>()) {
+                if let Some(uri) = uri(&query) {
+                    let _ = key_in_query(&uri);
+                    let _ = refuse_key_in_query(&uri);
+                }
+            }
         }
     }
 }

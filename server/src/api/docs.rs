@@ -6,7 +6,7 @@ use axum::Router;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::{check, manage, user_token};
 
@@ -88,6 +88,12 @@ impl Modify for Security {
 pub struct ApiDoc;
 
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    // Serves the spec at the given URL too.
-    Router::new().merge(SwaggerUi::new("/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
+    // Serves the spec at the given URL too. No online validator: the page
+    // would send the document's address to swagger.io (and its badge is an
+    // image from there, which the page's policy refuses).
+    Router::new().merge(
+        SwaggerUi::new("/docs")
+            .url("/api/v1/openapi.json", ApiDoc::openapi())
+            .config(Config::default().validator_url("none")),
+    )
 }

@@ -146,6 +146,9 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => {
                 "The key's owner (or the user) does not hold the authority this needs.".into()
             }
+            AppError::GrantRefused(_) => {
+                "The role or authority is not the caller's to give.".into()
+            }
             AppError::NotFound => "Not found in this organization.".into(),
             AppError::Conflict(what) if what == "last_admin" => {
                 "The last active Admin of an organization cannot be deactivated.".into()

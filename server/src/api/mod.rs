@@ -1,5 +1,5 @@
 //! The HTTP API for services (`/api/v1`): the key check (`/me`,
-//! `/keys/verify`, forward-auth `/auth`), user tokens, and management of
+//! `/keys/verify`, forward-auth `/orgs/{org}/auth`), user tokens, and management of
 //! keys, users and the audit log with API sets as scopes; its OpenAPI
 //! description and Swagger UI (`/docs`). Every answer is JSON (or 204);
 //! errors are `{"error":{"code","message"}}`. No cookies, no sessions: the
@@ -19,6 +19,7 @@ use axum::{
     routing::{any, get, post},
 };
 
+pub use check::header_text;
 pub use docs::ApiDoc;
 pub use error::ApiError;
 pub use limits::{Limits, RateLimiter};
@@ -47,7 +48,8 @@ async fn method_not_allowed(uri: Uri) -> ApiError {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/auth", get(check::forward_auth))
+        .route("/api/v1/orgs/{org}/auth", get(check::forward_auth))
+        .route("/api/v1/auth", any(check::forward_auth_without_org))
         .route("/api/v1/me", get(check::me))
         .route("/api/v1/keys/verify", post(check::verify_key))
         .route("/api/v1/auth/user", post(user_token::issue))

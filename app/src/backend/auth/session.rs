@@ -1,5 +1,6 @@
 //! The signed-in user as the session holds it, and the checks that end a
-//! session: idle timeout, absolute timeout, deactivated user, lost membership.
+//! session: idle timeout, absolute timeout, deactivated user, lost membership,
+//! credentials changed since sign-in.
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -18,17 +19,22 @@ pub struct SessionAuth {
     pub org_id: i64,
     pub signed_in_at: i64,
     pub last_seen_at: i64,
+    /// The user's `credential_version` at sign-in; a session holding an
+    /// older one has ended (sessions from before the field hold 0).
+    #[serde(default)]
+    pub credential_version: i64,
 }
 
 impl SessionAuth {
-    /// Signed in just now as `user_id`, acting in `org_id`.
-    pub fn new(user_id: i64, org_id: i64, now: chrono::DateTime<chrono::Utc>) -> Self {
+    /// Signed in just now as `user`, acting in `org_id`.
+    pub fn new(user: &user::Model, org_id: i64, now: chrono::DateTime<chrono::Utc>) -> Self {
         let at = now.timestamp();
         SessionAuth {
-            user_id,
+            user_id: user.id,
             org_id,
             signed_in_at: at,
             last_seen_at: at,
+            credential_version: user.credential_version,
         }
     }
 }
@@ -54,6 +60,23 @@ pub async fn start(session: &Session, auth: &SessionAuth) -> Result<(), AppError
     session.cycle_id().await.map_err(AppError::internal)?;
     session
         .insert(SESSION_AUTH_KEY, auth)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Gives this session the user's new credential version (after this very
+/// session changed the password), so it stays signed in.
+pub async fn renew_credentials(session: &Session, version: i64) -> Result<(), AppError> {
+    let Some(mut auth) = session
+        .get::<SessionAuth>(SESSION_AUTH_KEY)
+        .await
+        .map_err(AppError::internal)?
+    else {
+        return Ok(());
+    };
+    auth.credential_version = version;
+    session
+        .insert(SESSION_AUTH_KEY, &auth)
         .await
         .map_err(AppError::internal)
 }
@@ -88,6 +111,11 @@ pub async fn principal(state: &AppState, session: &Session) -> Result<Option<Pri
         end(session).await?;
         return Ok(None);
     };
+    // A password change raised the version: this session started before it.
+    if principal.user.credential_version != auth.credential_version {
+        end(session).await?;
+        return Ok(None);
+    }
     if now - auth.last_seen_at >= TOUCH_AFTER_SECONDS {
         auth.last_seen_at = now;
         session

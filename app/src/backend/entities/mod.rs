@@ -13,5 +13,6 @@ pub mod organization;
 pub mod role;
 pub mod role_authority;
 pub mod session;
+pub mod sign_in_attempt;
 pub mod user;
 pub mod user_token;

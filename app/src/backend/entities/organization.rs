@@ -8,6 +8,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
+    /// The stable public identifier (unique): forward-auth and the proxy
+    /// configurations name the organization by it.
+    pub slug: String,
     pub public_api_enabled: bool,
     pub created_at: DateTimeUtc,
 }

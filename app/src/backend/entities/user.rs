@@ -19,6 +19,9 @@ pub struct Model {
     pub status: String,
     pub created_at: DateTimeUtc,
     pub last_sign_in_at: Option<DateTimeUtc>,
+    /// Copied into a session at sign-in; raised when the password changes,
+    /// which ends every session holding an older value.
+    pub credential_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -83,6 +83,7 @@ mod tests {
             status: "active".into(),
             created_at: now(),
             last_sign_in_at: None,
+            credential_version: 0,
         }
     }
 
@@ -100,6 +101,7 @@ mod tests {
         organization::Model {
             id: 10,
             name: "Acme".into(),
+            slug: "acme".into(),
             public_api_enabled: true,
             created_at: now(),
         }

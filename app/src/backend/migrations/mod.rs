@@ -8,6 +8,8 @@ mod m20261124_000003_membership_status;
 mod m20261124_000004_invitations;
 mod m20261124_000005_api_keys;
 mod m20261124_000006_api_usage;
+mod m20261129_000007_trust_boundaries;
+mod m20261129_000008_sessions_throttle;
 
 pub struct Migrator;
 
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_invitations::Migration),
             Box::new(m20261124_000005_api_keys::Migration),
             Box::new(m20261124_000006_api_usage::Migration),
+            Box::new(m20261129_000007_trust_boundaries::Migration),
+            Box::new(m20261129_000008_sessions_throttle::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
 //! Sign-up, sign-in and sign-out.
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
 };
@@ -77,6 +78,19 @@ fn email_taken() -> AppError {
     }])
 }
 
+/// Whether anyone may sign up now: always with `KEYHOUSE_SIGNUP=open`; with
+/// `invite-only` only while the instance has no account at all (its very
+/// first one).
+pub async fn sign_up_open<C: sea_orm::ConnectionTrait>(
+    state: &AppState,
+    db: &C,
+) -> Result<bool, AppError> {
+    if !state.settings.invite_only_signup {
+        return Ok(true);
+    }
+    Ok(user::Entity::find().one(db).await?.is_none())
+}
+
 /// Creates the organization, its built-in roles, the user as its Admin, and
 /// the audit rows, in one transaction. Returns the session to start.
 pub async fn register(
@@ -84,6 +98,21 @@ pub async fn register(
     reg: Registration,
     meta: &RequestMeta,
 ) -> Result<SessionAuth, AppError> {
+    if !sign_up_open(state, &state.db).await? {
+        return Err(AppError::Forbidden);
+    }
+    // Every sign-up counts against its client address, before any work.
+    let now = state.clock.now();
+    if let Err(wait) = throttle::reserve_sign_up(
+        &state.db,
+        meta.client_ip,
+        state.settings.sign_ups_per_hour,
+        now,
+    )
+    .await?
+    {
+        return Err(AppError::TooManyRequests(wait));
+    }
     // Report every problem at once: a taken e-mail alongside, say, a
     // mismatched confirmation.
     let taken = match validation::email(&reg.email) {
@@ -100,7 +129,12 @@ pub async fn register(
     };
     let valid = match (validate(&reg), taken) {
         (Ok(valid), false) => valid,
-        (Ok(_), true) => return Err(email_taken()),
+        (Ok(_), true) => {
+            // The same work as for a new address, so the time taken does
+            // not tell which addresses have accounts.
+            password::hash(reg.password).await?;
+            return Err(email_taken());
+        }
         (Err(AppError::Invalid(mut errors)), true) => {
             errors.push(FieldError {
                 field: Field::Email,
@@ -111,17 +145,13 @@ pub async fn register(
         (Err(err), _) => return Err(err),
     };
     let password_hash = password::hash(reg.password).await?;
-    let now = state.clock.now();
 
     let txn = crate::backend::db::begin_write(&state.db).await?;
-    let org = organization::ActiveModel {
-        name: Set(valid.location_name.clone()),
-        public_api_enabled: Set(true),
-        created_at: Set(now),
-        ..Default::default()
+    // Again under the write lock: two "first" sign-ups at once make one.
+    if !sign_up_open(state, &txn).await? {
+        return Err(AppError::Forbidden);
     }
-    .insert(&txn)
-    .await?;
+    let org = super::org_slugs::insert_organization(&txn, &valid.location_name, now).await?;
     let mut admin_role_id = None;
     for builtin in BuiltinRole::ALL {
         let role = role::ActiveModel {
@@ -191,7 +221,7 @@ pub async fn register(
         .await?;
     }
     txn.commit().await?;
-    Ok(SessionAuth::new(user.id, org.id, now))
+    Ok(SessionAuth::new(&user, org.id, now))
 }
 
 /// Checks a login (username or e-mail) and password. Unknown login and wrong
@@ -228,14 +258,20 @@ pub async fn sign_in_to(
         at: now,
     };
 
-    if let Err(wait) = throttle::check(&state.db, &login, meta.client_ip, now).await? {
-        let entry = Entry {
-            action: Action::SignInThrottled,
-            ..failure(None, None)
+    // Counted before the password is checked, so parallel attempts cannot
+    // get more than the limit through to argon2.
+    let reservation =
+        match throttle::reserve_sign_in(&state.db, &login, meta.client_ip, now).await? {
+            Ok(reservation) => reservation,
+            Err(wait) => {
+                let entry = Entry {
+                    action: Action::SignInThrottled,
+                    ..failure(None, None)
+                };
+                audit::record(&state.db, entry).await?;
+                return Err(AppError::TooManyRequests(wait));
+            }
         };
-        audit::record(&state.db, entry).await?;
-        return Err(AppError::TooManyRequests(wait));
-    }
 
     let found = if login.is_empty() || login.chars().count() > validation::EMAIL_MAX {
         None
@@ -276,6 +312,8 @@ pub async fn sign_in_to(
                 .map(|m| m.organization_id),
             None => None,
         };
+        // The reservation stays: it counts as this failure.
+        drop(reservation);
         audit::record(&state.db, failure(found.map(|u| u.id), org)).await?;
         return Err(AppError::SignInFailed);
     };
@@ -284,6 +322,7 @@ pub async fn sign_in_to(
     let mut active: user::ActiveModel = user.clone().into();
     active.last_sign_in_at = Set(Some(now));
     active.update(&txn).await?;
+    throttle::release(&txn, reservation).await?;
     audit::record(
         &txn,
         Entry {
@@ -298,7 +337,7 @@ pub async fn sign_in_to(
     )
     .await?;
     txn.commit().await?;
-    Ok(SessionAuth::new(user.id, membership.organization_id, now))
+    Ok(SessionAuth::new(&user, membership.organization_id, now))
 }
 
 /// Records the sign-out and revokes the user's user tokens; the caller
@@ -333,15 +372,17 @@ pub struct PasswordChange {
     pub confirm: SecretString,
 }
 
-/// Needs the current password; on success every other session of the user
-/// ends (the one making the change stays signed in).
+/// Needs the current password (checked under the sign-in throttle); on
+/// success the user's credential version goes up, which ends every other
+/// session of the user, and the one making the change (`keep`) is given the
+/// new version, returned for the caller's copy of the session.
 pub async fn change_password(
     state: &AppState,
     who: &crate::backend::auth::session::Principal,
     change: PasswordChange,
     keep: Option<tower_sessions::session::Id>,
     meta: &RequestMeta,
-) -> Result<(), AppError> {
+) -> Result<i64, AppError> {
     let mut errors = Vec::new();
     if let Err(problem) = password::check_policy(change.new.expose_secret()) {
         errors.push(FieldError {
@@ -354,8 +395,28 @@ pub async fn change_password(
             problem: Problem::PasswordMismatch,
         });
     }
+    let login = who.user.username.as_str();
+    let now = state.clock.now();
+    let reservation = throttle::reserve_sign_in(&state.db, login, meta.client_ip, now)
+        .await?
+        .map_err(AppError::TooManyRequests)?;
     let ok = password::verify(change.current, Some(who.user.password_hash.clone())).await?;
-    if !ok {
+    if ok {
+        throttle::release(&state.db, reservation).await?;
+    } else {
+        // Counted like a failed sign-in (the reservation stays), and logged
+        // like one: somebody holding the session may be guessing.
+        drop(reservation);
+        let failure = Entry {
+            action: Action::SignInFailure,
+            organization_id: Some(who.organization.id),
+            actor_user_id: Some(who.user.id),
+            target: Some(throttle::login_target(login)),
+            details: None,
+            meta,
+            at: now,
+        };
+        audit::record(&state.db, failure).await?;
         errors.push(FieldError {
             field: Field::CurrentPassword,
             problem: Problem::WrongPassword,
@@ -366,9 +427,23 @@ pub async fn change_password(
     }
     let hash = password::hash(change.new).await?;
     let txn = crate::backend::db::begin_write(&state.db).await?;
-    let mut active: user::ActiveModel = who.user.clone().into();
-    active.password_hash = Set(hash);
-    active.update(&txn).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(
+            user::Column::CredentialVersion,
+            Expr::col(user::Column::CredentialVersion).add(1),
+        )
+        .filter(user::Column::Id.eq(who.user.id))
+        .exec(&txn)
+        .await?;
+    let version = user::Entity::find_by_id(who.user.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::Unauthorized)?
+        .credential_version;
+    if let Some(keep) = keep {
+        crate::backend::session_store::set_credential_version(&txn, keep, version).await?;
+    }
     // A token obtained with the old password must not outlive it.
     super::user_tokens::revoke_all(&txn, who.user.id).await?;
     audit::record(
@@ -390,7 +465,7 @@ pub async fn change_password(
         .delete_for_user(who.user.id, keep)
         .await
         .map_err(AppError::internal)?;
-    Ok(())
+    Ok(version)
 }
 
 /// The organizations where the user is an active member.

@@ -3,16 +3,16 @@
 //! id is "not found". Every change writes its audit row in the same
 //! transaction; no secret is ever logged, audited or stored.
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set, SqlErr,
 };
 
 use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
-use crate::backend::entities::{api_key, api_key_api_set, api_key_secret, api_set};
+use crate::backend::entities::{api_key, api_key_api_set, api_key_secret, api_set, membership};
 use crate::backend::keys::format;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
@@ -88,6 +88,24 @@ async fn api_sets_of_org<C: ConnectionTrait>(
     Ok((found.len() == wanted.len() && usable).then_some(found))
 }
 
+/// Serializes the creations and re-enablings of one owner's keys in one
+/// organization until the transaction ends, so that the count after them
+/// sees every other one. PostgreSQL: a row lock on the owner's membership,
+/// taken before the write and the count (under READ COMMITTED, twenty
+/// creations at once would otherwise each see only their own new key).
+/// SQLite ignores the clause; `begin_write` already lets one writer in.
+async fn lock_owner<C: ConnectionTrait>(
+    txn: &C,
+    org_id: i64,
+    user_id: i64,
+) -> Result<(), AppError> {
+    membership::Entity::find_by_id((user_id, org_id))
+        .lock(LockType::NoKeyUpdate)
+        .one(txn)
+        .await?;
+    Ok(())
+}
+
 async fn active_key_count<C: ConnectionTrait>(
     db: &C,
     org_id: i64,
@@ -155,8 +173,10 @@ pub async fn create(
     }
     let plain = format::generate().map_err(AppError::internal)?;
     // The insert comes first and the limit is checked after it, within the
-    // transaction (see `set_enabled`); over the limit, nothing commits.
+    // transaction and under the owner's lock (see `set_enabled`); over the
+    // limit, nothing commits.
     let txn = crate::backend::db::begin_write(&state.db).await?;
+    lock_owner(&txn, who.organization.id, who.user.id).await?;
     let inserted = api_key::ActiveModel {
         organization_id: Set(who.organization.id),
         user_id: Set(who.user.id),
@@ -286,6 +306,9 @@ pub async fn set_enabled(
     // cannot take SQLite's write lock once another connection has written
     // ("database is locked"); this one waits for it instead.
     let (org_id, user_id) = (key.organization_id, key.user_id);
+    if enabled {
+        lock_owner(&txn, org_id, user_id).await?;
+    }
     let name = key.name.clone();
     let mut active: api_key::ActiveModel = key.into();
     active.enabled = Set(enabled);
@@ -429,6 +452,9 @@ pub async fn roll(
     if retired != 1 {
         return Err(AppError::Conflict("already_created".into()));
     }
+    // Secrets rolled earlier work no longer than the one just retired: a
+    // roll with no grace (the key leaked) ends every grace period at once.
+    cap_grace(&txn, key.id, grace_until).await?;
     insert_secret(&txn, key.id, &plain, now).await?;
     audit::record(
         &txn,
@@ -459,4 +485,57 @@ pub async fn roll(
         created_at: now.to_rfc3339(),
         key: plain.into_exposed(),
     })
+}
+
+/// Ends the grace periods of `key_id`'s rolled secrets that run past `until`
+/// (they then work until `until`); returns how many were shortened.
+async fn cap_grace<C: ConnectionTrait>(
+    db: &C,
+    key_id: i64,
+    until: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    Ok(api_key_secret::Entity::update_many()
+        .col_expr(api_key_secret::Column::GraceUntil, Expr::value(until))
+        .filter(api_key_secret::Column::ApiKeyId.eq(key_id))
+        .filter(api_key_secret::Column::SupersededAt.is_not_null())
+        .filter(api_key_secret::Column::GraceUntil.gt(until))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// "End grace period now": the key's rolled secrets stop working at once;
+/// only its current secret is left. For whoever may act on the key (like
+/// disabling it, this only takes access away). `Conflict("no_grace")` when
+/// no secret of the key is in its grace period.
+pub async fn end_grace(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let key = actionable(state, who, id).await?;
+    let now = state.clock.now();
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let ended = cap_grace(&txn, key.id, now).await?;
+    if ended == 0 {
+        return Err(AppError::Conflict("no_grace".into()));
+    }
+    audit::record(
+        &txn,
+        Entry::new(
+            Action::KeyGraceEnded,
+            who.organization.id,
+            who.user.id,
+            format!("key:{id}"),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "name": key.name, "secrets": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    // Checks answered from the cache would still accept the old secrets.
+    state.key_cache.clear();
+    Ok(())
 }

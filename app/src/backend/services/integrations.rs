@@ -19,6 +19,9 @@ pub fn public_api(who: &Principal) -> PublicApiState {
     PublicApiState {
         enabled: who.organization.public_api_enabled,
         may_change: who.may(Authority::ManageIntegrations),
+        slug: who.organization.slug.clone(),
+        base_url: String::new(),
+        api_sets: Vec::new(),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::backend::auth::password;
 use crate::backend::auth::session::{Principal, SessionAuth};
 use crate::backend::entities::{invitation, membership, organization, role, user};
 use crate::backend::request_meta::RequestMeta;
+use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
 use crate::error::AppError;
 use crate::server_fns::invitations::{InvitationPreview, InvitationRow};
@@ -92,6 +93,17 @@ pub async fn create(
     let token = new_token()?;
     let now = state.clock.now();
     let txn = crate::backend::db::begin_write(&state.db).await?;
+    // Nobody invites into a role they could not give themselves.
+    grants::lock_organization(&txn, who.organization.id).await?;
+    let giver = Giver::now(&txn, who).await?;
+    grants::givable_role(&txn, who.organization.id, &giver, role_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid(vec![FieldError {
+                field: Field::Role,
+                problem: Problem::Required,
+            }])
+        })?;
     let created = invitation::ActiveModel {
         organization_id: Set(who.organization.id),
         role_id: Set(role_id),
@@ -159,16 +171,25 @@ pub async fn revoke(
     id: i64,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let found = invitation::Entity::find_by_id(id)
+    // One conditional statement, like `claim`: an invitation accepted while
+    // this revocation was in flight stays accepted and is not also marked
+    // revoked (the revocation finds nothing left to revoke).
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let revoked = invitation::Entity::update_many()
+        .col_expr(
+            invitation::Column::RevokedAt,
+            Expr::value(Some(state.clock.now())),
+        )
+        .filter(invitation::Column::Id.eq(id))
         .filter(invitation::Column::OrganizationId.eq(who.organization.id))
         .filter(invitation::Column::AcceptedAt.is_null())
-        .one(&state.db)
+        .filter(invitation::Column::RevokedAt.is_null())
+        .exec(&txn)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    let mut active: invitation::ActiveModel = found.into();
-    active.revoked_at = Set(Some(state.clock.now()));
-    active.update(&txn).await?;
+        .rows_affected;
+    if revoked != 1 {
+        return Err(AppError::NotFound);
+    }
     audit::record(
         &txn,
         Entry::new(
@@ -226,8 +247,13 @@ pub async fn preview(state: &AppState, token: &str) -> Result<InvitationPreview,
     })
 }
 
-/// Marks the invitation used, in `txn`, only if nobody did first: a second
-/// use of the same link (even at the same moment) is refused.
+/// Marks the invitation used, in `txn`, only if it is still usable at this
+/// moment: not used, not revoked, not expired. The check and the write are
+/// one statement, so a revocation or a second use that commits while this
+/// acceptance is in flight (the password hash takes a while) is seen:
+/// SQLite runs one writer at a time, and PostgreSQL re-reads the row's
+/// condition after a concurrent writer commits. The checks of [`usable`]
+/// before the transaction only spare the work.
 async fn claim<C: sea_orm::ConnectionTrait>(
     txn: &C,
     inv: &invitation::Model,
@@ -239,6 +265,8 @@ async fn claim<C: sea_orm::ConnectionTrait>(
         .col_expr(invitation::Column::AcceptedUserId, Expr::value(user_id))
         .filter(invitation::Column::Id.eq(inv.id))
         .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
         .exec(txn)
         .await?;
     if result.rows_affected != 1 {
@@ -328,7 +356,7 @@ pub async fn accept_new(
     txn.commit().await?;
     // A key's status may depend on what just changed.
     state.key_cache.clear();
-    Ok(SessionAuth::new(created.id, inv.organization_id, now))
+    Ok(SessionAuth::new(&created, inv.organization_id, now))
 }
 
 pub async fn accept_existing(
@@ -364,7 +392,7 @@ pub async fn accept_existing(
     txn.commit().await?;
     // A key's status may depend on what just changed.
     state.key_cache.clear();
-    Ok(SessionAuth::new(who.user.id, inv.organization_id, now))
+    Ok(SessionAuth::new(&who.user, inv.organization_id, now))
 }
 
 #[cfg(test)]

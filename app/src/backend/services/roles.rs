@@ -9,6 +9,7 @@ use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, role, role_authority};
 use crate::backend::request_meta::RequestMeta;
+use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
 use crate::error::AppError;
 use crate::server_fns::roles::RoleInfo;
@@ -35,6 +36,7 @@ pub async fn list(state: &AppState, who: &Principal) -> Result<Vec<RoleInfo>, Ap
             .count(&state.db)
             .await?;
         out.push(RoleInfo {
+            yours: r.id == who.role.id,
             id: r.id,
             name: r.name,
             builtin: r.builtin,
@@ -83,6 +85,10 @@ pub async fn create(
 ) -> Result<(), AppError> {
     let name = valid_name(state, who.organization.id, name, None).await?;
     let txn = crate::backend::db::begin_write(&state.db).await?;
+    grants::lock_organization(&txn, who.organization.id).await?;
+    Giver::now(&txn, who)
+        .await?
+        .may_edit(None, &[], authorities)?;
     let created = role::ActiveModel {
         organization_id: Set(who.organization.id),
         name: Set(name.clone()),
@@ -144,6 +150,11 @@ pub async fn update(
     let existing = custom(state, who, role_id).await?;
     let name = valid_name(state, who.organization.id, name, Some(role_id)).await?;
     let txn = crate::backend::db::begin_write(&state.db).await?;
+    grants::lock_organization(&txn, who.organization.id).await?;
+    let current = grants::authorities_of(&txn, role_id).await?;
+    Giver::now(&txn, who)
+        .await?
+        .may_edit(Some(role_id), &current, authorities)?;
     let mut active: role::ActiveModel = existing.into();
     active.name = Set(name.clone());
     active.update(&txn).await?;
@@ -186,14 +197,17 @@ pub async fn delete(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let existing = custom(state, who, role_id).await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    // Counted under the lock: a role given at the same moment is seen.
+    grants::lock_organization(&txn, who.organization.id).await?;
+    Giver::now(&txn, who).await?.may_delete(role_id)?;
     let holders = membership::Entity::find()
         .filter(membership::Column::RoleId.eq(role_id))
-        .count(&state.db)
+        .count(&txn)
         .await?;
     if holders > 0 {
         return Err(AppError::Conflict("role_in_use".into()));
     }
-    let txn = crate::backend::db::begin_write(&state.db).await?;
     role::Entity::delete_by_id(role_id).exec(&txn).await?;
     let details = serde_json::json!({ "name": existing.name });
     audit::record(

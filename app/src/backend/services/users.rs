@@ -2,8 +2,8 @@
 //! programmatic users, always within the caller's organization.
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set, SqlErr,
 };
 use secrecy::SecretString;
 
@@ -12,6 +12,7 @@ use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::{password, session::Principal};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::request_meta::RequestMeta;
+use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
 use crate::error::AppError;
 use crate::server_fns::users_dto::{
@@ -194,6 +195,9 @@ pub async fn details(
         .map(|r| r.name.clone());
     let is_self = user.id == who.user.id;
     let memberships = shared_memberships(state, who, user.id).await?;
+    // The role picker offers what the viewer may give, and shows the role
+    // the user has now (keeping it is not giving anything).
+    let givable = grants::givable_roles(&state.db, who).await?;
     Ok(UserDetails {
         memberships,
         role_id: membership.role_id,
@@ -201,6 +205,7 @@ pub async fn details(
         user: row(user, &membership, role_name.as_deref().unwrap_or("")),
         roles: roles
             .into_iter()
+            .filter(|r| r.id == membership.role_id || givable.iter().any(|g| g.id == r.id))
             .map(|r| RoleOption {
                 id: r.id,
                 name: r.name,
@@ -273,28 +278,46 @@ async fn shared_memberships(
     Ok(rows)
 }
 
-async fn admin_role_id(state: &AppState, org_id: i64) -> Result<i64, AppError> {
+async fn admin_role_id<C: ConnectionTrait>(db: &C, org_id: i64) -> Result<i64, AppError> {
     role::Entity::find()
         .filter(role::Column::OrganizationId.eq(org_id))
         .filter(role::Column::Builtin.eq(true))
         .filter(role::Column::Name.eq(BuiltinRole::Admin.name()))
-        .one(&state.db)
+        .one(db)
         .await?
         .map(|r| r.id)
         .ok_or_else(|| AppError::internal("organization without Admin role"))
 }
 
 /// Would the organization be left without an active Admin if `user_id`
-/// stopped being one?
-async fn is_last_admin(state: &AppState, org_id: i64, user_id: i64) -> Result<bool, AppError> {
-    let admin = admin_role_id(state, org_id).await?;
+/// stopped being one? Asked inside the write transaction, after
+/// [`grants::lock_organization`]: counted before the lock, two demotions at
+/// once would each still see the other Admin.
+async fn is_last_admin<C: ConnectionTrait>(
+    txn: &C,
+    org_id: i64,
+    user_id: i64,
+) -> Result<bool, AppError> {
+    let admin = admin_role_id(txn, org_id).await?;
     let admins = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(org_id))
         .filter(membership::Column::RoleId.eq(admin))
         .filter(membership::Column::Status.eq("active"))
-        .all(&state.db)
+        .all(txn)
         .await?;
     Ok(admins.len() == 1 && admins[0].user_id == user_id)
+}
+
+/// `user_id`'s membership of `org_id` as it is inside `txn`.
+async fn membership_in<C: ConnectionTrait>(
+    txn: &C,
+    user_id: i64,
+    org_id: i64,
+) -> Result<membership::Model, AppError> {
+    membership::Entity::find_by_id((user_id, org_id))
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn set_status(
@@ -305,15 +328,24 @@ pub async fn set_status(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let org_id = who.organization.id;
-    let (user, membership) = member(state, org_id, username).await?;
+    let (user, _) = member(state, org_id, username).await?;
     let status = if active { "active" } else { "inactive" };
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    grants::lock_organization(&txn, org_id).await?;
+    let membership = membership_in(&txn, user.id, org_id).await?;
     if membership.status == status {
         return Ok(());
     }
-    if !active && is_last_admin(state, org_id, user.id).await? {
+    if active {
+        // Giving access back is giving the member's role: only someone who
+        // may give that role (an inactive Admin comes back only through
+        // someone holding every authority).
+        let giver = Giver::now(&txn, who).await?;
+        grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
+    }
+    if !active && is_last_admin(&txn, org_id, user.id).await? {
         return Err(AppError::Conflict("last_admin".into()));
     }
-    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut m: membership::ActiveModel = membership.into();
     m.status = Set(status.to_owned());
     m.update(&txn).await?;
@@ -353,21 +385,28 @@ pub async fn set_role(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let org_id = who.organization.id;
-    let (user, membership) = member(state, org_id, username).await?;
+    let (user, _) = member(state, org_id, username).await?;
+    let txn = crate::backend::db::begin_write(&state.db).await?;
+    grants::lock_organization(&txn, org_id).await?;
+    let membership = membership_in(&txn, user.id, org_id).await?;
     let new_role = role::Entity::find_by_id(role_id)
         .filter(role::Column::OrganizationId.eq(org_id))
-        .one(&state.db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
     if membership.role_id == new_role.id {
         return Ok(());
     }
-    let admin = admin_role_id(state, org_id).await?;
-    if membership.role_id == admin && is_last_admin(state, org_id, user.id).await? {
+    let giver = Giver::now(&txn, who).await?;
+    giver.may_give(&new_role, &grants::authorities_of(&txn, new_role.id).await?)?;
+    // Nor is the role of someone who holds more than the giver changed: a
+    // member you could not have made what they are is not yours to remake.
+    grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
+    let admin = admin_role_id(&txn, org_id).await?;
+    if membership.role_id == admin && is_last_admin(&txn, org_id, user.id).await? {
         return Err(AppError::Conflict("last_admin".into()));
     }
     let old_role = membership.role_id;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
     let mut m: membership::ActiveModel = membership.into();
     m.role_id = Set(new_role.id);
     m.update(&txn).await?;
@@ -479,6 +518,16 @@ pub async fn create_programmatic(
     let hash = password::hash(new.password).await?;
     let now = state.clock.now();
     let txn = crate::backend::db::begin_write(&state.db).await?;
+    grants::lock_organization(&txn, org_id).await?;
+    let giver = Giver::now(&txn, who).await?;
+    grants::givable_role(&txn, org_id, &giver, new.role_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid(vec![FieldError {
+                field: Field::Role,
+                problem: Problem::Required,
+            }])
+        })?;
     let inserted = user::ActiveModel {
         username: Set(username.clone()),
         name: Set(name),
@@ -522,8 +571,10 @@ pub async fn create_programmatic(
     Ok(username)
 }
 
+/// The roles the caller may give (a new user, an invitation): the pickers
+/// offer nothing the server would refuse.
 pub async fn role_options(state: &AppState, who: &Principal) -> Result<Vec<RoleOption>, AppError> {
-    Ok(roles_of(state, who.organization.id)
+    Ok(grants::givable_roles(&state.db, who)
         .await?
         .into_iter()
         .map(|r| RoleOption {

@@ -73,6 +73,10 @@ pub fn api_set_text(i18n: I18nContext<Locale>, set: &ApiSetInfo) -> (String, Str
             t_string!(i18n, set_audit_read_name),
             t_string!(i18n, set_audit_read_description),
         ),
+        "keys:verify" => (
+            t_string!(i18n, set_keys_verify_name),
+            t_string!(i18n, set_keys_verify_description),
+        ),
         _ => return (set.name.clone(), set.description.clone()),
     };
     (name.to_string(), description.to_string())

@@ -28,6 +28,7 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         "key.enabled" => t_string!(i18n, action_key_enabled).to_string(),
         "key.deleted" => t_string!(i18n, action_key_deleted).to_string(),
         "key.rolled" => t_string!(i18n, action_key_rolled).to_string(),
+        "key.grace_ended" => t_string!(i18n, action_key_grace_ended).to_string(),
         "public_api.enabled" => t_string!(i18n, action_public_api_enabled).to_string(),
         "public_api.disabled" => t_string!(i18n, action_public_api_disabled).to_string(),
         "api_set.created" => t_string!(i18n, action_api_set_created).to_string(),

@@ -85,7 +85,12 @@ pub fn RolesPage() -> impl IntoView {
                         view! { <p class="field-error" id="new-role-name-error">{problem_message(i18n, e.problem)}</p> }
                     })}
                 </div>
-                <AuthorityChecks prefix="new-role".to_string() checked=Vec::new() />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let held = held(&roles.await.unwrap_or_default());
+                        view! { <AuthorityChecks prefix="new-role".to_string() checked=Vec::new() held /> }
+                    })}
+                </Transition>
                 <button type="submit" class="primary">{t!(i18n, create_role)}</button>
             </ActionForm>
         </section>
@@ -128,8 +133,19 @@ fn RolesTable(list: Vec<RoleInfo>) -> impl IntoView {
     }
 }
 
+/// The caller's own authorities: those of the role marked as theirs.
+fn held(list: &[RoleInfo]) -> Vec<Authority> {
+    list.iter()
+        .find(|r| r.yours)
+        .map(|r| r.authorities.clone())
+        .unwrap_or_default()
+}
+
+/// One checkbox per authority. An authority the caller does not hold can
+/// be taken away (its box stays enabled when ticked) but not added: the
+/// server would refuse it, so the box is disabled.
 #[component]
-fn AuthorityChecks(prefix: String, checked: Vec<Authority>) -> impl IntoView {
+fn AuthorityChecks(prefix: String, checked: Vec<Authority>, held: Vec<Authority>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <fieldset class="checks">
@@ -139,7 +155,8 @@ fn AuthorityChecks(prefix: String, checked: Vec<Authority>) -> impl IntoView {
                 let label_for = id.clone();
                 view! {
                     <label for=label_for class="check">
-                        <input type="checkbox" id=id name=a.as_str() checked=checked.contains(&a) />
+                        <input type="checkbox" id=id name=a.as_str() checked=checked.contains(&a)
+                            disabled=!checked.contains(&a) && !held.contains(&a) />
                         {move || authority_label(i18n, a)}
                     </label>
                 }
@@ -156,7 +173,20 @@ fn RoleEditors(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
+    let held = held(&list);
     list.into_iter().filter(|r| !r.builtin).map(|r| {
+        if r.yours {
+            let title_id = format!("role-{}-title", r.id);
+            let labelled_by = title_id.clone();
+            return view! {
+                <section class="card" aria-labelledby=labelled_by>
+                    <h2 id=title_id>{r.name.clone()}</h2>
+                    <p class="hint">{t!(i18n, grant_own_role)}</p>
+                </section>
+            }
+            .into_any();
+        }
+        let held = held.clone();
         let title_id = format!("role-{}-title", r.id);
         let labelled_by = title_id.clone();
         let name_id = format!("role-{}-name", r.id);
@@ -173,7 +203,7 @@ fn RoleEditors(
                         <label for=name_for>{t!(i18n, role_name)}</label>
                         <input id=name_id name="name" required maxlength=NAME_MAX value=r.name.clone() />
                     </div>
-                    <AuthorityChecks prefix=format!("role-{}", r.id) checked=r.authorities.clone() />
+                    <AuthorityChecks prefix=format!("role-{}", r.id) checked=r.authorities.clone() held />
                     <button type="submit" class="primary">{t!(i18n, save)}</button>
                     " "
                     <A href=format!("/admin/roles?delete={}", r.id) attr:class="danger-link">{t!(i18n, delete)}</A>
@@ -195,5 +225,6 @@ fn RoleEditors(
                 })}
             </section>
         }
+        .into_any()
     }).collect_view()
 }

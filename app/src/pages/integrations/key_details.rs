@@ -5,7 +5,7 @@ use super::IntegrationsBreadcrumb;
 use crate::components::form::{error_message, field_errors, problem_message};
 use crate::components::keys::{UsageChart, UsedFromTable, status_label, when};
 use crate::i18n::{t, use_i18n};
-use crate::server_fns::keys::{SetKeyRateLimit, get_key_details};
+use crate::server_fns::keys::{EndKeyGrace, SetKeyRateLimit, get_key_details};
 use crate::server_fns::keys_dto::{KeyDetails, RATE_LIMIT_MAX};
 use crate::validation::Field;
 
@@ -23,9 +23,10 @@ pub fn KeyDetailsPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let set_limit = ServerAction::<SetKeyRateLimit>::new();
+    let end_grace = ServerAction::<EndKeyGrace>::new();
     let details = Resource::new(
-        move || (id(), set_limit.version().get()),
-        |(id, _)| get_key_details(id),
+        move || (id(), set_limit.version().get(), end_grace.version().get()),
+        |(id, _, _)| get_key_details(id),
     );
     view! {
         <IntegrationsBreadcrumb>
@@ -42,6 +43,8 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 let usage = d.usage.clone();
                 let used_from = d.used_from.clone();
                 let rate_limit = view! { <RateLimitSection details=d.clone() action=set_limit /> };
+                let in_grace = d.may_change && d.secrets.iter().any(|s| s.state == "grace");
+                let end_grace_form = view! { <EndGraceForm key_id=d.key.id action=end_grace shown=in_grace /> };
                 let k = d.key;
                 view! {
                     <section class="card" aria-labelledby="key-title">
@@ -96,6 +99,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        {end_grace_form}
                     </section>
                     <section class="card" aria-labelledby="usage-title">
                         <h2 id="usage-title">{t!(i18n, usage_title)}</h2>
@@ -171,5 +175,36 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
                 </ActionForm>
             })}
         </section>
+    }
+}
+
+/// "End grace period now" under the secrets, while a rolled secret still
+/// works: a plain form post (works without JavaScript), and afterwards what
+/// happened.
+#[component]
+fn EndGraceForm(key_id: i64, action: ServerAction<EndKeyGrace>, shown: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_message(i18n, &e))
+    };
+    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let back = format!("/settings/integrations/public-api/keys/{key_id}");
+    view! {
+        {move || error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+        {move || done().then(|| view! { <p class="notice" role="status">{t!(i18n, end_grace_done)}</p> })}
+        {shown.then(|| view! {
+            <ActionForm action=action attr:aria-describedby="end-grace-hint">
+                <input type="hidden" name="id" value=key_id />
+                <input type="hidden" name="back" value=back.clone() />
+                <p class="hint" id="end-grace-hint">{t!(i18n, end_grace_hint)}</p>
+                <button type="submit" class="danger" disabled=move || action.pending().get()>
+                    {t!(i18n, end_grace_now)}
+                </button>
+            </ActionForm>
+        })}
     }
 }

@@ -3,8 +3,9 @@ use leptos::prelude::*;
 use super::IntegrationsBreadcrumb;
 use crate::components::form::error_message;
 use crate::components::keys::KeysPanel;
+use crate::components::protect_service::{OrganizationIdentifier, ProtectService};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::integrations::{SetPublicApi, get_public_api};
+use crate::server_fns::integrations::{SetPublicApi, SetSlug, get_public_api};
 
 const BASE: &str = "/settings/integrations/public-api";
 
@@ -14,7 +15,11 @@ const BASE: &str = "/settings/integrations/public-api";
 pub fn PublicApiPage() -> impl IntoView {
     let i18n = use_i18n();
     let toggle = ServerAction::<SetPublicApi>::new();
-    let state = Resource::new(move || toggle.version().get(), |_| get_public_api());
+    let rename = ServerAction::<SetSlug>::new();
+    let state = Resource::new(
+        move || (toggle.version().get(), rename.version().get()),
+        |_| get_public_api(),
+    );
     let toggle_error = move || {
         toggle
             .value()
@@ -70,5 +75,13 @@ pub fn PublicApiPage() -> impl IntoView {
             <KeysPanel base=BASE offer_create=true refresh=Signal::derive(move || toggle.version().get()) />
         </section>
         <p class="hint">{move || t_string!(i18n, api_sets_link_hint)}" " <a href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</a></p>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                state.await.ok().map(|s| view! {
+                    <OrganizationIdentifier slug=s.slug.clone() may_change=s.may_change action=rename />
+                    <ProtectService state=s />
+                })
+            })}
+        </Transition>
     }
 }
