@@ -106,6 +106,9 @@ pub fn nginx(target: &Target) -> String {
             variable(header)
         ));
     }
+    // The key stays between the client and Keyhouse.
+    out.push_str("    proxy_set_header Authorization \"\";\n");
+    out.push_str("    proxy_set_header X-API-Key \"\";\n");
     out.push_str(&format!("    proxy_pass {};\n}}\n", target.upstream));
     out
 }
@@ -122,6 +125,11 @@ fn variable(header: &str) -> String {
 pub fn caddy(target: &Target) -> String {
     let mut out = comment(target, "#");
     out.push_str("service.example.com {\n");
+    // `copy_headers` leaves a header the answer lacks as the client sent
+    // it: drop them all first.
+    for header in HEADERS {
+        out.push_str(&format!("\trequest_header -{header}\n"));
+    }
     out.push_str(&format!(
         "\tforward_auth {} {{\n",
         target.keyhouse.trim_end_matches('/')
@@ -132,7 +140,10 @@ pub fn caddy(target: &Target) -> String {
         target.require
     ));
     out.push_str(&format!("\t\tcopy_headers {}\n\t}}\n", HEADERS.join(" ")));
-    out.push_str(&format!("\treverse_proxy {}\n}}\n", target.upstream));
+    out.push_str(&format!(
+        "\treverse_proxy {} {{\n\t\theader_up -Authorization\n\t\theader_up -X-API-Key\n\t}}\n}}\n",
+        target.upstream
+    ));
     out
 }
 
@@ -149,6 +160,8 @@ pub fn traefik(target: &Target) -> String {
     for header in HEADERS {
         out.push_str(&format!("          {header}: \"\"\n"));
     }
+    out.push_str("    keyhouse-strip-key:\n      headers:\n        customRequestHeaders:\n");
+    out.push_str("          Authorization: \"\"\n          X-API-Key: \"\"\n");
     out.push_str("    keyhouse:\n      forwardAuth:\n");
     out.push_str(&format!("        address: \"{}\"\n", auth_url(target)));
     out.push_str("        authRequestHeaders:\n");
@@ -161,7 +174,9 @@ pub fn traefik(target: &Target) -> String {
     }
     out.push_str("  routers:\n    service:\n");
     out.push_str("      rule: \"Host(`service.example.com`)\"\n");
-    out.push_str("      middlewares: [\"keyhouse-headers\", \"keyhouse\"]\n");
+    out.push_str(
+        "      middlewares: [\"keyhouse-headers\", \"keyhouse\", \"keyhouse-strip-key\"]\n",
+    );
     out.push_str("      service: service\n");
     out.push_str("  services:\n    service:\n      loadBalancer:\n        servers:\n");
     out.push_str(&format!("          - url: \"{}\"\n", target.upstream));
@@ -220,5 +235,14 @@ mod tests {
         );
         assert!(n.contains("proxy_set_header X-Keyhouse-User $keyhouse_user;"));
         assert_eq!(n.matches('{').count(), n.matches('}').count());
+        // The key itself never reaches the service; nor a client's own
+        // X-Keyhouse-* header through Caddy.
+        assert!(n.contains("proxy_set_header Authorization \"\";"));
+        let c = caddy(&t);
+        assert!(c.contains("request_header -X-Keyhouse-Key-Owner-Id"));
+        assert!(c.contains("header_up -Authorization"));
+        assert_eq!(c.matches('{').count(), c.matches('}').count());
+        let tr = traefik(&t);
+        assert!(tr.contains("[\"keyhouse-headers\", \"keyhouse\", \"keyhouse-strip-key\"]"));
     }
 }

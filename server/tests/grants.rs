@@ -120,6 +120,11 @@ fn expected(actor: &[Authority], path: Path, target: Target) -> Expected {
         Path::EditRoleAddingLacked | Path::EditRoleAddingHeld if target != Target::Custom => {
             Expected::Builtin
         }
+        Path::EditRoleAddingLacked | Path::EditRoleAddingHeld
+            if !holds(actor, target.authorities()) =>
+        {
+            Expected::Refused("role_exceeds_yours")
+        }
         Path::EditRoleAddingLacked => Expected::Refused("authority_not_held"),
         Path::EditRoleAddingHeld => Expected::Allowed,
         Path::CreateRoleLike if holds(actor, target.authorities()) => Expected::Allowed,

@@ -339,6 +339,30 @@ async fn the_slug_is_changed_by_manage_integrations_and_takes_effect_at_once() {
     let r = auth_at(&app, "acme-eu", Some(&key), &[]).await;
     assert_eq!(r.status, 204);
     assert_eq!(r.header("x-keyhouse-org"), Some("acme-eu"));
+    // The slug Acme gave up is never handed to anyone else: a proxy still
+    // configured with it refuses a newcomer's keys too.
+    let newcomer = org(&app, "mallory@evil.example", "Acme").await;
+    let newcomer_slug = slug_of(&app, newcomer.id).await;
+    assert_ne!(newcomer_slug, "acme");
+    let mut mallory = as_admin(&app, &newcomer);
+    let r = mallory
+        .call("integrations/set-slug", &[("slug", "acme")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("SlugTaken"), "{}", r.body);
+    let (_, theirs) = new_key(&mut mallory, "Theirs", &[]).await;
+    assert_eq!(auth_at(&app, "acme", Some(&theirs), &[]).await.status, 401);
+    // Acme itself may take it back (and then gives up acme-eu).
+    let r = admin
+        .call("integrations/set-slug", &[("slug", "acme")])
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(auth_at(&app, "acme", Some(&key), &[]).await.status, 204);
+    let r = mallory
+        .call("integrations/set-slug", &[("slug", "acme-eu")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+
     let audit = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("organization.slug_changed"))
         .one(&app.server.state.db)

@@ -32,6 +32,15 @@ pub fn login_target(login: &str) -> String {
     format!("login:{}", login.trim().to_lowercase())
 }
 
+/// The throttle's scope for `login`: its SHA-256, so a login of any length
+/// fits the column and the table holds no login as typed.
+pub fn login_scope(login: &str) -> String {
+    format!(
+        "login:{}",
+        crate::backend::keys::format::hash(&login.trim().to_lowercase())
+    )
+}
+
 /// How a client address is counted: an IPv4 address (also one written as
 /// IPv4-mapped IPv6) by itself, an IPv6 address by its /64.
 pub fn address_key(ip: IpAddr) -> String {
@@ -65,7 +74,7 @@ pub struct Reservation {
 /// The limits of a password check of `login` from `ip`.
 pub fn sign_in_limits(login: &str, ip: Option<IpAddr>) -> Vec<Limit> {
     let mut limits = vec![Limit {
-        scope: login_target(login),
+        scope: login_scope(login),
         max: PER_ACCOUNT,
     }];
     if let Some(ip) = ip {
@@ -243,7 +252,7 @@ mod tests {
             limits,
             vec![
                 Limit {
-                    scope: "login:ada@example.com".into(),
+                    scope: login_scope("ada@example.com"),
                     max: PER_ACCOUNT
                 },
                 Limit {
@@ -253,6 +262,9 @@ mod tests {
             ]
         );
         assert_eq!(sign_in_limits("ada", None).len(), 1);
+        // Fixed size, whatever was typed.
+        let long = login_scope(&"x".repeat(100_000));
+        assert_eq!(long.len(), "login:".len() + 64);
     }
 
     #[tokio::test]

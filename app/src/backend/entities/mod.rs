@@ -10,6 +10,7 @@ pub mod audit_event;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
+pub mod retired_org_slug;
 pub mod role;
 pub mod role_authority;
 pub mod session;

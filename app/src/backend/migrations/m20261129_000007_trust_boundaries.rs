@@ -1,4 +1,5 @@
-//! Organization slugs and the keys:verify API set. Every organization gets a
+//! Organization slugs (and the slugs organizations gave up, never handed to
+//! another) and the keys:verify API set. Every organization gets a
 //! stable public identifier (forward-auth and verification name the
 //! organization they protect), derived from its name for the organizations
 //! that exist; `keys:verify` is the built-in API set a service's own key
@@ -19,6 +20,14 @@ enum Organizations {
     Id,
     Name,
     Slug,
+}
+
+#[derive(DeriveIden)]
+enum RetiredOrgSlugs {
+    Table,
+    Slug,
+    OrganizationId,
+    RetiredAt,
 }
 
 #[derive(DeriveIden)]
@@ -46,7 +55,8 @@ fn unique(base: &str, taken: &HashSet<String>) -> String {
         .map(|n| {
             let suffix = format!("-{n}");
             let keep = crate::validation::ORG_SLUG_MAX - suffix.len();
-            format!("{}{suffix}", &base[..base.len().min(keep)])
+            let stem = base[..base.len().min(keep)].trim_end_matches('-');
+            format!("{stem}{suffix}")
         })
         .find(|candidate| !taken.contains(candidate))
         .unwrap_or_else(|| base.to_owned())
@@ -96,6 +106,35 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RetiredOrgSlugs::Table)
+                    .col(
+                        ColumnDef::new(RetiredOrgSlugs::Slug)
+                            .string_len(40)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(RetiredOrgSlugs::OrganizationId)
+                            .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(RetiredOrgSlugs::RetiredAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(RetiredOrgSlugs::Table, RetiredOrgSlugs::OrganizationId)
+                            .to(Organizations::Table, Organizations::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         let seed = Query::insert()
             .into_table(ApiSets::Table)
             .columns([
@@ -125,6 +164,9 @@ impl MigrationTrait for Migration {
                     .and_where(Expr::col(ApiSets::Builtin).eq(true))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .drop_table(Table::drop().table(RetiredOrgSlugs::Table).to_owned())
             .await?;
         manager
             .drop_index(
@@ -161,5 +203,9 @@ mod tests {
         let numbered = unique(&long, &taken);
         assert_eq!(numbered.len(), 40);
         assert!(numbered.ends_with("-2"));
+        // A cut that ends on a hyphen does not make a double one.
+        let hyphen = format!("{}-b", "a".repeat(37));
+        taken.insert(hyphen.clone());
+        assert_eq!(unique(&hyphen, &taken), format!("{}-2", "a".repeat(37)));
     }
 }

@@ -1,7 +1,8 @@
 //! Sign-up, sign-in and sign-out.
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, SqlErr,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -147,7 +148,15 @@ pub async fn register(
     let password_hash = password::hash(reg.password).await?;
 
     let txn = crate::backend::db::begin_write(&state.db).await?;
-    // Again under the write lock: two "first" sign-ups at once make one.
+    // Again under the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
+    // advisory lock held to the end of the transaction): two "first"
+    // sign-ups at once make one.
+    if state.settings.invite_only_signup
+        && txn.get_database_backend() == sea_orm::DbBackend::Postgres
+    {
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7460131)")
+            .await?;
+    }
     if !sign_up_open(state, &txn).await? {
         return Err(AppError::Forbidden);
     }

@@ -84,9 +84,14 @@ impl Giver {
             .await?
             .filter(|m| m.status == "active")
             .ok_or(AppError::Forbidden)?;
+        let authorities = authorities_of(txn, membership.role_id)
+            .await?
+            .into_iter()
+            .filter(|a| who.authorities.contains(a))
+            .collect();
         Ok(Giver {
             role_id: membership.role_id,
-            authorities: authorities_of(txn, membership.role_id).await?,
+            authorities,
         })
     }
 
@@ -116,6 +121,11 @@ impl Giver {
         if role_id == Some(self.role_id) {
             return Err(refused(OWN_ROLE));
         }
+        // A role holding more than the giver is not theirs to reshape:
+        // stripping it would demote everyone in it at once.
+        if !self.holds_all(current) {
+            return Err(refused(ROLE_EXCEEDS_YOURS));
+        }
         let added: Vec<Authority> = wanted
             .iter()
             .copied()
@@ -127,10 +137,14 @@ impl Giver {
         Ok(())
     }
 
-    /// May this giver delete `role_id`? Not their own role.
-    pub fn may_delete(&self, role_id: i64) -> Result<(), AppError> {
+    /// May this giver delete `role_id`, whose authorities are `current`?
+    /// Not their own role, nor one holding more than they do.
+    pub fn may_delete(&self, role_id: i64, current: &[Authority]) -> Result<(), AppError> {
         if role_id == self.role_id {
             return Err(refused(OWN_ROLE));
+        }
+        if !self.holds_all(current) {
+            return Err(refused(ROLE_EXCEEDS_YOURS));
         }
         Ok(())
     }
@@ -253,21 +267,30 @@ mod tests {
             Err(AppError::GrantRefused(OWN_ROLE.into()))
         );
         assert_eq!(
-            roles.may_delete(3),
+            roles.may_delete(3, &[]),
             Err(AppError::GrantRefused(OWN_ROLE.into()))
         );
-        assert!(roles.may_delete(4).is_ok());
+        assert!(roles.may_delete(4, &[ViewAuditLog]).is_ok());
+        assert_eq!(
+            roles.may_delete(4, &[ManageUsers]),
+            Err(AppError::GrantRefused(ROLE_EXCEEDS_YOURS.into()))
+        );
         assert_eq!(
             roles.may_edit(Some(4), &[], &[ManageUsers]),
             Err(AppError::GrantRefused(AUTHORITY_NOT_HELD.into()))
         );
-        // What the role already has may stay; what the giver holds may come.
+        // A role within the giver's authorities may be reshaped within them.
         assert!(
             roles
-                .may_edit(Some(4), &[ManageUsers], &[ManageUsers, ViewAuditLog])
+                .may_edit(Some(4), &[ViewAuditLog], &[ManageRoles, ViewAuditLog])
                 .is_ok()
         );
-        assert!(roles.may_edit(Some(4), &[ManageUsers], &[]).is_ok());
+        assert!(roles.may_edit(Some(4), &[ViewAuditLog], &[]).is_ok());
+        // A role holding more than the giver is not theirs: not even to strip.
+        assert_eq!(
+            roles.may_edit(Some(4), &[ManageUsers], &[]),
+            Err(AppError::GrantRefused(ROLE_EXCEEDS_YOURS.into()))
+        );
         assert!(roles.may_edit(None, &[], &[ViewAuditLog]).is_ok());
     }
 }

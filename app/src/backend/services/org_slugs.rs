@@ -1,7 +1,9 @@
 //! An organization's slug: its stable public identifier. Forward-auth
 //! (`/api/v1/orgs/{slug}/auth`) and the proxy configurations of the Public
 //! API page name the organization by it; a key of another organization is
-//! refused there exactly like an unknown key.
+//! refused there exactly like an unknown key. A slug given up stays with the
+//! organization that held it (`retired_org_slugs`): proxies still configured
+//! with it must refuse everything, never let a newcomer's keys through.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     Set, SqlErr, TransactionTrait,
@@ -10,7 +12,7 @@ use sea_orm::{
 use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
-use crate::backend::entities::organization;
+use crate::backend::entities::{organization, retired_org_slug};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::error::AppError;
@@ -48,12 +50,23 @@ fn with_suffix(base: &str, suffix: &str) -> String {
     format!("{stem}-{suffix}")
 }
 
-async fn slug_taken<C: ConnectionTrait>(db: &C, slug: &str) -> Result<bool, AppError> {
-    Ok(organization::Entity::find()
+/// Whether `slug` is held by an organization, or was given up by one other
+/// than `own` (an organization may take back a slug it gave up).
+async fn slug_taken<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+    own: Option<i64>,
+) -> Result<bool, AppError> {
+    let held = organization::Entity::find()
         .filter(organization::Column::Slug.eq(slug))
         .one(db)
         .await?
-        .is_some())
+        .is_some();
+    let retired = retired_org_slug::Entity::find_by_id(slug.to_owned())
+        .one(db)
+        .await?
+        .is_some_and(|r| Some(r.organization_id) != own);
+    Ok(held || retired)
 }
 
 /// Inserts a new organization named `name` inside `txn`, with a slug made
@@ -68,7 +81,7 @@ pub async fn insert_organization(
     let base = validation::org_slug_from_name(name);
     let mut candidate = base.clone();
     for _ in 0..ATTEMPTS {
-        if slug_taken(txn, &candidate).await? {
+        if slug_taken(txn, &candidate, None).await? {
             candidate = with_suffix(&base, &random_suffix()?);
             continue;
         }
@@ -135,9 +148,20 @@ pub async fn set_slug(
     if current.slug == slug {
         return Ok(slug);
     }
-    if slug_taken(&txn, &slug).await? {
+    if slug_taken(&txn, &slug, Some(current.id)).await? {
         return Err(taken_error());
     }
+    // Taking back a slug it gave up; giving up the one it had.
+    retired_org_slug::Entity::delete_by_id(slug.clone())
+        .exec(&txn)
+        .await?;
+    retired_org_slug::ActiveModel {
+        slug: Set(current.slug.clone()),
+        organization_id: Set(current.id),
+        retired_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
     let updated = organization::ActiveModel {
         id: Set(current.id),
         slug: Set(slug.clone()),

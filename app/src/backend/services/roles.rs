@@ -200,7 +200,8 @@ pub async fn delete(
     let txn = crate::backend::db::begin_write(&state.db).await?;
     // Counted under the lock: a role given at the same moment is seen.
     grants::lock_organization(&txn, who.organization.id).await?;
-    Giver::now(&txn, who).await?.may_delete(role_id)?;
+    let current = grants::authorities_of(&txn, role_id).await?;
+    Giver::now(&txn, who).await?.may_delete(role_id, &current)?;
     let holders = membership::Entity::find()
         .filter(membership::Column::RoleId.eq(role_id))
         .count(&txn)

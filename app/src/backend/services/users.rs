@@ -336,13 +336,12 @@ pub async fn set_status(
     if membership.status == status {
         return Ok(());
     }
-    if active {
-        // Giving access back is giving the member's role: only someone who
-        // may give that role (an inactive Admin comes back only through
-        // someone holding every authority).
-        let giver = Giver::now(&txn, who).await?;
-        grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
-    }
+    // Giving access back is giving the member's role, and taking it away
+    // is remaking what only someone who could give that role may remake:
+    // an Admin is activated or deactivated only by someone holding every
+    // authority.
+    let giver = Giver::now(&txn, who).await?;
+    grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
     if !active && is_last_admin(&txn, org_id, user.id).await? {
         return Err(AppError::Conflict("last_admin".into()));
     }
