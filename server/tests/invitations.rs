@@ -314,3 +314,100 @@ async fn invitations_are_guarded_and_validated() {
         .await;
     assert_eq!(unknown.status, 409);
 }
+
+/// An invitation gives its role on the inviter's authority: once the
+/// inviter may no longer give it (demoted, or deactivated), the link no
+/// longer works, and nothing is created; an Admin's invitation still does.
+#[tokio::test]
+async fn an_invitation_holds_only_while_its_inviter_may_give_the_role() {
+    let (app, _clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let inviter_role = common::custom_role(
+        &app,
+        &acme,
+        "Team lead",
+        &[
+            app::authz::Authority::ManageUsers,
+            app::authz::Authority::ManageUserApiKey,
+        ],
+    )
+    .await;
+    create_bot(&app, &acme, "lead-bot", inviter_role).await;
+    let developer = role_id(&acme, "Developer").to_string();
+    let mut lead = signed_in(&app, "lead-bot").await;
+    let r = lead
+        .call(
+            "invitations/create",
+            &[("contact", "first@example.com"), ("role_id", &developer)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let demoted_link = token_of(&r.body);
+    let r = lead
+        .call(
+            "invitations/create",
+            &[("contact", "second@example.com"), ("role_id", &developer)],
+        )
+        .await;
+    let deactivated_link = token_of(&r.body);
+    let r = as_admin(&app, &acme)
+        .call(
+            "invitations/create",
+            &[("contact", "third@example.com"), ("role_id", &developer)],
+        )
+        .await;
+    let admins_link = token_of(&r.body);
+
+    // The lead becomes a Member: their pending invitation stops working.
+    let mut admin = as_admin(&app, &acme);
+    let member = role_id(&acme, "Member").to_string();
+    let r = admin
+        .call(
+            "users/set-role",
+            &[("username", "lead-bot"), ("role_id", &member)],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let users_before = user::Entity::find()
+        .all(&app.server.state.db)
+        .await
+        .expect("q")
+        .len();
+    let r = Client::new(&app)
+        .call("invitations/accept", &newcomer(&demoted_link))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("invitation_invalid"), "{}", r.body);
+    // Back in their role but deactivated: still not.
+    let lead_role = inviter_role.to_string();
+    admin
+        .call(
+            "users/set-role",
+            &[("username", "lead-bot"), ("role_id", &lead_role)],
+        )
+        .await;
+    admin
+        .call(
+            "users/set-status",
+            &[("username", "lead-bot"), ("active", "false")],
+        )
+        .await;
+    let r = Client::new(&app)
+        .call("invitations/accept", &newcomer(&deactivated_link))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(
+        user::Entity::find()
+            .all(&app.server.state.db)
+            .await
+            .expect("q")
+            .len(),
+        users_before,
+        "nobody was created"
+    );
+    // The Admin's invitation is untouched by all that.
+    let r = Client::new(&app)
+        .call("invitations/accept", &newcomer(&admins_link))
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+}

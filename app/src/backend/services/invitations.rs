@@ -272,7 +272,41 @@ async fn claim<C: sea_orm::ConnectionTrait>(
     if result.rows_affected != 1 {
         return Err(AppError::Conflict("invitation_invalid".into()));
     }
-    Ok(())
+    inviter_may_still_give(txn, inv).await
+}
+
+/// An invitation gives its role on the inviter's authority: it holds only
+/// while the inviter is still an active member who may invite (Manage
+/// Users) and give that role now. Checked with the organization locked, so
+/// a demotion of the inviter and an acceptance cannot pass each other.
+async fn inviter_may_still_give<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    inv: &invitation::Model,
+) -> Result<(), AppError> {
+    let invalid = || AppError::Conflict("invitation_invalid".into());
+    grants::lock_organization(txn, inv.organization_id).await?;
+    let Some(inviter) = inv.invited_by else {
+        return Err(invalid());
+    };
+    let Some(membership) = membership::Entity::find_by_id((inviter, inv.organization_id))
+        .one(txn)
+        .await?
+        .filter(|m| m.status == "active")
+    else {
+        return Err(invalid());
+    };
+    let giver = Giver {
+        role_id: membership.role_id,
+        authorities: grants::authorities_of(txn, membership.role_id).await?,
+    };
+    if !giver.holds_all(&[crate::authz::Authority::ManageUsers]) {
+        return Err(invalid());
+    }
+    match grants::givable_role(txn, inv.organization_id, &giver, inv.role_id).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) | Err(AppError::GrantRefused(_)) => Err(invalid()),
+        Err(other) => Err(other),
+    }
 }
 
 pub struct Newcomer {
