@@ -89,3 +89,56 @@ async fn unreachable_database_is_a_clear_error() {
     );
     assert!(!message.contains('\n'));
 }
+
+/// An instance upgraded from before organization slugs and credential
+/// versions: its organizations (two with one name, one with a name that
+/// leaves no letters) get valid, distinct slugs, its users version 0, and
+/// the keys:verify API set appears once.
+#[tokio::test]
+async fn upgrading_an_existing_database_gives_every_organization_a_slug() {
+    use app::backend::migrations::Migrator;
+    use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+    use sea_orm_migration::MigratorTrait;
+
+    let (url, _dir) = common::fresh_database_url().await;
+    let conn = db::connect(&url).await.expect("connect");
+    // The schema as the previous release left it: the first six migrations.
+    Migrator::up(&conn, Some(6)).await.expect("old migrations");
+    for name in ["Acme", "Acme", "株式会社", "Łódź Żółć"] {
+        conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            match conn.get_database_backend() {
+                sea_orm::DbBackend::Postgres => {
+                    "INSERT INTO organizations (name, public_api_enabled, created_at) VALUES ($1, true, CURRENT_TIMESTAMP)"
+                }
+                _ => {
+                    "INSERT INTO organizations (name, public_api_enabled, created_at) VALUES (?, true, CURRENT_TIMESTAMP)"
+                }
+            },
+            [name.into()],
+        ))
+        .await
+        .expect("old organization");
+    }
+    drop(conn);
+
+    let conn = db::connect_and_migrate(&url).await.expect("upgrade");
+    let mut slugs: Vec<String> = entities::organization::Entity::find()
+        .all(&conn)
+        .await
+        .expect("organizations")
+        .into_iter()
+        .map(|o| o.slug)
+        .collect();
+    assert_eq!(slugs, ["acme", "acme-2", "org", "lodz-zolc"]);
+    assert!(slugs.iter().all(|s| app::validation::org_slug(s).is_ok()));
+    slugs.dedup();
+    assert_eq!(slugs.len(), 4);
+    let verify_sets = entities::api_set::Entity::find()
+        .filter(entities::api_set::Column::Slug.eq("keys:verify"))
+        .all(&conn)
+        .await
+        .expect("sets");
+    assert_eq!(verify_sets.len(), 1);
+    assert!(verify_sets[0].builtin);
+}
