@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod grants;
 pub mod keys;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -10,5 +10,6 @@ pub mod key_views;
 pub mod memberships;
 pub mod org_slugs;
 pub mod roles;
+pub mod user_access;
 pub mod user_tokens;
 pub mod users;

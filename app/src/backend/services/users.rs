@@ -2,12 +2,12 @@
 //! programmatic users, always within the caller's organization.
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select, Set, SqlErr,
 };
 use secrecy::SecretString;
 
-use crate::authz::{Authority, BuiltinRole};
+use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::{password, session::Principal};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
@@ -19,6 +19,8 @@ use crate::server_fns::users_dto::{
     MembershipRow, RoleOption, UserDetails, UserFilter, UserPage, UserRow,
 };
 use crate::validation::{self, Field, FieldError, Problem};
+
+pub use super::user_access::{set_role, set_status};
 
 pub const PAGE_SIZE: u64 = 20;
 
@@ -164,7 +166,7 @@ pub async fn list_after(
 
 /// The user and their membership, only if they belong to the caller's
 /// organization; anything else is "not found", never "forbidden".
-async fn member(
+pub(super) async fn member(
     state: &AppState,
     org_id: i64,
     username: &str,
@@ -276,157 +278,6 @@ async fn shared_memberships(
             .then(a.organization.cmp(&b.organization))
     });
     Ok(rows)
-}
-
-async fn admin_role_id<C: ConnectionTrait>(db: &C, org_id: i64) -> Result<i64, AppError> {
-    role::Entity::find()
-        .filter(role::Column::OrganizationId.eq(org_id))
-        .filter(role::Column::Builtin.eq(true))
-        .filter(role::Column::Name.eq(BuiltinRole::Admin.name()))
-        .one(db)
-        .await?
-        .map(|r| r.id)
-        .ok_or_else(|| AppError::internal("organization without Admin role"))
-}
-
-/// Would the organization be left without an active Admin if `user_id`
-/// stopped being one? Asked inside the write transaction, after
-/// [`grants::lock_organization`]: counted before the lock, two demotions at
-/// once would each still see the other Admin.
-async fn is_last_admin<C: ConnectionTrait>(
-    txn: &C,
-    org_id: i64,
-    user_id: i64,
-) -> Result<bool, AppError> {
-    let admin = admin_role_id(txn, org_id).await?;
-    let admins = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org_id))
-        .filter(membership::Column::RoleId.eq(admin))
-        .filter(membership::Column::Status.eq("active"))
-        .all(txn)
-        .await?;
-    Ok(admins.len() == 1 && admins[0].user_id == user_id)
-}
-
-/// `user_id`'s membership of `org_id` as it is inside `txn`.
-async fn membership_in<C: ConnectionTrait>(
-    txn: &C,
-    user_id: i64,
-    org_id: i64,
-) -> Result<membership::Model, AppError> {
-    membership::Entity::find_by_id((user_id, org_id))
-        .one(txn)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-pub async fn set_status(
-    state: &AppState,
-    who: &Principal,
-    username: &str,
-    active: bool,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
-    let org_id = who.organization.id;
-    let (user, _) = member(state, org_id, username).await?;
-    let status = if active { "active" } else { "inactive" };
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, org_id).await?;
-    let membership = membership_in(&txn, user.id, org_id).await?;
-    if membership.status == status {
-        return Ok(());
-    }
-    // Giving access back is giving the member's role, and taking it away
-    // is remaking what only someone who could give that role may remake:
-    // an Admin is activated or deactivated only by someone holding every
-    // authority.
-    let giver = Giver::now(&txn, who).await?;
-    grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
-    if !active && is_last_admin(&txn, org_id, user.id).await? {
-        return Err(AppError::Conflict("last_admin".into()));
-    }
-    let mut m: membership::ActiveModel = membership.into();
-    m.status = Set(status.to_owned());
-    m.update(&txn).await?;
-    if !active {
-        // Reactivating must not bring old user tokens back to life.
-        super::user_tokens::revoke_in(&txn, user.id, org_id).await?;
-    }
-    let action = if active {
-        Action::UserActivated
-    } else {
-        Action::UserDeactivated
-    };
-    audit::record(
-        &txn,
-        Entry::new(
-            action,
-            who.organization.id,
-            who.user.id,
-            format!("user:{}", user.id),
-            meta,
-            state.clock.now(),
-        )
-        .with_details(serde_json::json!({ "username": user.username })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
-    Ok(())
-}
-
-pub async fn set_role(
-    state: &AppState,
-    who: &Principal,
-    username: &str,
-    role_id: i64,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
-    let org_id = who.organization.id;
-    let (user, _) = member(state, org_id, username).await?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, org_id).await?;
-    let membership = membership_in(&txn, user.id, org_id).await?;
-    let new_role = role::Entity::find_by_id(role_id)
-        .filter(role::Column::OrganizationId.eq(org_id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
-    if membership.role_id == new_role.id {
-        return Ok(());
-    }
-    let giver = Giver::now(&txn, who).await?;
-    giver.may_give(&new_role, &grants::authorities_of(&txn, new_role.id).await?)?;
-    // Nor is the role of someone who holds more than the giver changed: a
-    // member you could not have made what they are is not yours to remake.
-    grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
-    let admin = admin_role_id(&txn, org_id).await?;
-    if membership.role_id == admin && is_last_admin(&txn, org_id, user.id).await? {
-        return Err(AppError::Conflict("last_admin".into()));
-    }
-    let old_role = membership.role_id;
-    let mut m: membership::ActiveModel = membership.into();
-    m.role_id = Set(new_role.id);
-    m.update(&txn).await?;
-    let details = serde_json::json!({ "username": user.username, "from_role_id": old_role, "to_role": new_role.name });
-    audit::record(
-        &txn,
-        Entry::new(
-            Action::RoleChanged,
-            who.organization.id,
-            who.user.id,
-            format!("user:{}", user.id),
-            meta,
-            state.clock.now(),
-        )
-        .with_details(details),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
-    Ok(())
 }
 
 /// Usernames of programmatic users: 3-64 of `a-z 0-9 . _ -`.
