@@ -4,14 +4,12 @@
 #![recursion_limit = "256"]
 
 pub mod app;
-pub mod authz;
 pub mod components;
-pub mod error;
 pub mod i18n;
+pub mod model;
 pub mod pages;
 pub mod proxy_config;
 pub mod server_fns;
-pub mod validation;
 
 #[cfg(feature = "ssr")]
 pub mod backend;

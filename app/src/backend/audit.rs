@@ -4,7 +4,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 
 use super::entities::audit_event;
 use super::request_meta::RequestMeta;
-use crate::error::AppError;
+use crate::model::error::AppError;
 
 /// Every action the log knows. Stored as the string; never a secret.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use super::clock::SharedClock;
 use super::session_store::SeaOrmSessionStore;
-use crate::error::AppError;
+use crate::model::error::AppError;
 
 /// Settings the request handlers need, from the server's typed config.
 #[derive(Clone, Debug)]

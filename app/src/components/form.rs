@@ -2,9 +2,9 @@
 //! translation of validation problems.
 use leptos::prelude::*;
 
-use crate::error::AppError;
 use crate::i18n::{Locale, t_string, use_i18n};
-use crate::validation::{Field, FieldError, Problem};
+use crate::model::error::AppError;
+use crate::model::validation::{Field, FieldError, Problem};
 use leptos_i18n::I18nContext;
 
 pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {

@@ -7,10 +7,10 @@ use leptos_router::hooks::use_query_map;
 use crate::components::form::{error_message, field_errors, problem_message};
 use crate::components::keys::hydrated;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::keys::PublicApiState;
+use crate::model::validation::{self, Field, ORG_SLUG_MAX, Problem};
 use crate::proxy_config::{self, DEFAULT_UPSTREAM, Target};
 use crate::server_fns::integrations::SetSlug;
-use crate::server_fns::keys_dto::PublicApiState;
-use crate::validation::{self, Field, ORG_SLUG_MAX, Problem};
 
 const PAGE: &str = "/settings/integrations/public-api";
 
@@ -39,7 +39,7 @@ pub fn OrganizationIdentifier(
                     .value()
                     .get()
                     .and_then(Result::err)
-                    .filter(|e| !matches!(e, crate::error::AppError::Invalid(_)))
+                    .filter(|e| !matches!(e, crate::model::error::AppError::Invalid(_)))
                     .map(|e| error_message(i18n, &e))
             })
     };

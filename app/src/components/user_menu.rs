@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use crate::authz::Authority;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::authz::Authority;
 use crate::server_fns::auth::{SignOut, SwitchOrganization, current_user};
 
 #[component]

@@ -2,8 +2,8 @@ use leptos::prelude::*;
 
 use crate::components::form::{TextField, error_message, field_errors};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::validation::{Field, PASSWORD_MAX};
 use crate::server_fns::auth::ChangePassword;
-use crate::validation::{Field, PASSWORD_MAX};
 
 /// `/account`: Account settings of the signed-in user.
 #[component]

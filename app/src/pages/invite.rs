@@ -3,9 +3,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{TextField, error_message, field_errors};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::validation::{Field, NAME_MAX, PASSWORD_MAX};
 use crate::server_fns::auth::current_user;
 use crate::server_fns::invitations::{AcceptInvitation, JoinInvitation, preview_invitation};
-use crate::validation::{Field, NAME_MAX, PASSWORD_MAX};
 
 /// `/invite/{token}`: join an organization from an invitation link.
 #[component]

@@ -3,8 +3,8 @@ use leptos_router::components::A;
 
 use crate::components::form::{TextField, error_message};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::validation::{EMAIL_MAX, PASSWORD_MAX};
 use crate::server_fns::auth::SignIn;
-use crate::validation::{EMAIL_MAX, PASSWORD_MAX};
 
 /// `/login`.
 #[component]

@@ -3,8 +3,8 @@ use leptos_router::components::A;
 
 use crate::components::form::{TextField, error_message, field_errors};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::validation::{EMAIL_MAX, Field, NAME_MAX, PASSWORD_MAX};
 use crate::server_fns::auth::{Register, sign_up_open};
-use crate::validation::{EMAIL_MAX, Field, NAME_MAX, PASSWORD_MAX};
 
 /// `/register`: a new organization and its first user, its Admin. With
 /// `KEYHOUSE_SIGNUP=invite-only` it explains that an invitation is needed.

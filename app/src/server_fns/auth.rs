@@ -1,21 +1,8 @@
 //! Sign-up, sign-in, sign-out and "who am I" for the user menu.
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::authz::Authority;
-use crate::error::AppError;
-
-/// The signed-in user as the browser may see them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub username: String,
-    pub name: String,
-    pub organization: String,
-    pub role: String,
-    pub authorities: Vec<Authority>,
-    /// Every organization the user may act in (the switcher's choices).
-    pub organizations: Vec<OrgChoice>,
-}
+use crate::model::auth::{Me, OrgChoice};
+use crate::model::error::AppError;
 
 /// Whether the sign-up form is open (`KEYHOUSE_SIGNUP`): with
 /// `invite-only`, only for the very first account of an empty instance.
@@ -71,8 +58,11 @@ pub async fn register(
             .ok_or_else(|| AppError::internal("no principal after sign-up"))?;
         // The account exists now; a problem with its first key must not
         // turn sign-up into an error. A bad name falls back to a plain one.
-        let name = crate::validation::short_text(&first_key_name, crate::validation::NAME_MAX)
-            .unwrap_or_else(|_| "API key".to_owned());
+        let name = crate::model::validation::short_text(
+            &first_key_name,
+            crate::model::validation::NAME_MAX,
+        )
+        .unwrap_or_else(|_| "API key".to_owned());
         let first = crate::backend::services::api_keys::NewKey {
             name,
             description: String::new(),
@@ -154,14 +144,6 @@ pub async fn change_password(
     }
     .await
     .map_err(fail)
-}
-
-/// An organization the signed-in user may act in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrgChoice {
-    pub id: i64,
-    pub name: String,
-    pub current: bool,
 }
 
 #[server(endpoint = "auth/organizations")]

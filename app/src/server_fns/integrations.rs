@@ -1,8 +1,8 @@
 //! Settings → Integrations: the Public API switch and API sets.
 use leptos::prelude::*;
 
-use super::keys_dto::{ApiSetInfo, PublicApiState};
-use crate::error::AppError;
+use crate::model::error::AppError;
+use crate::model::keys::{ApiSetInfo, PublicApiState};
 
 /// The organization's Public API switch; everyone signed in may see it.
 #[server(endpoint = "integrations/public-api")]
@@ -27,8 +27,8 @@ pub async fn get_public_api() -> Result<PublicApiState, AppError> {
 #[server(endpoint = "integrations/set-public-api")]
 pub async fn set_public_api(enabled: bool) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::integrations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageIntegrations).await?;
         integrations::set_public_api(&app_state()?, &who, enabled, &request_meta().await).await?;
@@ -43,8 +43,8 @@ pub async fn set_public_api(enabled: bool) -> Result<(), AppError> {
 #[server(endpoint = "integrations/set-slug")]
 pub async fn set_slug(slug: String) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::org_slugs, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageIntegrations).await?;
         org_slugs::set_slug(&app_state()?, &who, &slug, &request_meta().await).await?;
@@ -77,8 +77,8 @@ pub async fn create_api_set(
     #[server(default)] description: String,
 ) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::integrations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageIntegrations).await?;
         integrations::create_api_set(
@@ -98,8 +98,8 @@ pub async fn create_api_set(
 #[server(endpoint = "integrations/delete-api-set")]
 pub async fn delete_api_set(id: i64) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::integrations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageIntegrations).await?;
         integrations::delete_api_set(&app_state()?, &who, id, &request_meta().await).await?;

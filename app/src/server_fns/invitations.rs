@@ -1,32 +1,15 @@
 //! Invitations: create, list, revoke (Manage Users); preview and accept
 //! (anyone holding the link).
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::error::AppError;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvitationRow {
-    pub id: i64,
-    pub contact: String,
-    pub contact_kind: String,
-    pub role: String,
-    pub expires_at: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvitationPreview {
-    pub organization: String,
-    pub role: String,
-    pub contact: String,
-    pub contact_kind: String,
-}
+use crate::model::error::AppError;
+use crate::model::invitations::{InvitationPreview, InvitationRow};
 
 #[server(endpoint = "invitations/create")]
 pub async fn create_invitation(contact: String, role_id: i64) -> Result<String, AppError> {
     use super::support::{fail, no_store, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::invitations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageUsers).await?;
         let token = invitations::create(
@@ -47,8 +30,8 @@ pub async fn create_invitation(contact: String, role_id: i64) -> Result<String, 
 #[server(endpoint = "invitations/list")]
 pub async fn list_invitations() -> Result<Vec<InvitationRow>, AppError> {
     use super::support::fail;
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::invitations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageUsers).await?;
         invitations::pending(&app_state()?, &who).await
@@ -60,8 +43,8 @@ pub async fn list_invitations() -> Result<Vec<InvitationRow>, AppError> {
 #[server(endpoint = "invitations/revoke")]
 pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::invitations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageUsers).await?;
         invitations::revoke(&app_state()?, &who, id, &request_meta().await).await

@@ -3,8 +3,8 @@
 //! are reached with a browser session only: an API key never creates a key.
 use leptos::prelude::*;
 
-use super::keys_dto::{CreateKeyForm, GeneratedKey, KeyDetails, KeyFilter, KeyListing};
-use crate::error::AppError;
+use crate::model::error::AppError;
+use crate::model::keys::{CreateKeyForm, GeneratedKey, KeyDetails, KeyFilter, KeyListing};
 
 #[server(endpoint = "keys/list")]
 pub async fn list_keys(#[server(default)] filter: KeyFilter) -> Result<KeyListing, AppError> {
@@ -44,8 +44,8 @@ pub async fn create_key(
     #[server(default)] back: String,
 ) -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{fail, no_store, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::api_keys, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageUserApiKey).await?;
         let state = app_state()?;
@@ -69,8 +69,8 @@ pub async fn create_key(
 #[server(endpoint = "keys/new-form")]
 pub async fn new_key_form() -> Result<CreateKeyForm, AppError> {
     use super::support::fail;
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::integrations, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageUserApiKey).await?;
         let mut bytes = [0u8; 16];
@@ -93,8 +93,8 @@ pub async fn roll_key(
     #[server(default)] back: String,
 ) -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{fail, no_store, request_meta};
-    use crate::authz::Authority;
     use crate::backend::{auth::guard::require, services::api_keys, state::app_state};
+    use crate::model::authz::Authority;
     async {
         let who = require(Authority::ManageUserApiKey).await?;
         let state = app_state()?;
@@ -134,7 +134,7 @@ pub async fn set_key_rate_limit(
 ) -> Result<(), AppError> {
     use super::support::{fail, request_meta};
     use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
-    use crate::validation::{Field, FieldError, Problem};
+    use crate::model::validation::{Field, FieldError, Problem};
     async {
         let who = require_signed_in().await?;
         let value = per_minute.trim();

@@ -4,10 +4,8 @@ pub mod auth;
 pub mod integrations;
 pub mod invitations;
 pub mod keys;
-pub mod keys_dto;
 pub mod roles;
 pub mod users;
-pub mod users_dto;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod support;

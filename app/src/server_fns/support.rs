@@ -4,7 +4,7 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 use crate::backend::request_meta::RequestMeta;
-use crate::error::AppError;
+use crate::model::error::AppError;
 
 /// The request's client IP and user agent, set by the server's middleware.
 pub async fn request_meta() -> RequestMeta {

@@ -4,7 +4,7 @@
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
 use app::backend::state::AppState;
-use app::server_fns::keys_dto::KeyStatus;
+use app::model::keys::KeyStatus;
 use axum::{
     Extension, Json,
     extract::State,

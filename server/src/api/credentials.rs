@@ -3,14 +3,14 @@
 //! the optional user token (`Authorization: Bearer <key>, User <token>`).
 use std::sync::Arc;
 
-use app::authz::Authority;
 use app::backend::auth::api_caller::{self, Refusal};
 use app::backend::auth::session::Principal;
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
 use app::backend::services::key_check;
 use app::backend::state::AppState;
-use app::server_fns::keys_dto::KeyStatus;
+use app::model::authz::Authority;
+use app::model::keys::KeyStatus;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, Uri, header, request::Parts};
 

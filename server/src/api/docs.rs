@@ -1,7 +1,7 @@
 //! The API's description: OpenAPI 3.1 generated from the handlers and their
 //! types (utoipa) at `/api/v1/openapi.json`, rendered by Swagger UI at
 //! `/docs` from files inside the binary (no CDN; works offline).
-use app::server_fns::audit::ACTIONS;
+use app::model::audit::ACTIONS;
 use axum::Router;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};

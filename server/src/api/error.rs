@@ -3,8 +3,8 @@
 //! never carry a key, a token or internal detail.
 use std::borrow::Cow;
 
-use app::error::AppError;
-use app::server_fns::keys_dto::KeyStatus;
+use app::model::error::AppError;
+use app::model::keys::KeyStatus;
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},

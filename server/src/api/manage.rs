@@ -3,13 +3,13 @@
 //! audit log. Each endpoint needs an API set on the key AND the authority
 //! in the acting user's role (the one guard), then calls the same service
 //! function as the web pages: the same rules, the same audit rows.
-use app::authz::Authority;
 use app::backend::request_meta::RequestMeta;
 use app::backend::services::{api_keys, audit_log, users};
 use app::backend::state::AppState;
-use app::server_fns::audit::{AuditFilter, AuditRow};
-use app::server_fns::keys_dto::{KeyFilter, KeyRow};
-use app::server_fns::users_dto::{UserFilter, UserRow};
+use app::model::audit::{AuditFilter, AuditRow};
+use app::model::authz::Authority;
+use app::model::keys::{KeyFilter, KeyRow};
+use app::model::users::{UserFilter, UserRow};
 use axum::{
     Extension, Json,
     extract::{

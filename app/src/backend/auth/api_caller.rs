@@ -4,11 +4,11 @@
 //! and the key's owner hold. Every management endpoint then asks the one
 //! guard ([`super::guard::allows`]) and checks the key's API sets.
 use super::session::{Principal, load};
-use crate::authz::Authority;
 use crate::backend::keys::cache::Facts;
 use crate::backend::services::user_tokens;
 use crate::backend::state::AppState;
-use crate::error::AppError;
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
 
 /// Why a request with a working key still may not act.
 #[derive(Debug, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 use tower_sessions::Session;
 
 use super::session::{Principal, principal};
-use crate::authz::Authority;
 use crate::backend::state::{AppState, app_state};
-use crate::error::AppError;
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
 
 /// Decides for a known session. `None` means "any signed-in user".
 pub async fn check(

@@ -5,8 +5,8 @@ use std::sync::LazyLock;
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::AppError;
-use crate::validation::{Problem, password_length};
+use crate::model::error::AppError;
+use crate::model::validation::{Problem, password_length};
 
 /// The 10,000 most common passwords (zxcvbn's ranked list, lower-cased).
 static COMMON: LazyLock<HashSet<&'static str>> =

@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::authz::Authority;
 use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::session_store::SESSION_AUTH_KEY;
 use crate::backend::state::AppState;
-use crate::error::AppError;
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Stored in the session under [`SESSION_AUTH_KEY`]. Times are Unix seconds

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use crate::backend::entities::sign_in_attempt;
-use crate::error::AppError;
+use crate::model::error::AppError;
 
 pub const WINDOW_MINUTES: i64 = 15;
 pub const PER_ACCOUNT: u64 = 5;

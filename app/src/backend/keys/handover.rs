@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::server_fns::keys_dto::GeneratedKey;
+use crate::model::keys::GeneratedKey;
 
 const TTL: Duration = Duration::from_secs(300);
 

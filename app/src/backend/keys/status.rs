@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::backend::entities::{api_key, api_key_secret, membership, organization, user};
-use crate::server_fns::keys_dto::KeyStatus;
+use crate::model::keys::KeyStatus;
 
 /// Everything the decision needs, loaded by the caller.
 pub struct Facts<'a> {

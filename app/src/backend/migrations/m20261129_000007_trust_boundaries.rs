@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, FromQueryResult};
 
-use crate::validation::org_slug_from_name;
+use crate::model::validation::org_slug_from_name;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -54,7 +54,7 @@ fn unique(base: &str, taken: &HashSet<String>) -> String {
     (2..)
         .map(|n| {
             let suffix = format!("-{n}");
-            let keep = crate::validation::ORG_SLUG_MAX - suffix.len();
+            let keep = crate::model::validation::ORG_SLUG_MAX - suffix.len();
             let stem = base[..base.len().min(keep)].trim_end_matches('-');
             format!("{stem}{suffix}")
         })

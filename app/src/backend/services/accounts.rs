@@ -6,15 +6,15 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::authz::BuiltinRole;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::SessionAuth;
 use crate::backend::auth::{password, throttle};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::validation::{self, Field, FieldError, Problem};
+use crate::model::authz::BuiltinRole;
+use crate::model::error::AppError;
+use crate::model::validation::{self, Field, FieldError, Problem};
 
 /// What the sign-up form sends. Passwords stay wrapped until hashed.
 pub struct Registration {
@@ -481,7 +481,7 @@ pub async fn change_password(
 pub async fn organizations_of(
     state: &AppState,
     who: &crate::backend::auth::session::Principal,
-) -> Result<Vec<crate::server_fns::auth::OrgChoice>, AppError> {
+) -> Result<Vec<crate::model::auth::OrgChoice>, AppError> {
     let memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(who.user.id))
         .filter(membership::Column::Status.eq("active"))
@@ -496,7 +496,7 @@ pub async fn organizations_of(
     Ok(ids
         .into_iter()
         .filter_map(|id| orgs.iter().find(|o| o.id == id))
-        .map(|o| crate::server_fns::auth::OrgChoice {
+        .map(|o| crate::model::auth::OrgChoice {
             id: o.id,
             name: o.name.clone(),
             current: o.id == who.organization.id,

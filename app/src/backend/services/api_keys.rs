@@ -9,16 +9,16 @@ use sea_orm::{
     QuerySelect, Set, SqlErr,
 };
 
-use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{api_key, api_key_api_set, api_key_secret, api_set, membership};
 use crate::backend::keys::format;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::keys_dto::{DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, RATE_LIMIT_MAX};
-use crate::validation::{self, Field, FieldError, NAME_MAX, Problem};
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::keys::{DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, RATE_LIMIT_MAX};
+use crate::model::validation::{self, Field, FieldError, NAME_MAX, Problem};
 
 pub const PAGE_SIZE: u64 = 50;
 

@@ -7,8 +7,8 @@ use sea_orm::{
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{audit_event, user};
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::audit::{ACTIONS, AuditFilter, AuditPage, AuditRow};
+use crate::model::audit::{ACTIONS, AuditFilter, AuditPage, AuditRow};
+use crate::model::error::AppError;
 
 pub const PAGE_SIZE: u64 = 50;
 

@@ -10,10 +10,10 @@
 use sea_orm::sea_query::LockType;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::authz::{Authority, BuiltinRole};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, organization, role, role_authority};
-use crate::error::AppError;
+use crate::model::authz::{Authority, BuiltinRole};
+use crate::model::error::AppError;
 
 /// Why a grant was refused; the reason of [`AppError::GrantRefused`].
 pub const ADMIN_ROLE: &str = "admin_role";

@@ -5,15 +5,15 @@ use sea_orm::{
     Set, SqlErr,
 };
 
-use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{api_key, api_key_api_set, api_set, organization};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::keys_dto::{ApiSetInfo, DESCRIPTION_MAX, PublicApiState};
-use crate::validation::{self, Field, FieldError, NAME_MAX, Problem};
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::keys::{ApiSetInfo, DESCRIPTION_MAX, PublicApiState};
+use crate::model::validation::{self, Field, FieldError, NAME_MAX, Problem};
 
 pub fn public_api(who: &Principal) -> PublicApiState {
     PublicApiState {

@@ -13,9 +13,9 @@ use crate::backend::entities::{invitation, membership, organization, role, user}
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::invitations::{InvitationPreview, InvitationRow};
-use crate::validation::{self, Field, FieldError, Problem};
+use crate::model::error::AppError;
+use crate::model::invitations::{InvitationPreview, InvitationRow};
+use crate::model::validation::{self, Field, FieldError, Problem};
 
 pub const VALID_DAYS: i64 = 7;
 
@@ -299,7 +299,7 @@ async fn inviter_may_still_give<C: sea_orm::ConnectionTrait>(
         role_id: membership.role_id,
         authorities: grants::authorities_of(txn, membership.role_id).await?,
     };
-    if !giver.holds_all(&[crate::authz::Authority::ManageUsers]) {
+    if !giver.holds_all(&[crate::model::authz::Authority::ManageUsers]) {
         return Err(invalid());
     }
     match grants::givable_role(txn, inv.organization_id, &giver, inv.role_id).await {

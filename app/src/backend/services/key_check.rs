@@ -9,8 +9,8 @@ use crate::backend::entities::{api_key, api_key_secret, membership, organization
 use crate::backend::keys::cache::{Facts, Lookup};
 use crate::backend::keys::{format, status};
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::keys_dto::KeyStatus;
+use crate::model::error::AppError;
+use crate::model::keys::KeyStatus;
 
 /// Everything the status function needs about the key whose secret hashes
 /// to `hash`, from the database.

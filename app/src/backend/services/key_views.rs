@@ -9,7 +9,6 @@ use sea_orm::{
 };
 
 use super::api_keys::{PAGE_SIZE, actionable};
-use crate::authz::Authority;
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{
     api_key, api_key_api_set, api_key_ip, api_key_secret, api_key_usage_day, api_set, membership,
@@ -17,8 +16,9 @@ use crate::backend::entities::{
 };
 use crate::backend::keys::status;
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::keys_dto::{
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::keys::{
     GraceSecret, KeyDetails, KeyFilter, KeyListing, KeyRow, SecretRow, UsageDay, UsedFrom,
 };
 

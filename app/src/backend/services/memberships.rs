@@ -3,7 +3,7 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::backend::entities::{membership, role};
-use crate::error::AppError;
+use crate::model::error::AppError;
 
 /// Makes `user_id` an active member of `org_id` with `role_id`.
 pub async fn add<C: ConnectionTrait>(

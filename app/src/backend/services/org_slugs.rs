@@ -9,14 +9,14 @@ use sea_orm::{
     Set, SqlErr, TransactionTrait,
 };
 
-use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{organization, retired_org_slug};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::validation::{self, Field, FieldError, ORG_SLUG_MAX, Problem};
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::validation::{self, Field, FieldError, ORG_SLUG_MAX, Problem};
 
 /// Tries before giving up on finding a free slug for a new organization.
 const ATTEMPTS: usize = 6;

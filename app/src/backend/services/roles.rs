@@ -4,16 +4,16 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, role, role_authority};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::roles::RoleInfo;
-use crate::validation::{self, Field, FieldError, Problem};
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::roles::RoleInfo;
+use crate::model::validation::{self, Field, FieldError, Problem};
 
 pub async fn list(state: &AppState, who: &Principal) -> Result<Vec<RoleInfo>, AppError> {
     let roles = role::Entity::find()

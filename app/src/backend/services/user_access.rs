@@ -6,13 +6,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::grants::{self, Giver};
 use super::users::member;
-use crate::authz::BuiltinRole;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, role};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
-use crate::error::AppError;
+use crate::model::authz::BuiltinRole;
+use crate::model::error::AppError;
 
 async fn admin_role_id<C: ConnectionTrait>(db: &C, org_id: i64) -> Result<i64, AppError> {
     role::Entity::find()

@@ -14,7 +14,7 @@ use crate::backend::entities::user_token;
 use crate::backend::keys::cache::Facts;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
-use crate::error::AppError;
+use crate::model::error::AppError;
 
 pub const LIFETIME_HOURS: i64 = 24;
 /// What every user token starts with.

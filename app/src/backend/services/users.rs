@@ -7,18 +7,16 @@ use sea_orm::{
 };
 use secrecy::SecretString;
 
-use crate::authz::Authority;
 use crate::backend::audit::{self, Action, Entry};
 use crate::backend::auth::{password, session::Principal};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
-use crate::error::AppError;
-use crate::server_fns::users_dto::{
-    MembershipRow, RoleOption, UserDetails, UserFilter, UserPage, UserRow,
-};
-use crate::validation::{self, Field, FieldError, Problem};
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::users::{MembershipRow, RoleOption, UserDetails, UserFilter, UserPage, UserRow};
+use crate::model::validation::{self, Field, FieldError, Problem};
 
 pub use super::user_access::{set_role, set_status};
 

@@ -24,16 +24,16 @@ use leptos_router::{
 
 use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::{TextField, error_message, field_errors, problem_message};
-use crate::error::AppError;
 use crate::i18n::{Locale, t, t_string, use_i18n};
-use crate::server_fns::keys::{
-    CreateKey, DeleteKey, RollKey, SetKeyEnabled, list_keys, new_key_form, take_generated_key,
-};
-use crate::server_fns::keys_dto::{
+use crate::model::error::AppError;
+use crate::model::keys::{
     ApiSetInfo, CreateKeyForm, DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, KeyFilter, KeyListing,
     KeyRow, KeyStatus,
 };
-use crate::validation::{Field, FieldError, NAME_MAX};
+use crate::model::validation::{Field, FieldError, NAME_MAX};
+use crate::server_fns::keys::{
+    CreateKey, DeleteKey, RollKey, SetKeyEnabled, list_keys, new_key_form, take_generated_key,
+};
 
 pub fn status_label(i18n: I18nContext<Locale>, status: KeyStatus) -> String {
     match status {
@@ -94,7 +94,7 @@ pub fn when(rfc3339: &str) -> String {
 fn field_problem(
     errors: Signal<Vec<FieldError>>,
     field: Field,
-) -> Option<crate::validation::Problem> {
+) -> Option<crate::model::validation::Problem> {
     errors
         .get()
         .into_iter()
@@ -248,7 +248,7 @@ pub fn KeysPanel(
                     // Actions come back to the same view of the list.
                     let view_query: Vec<String> = ["scope", "owner", "page"]
                         .into_iter()
-                        .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", crate::server_fns::users::urlencode(&v))))
+                        .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", crate::model::users::urlencode(&v))))
                         .collect();
                     let back = if view_query.is_empty() { base.clone() } else { format!("{base}?{}", view_query.join("&")) };
                     let create_href = format!("{base}?dialog=create");

@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::keys_dto::ApiSetInfo;
+use crate::model::keys::ApiSetInfo;
 
 use super::{api_set_text, hydrated};
 

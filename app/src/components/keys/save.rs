@@ -3,7 +3,7 @@ use leptos::prelude::*;
 
 use crate::components::dialog::Dialog;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::keys_dto::GeneratedKey;
+use crate::model::keys::GeneratedKey;
 
 use super::hydrated;
 
@@ -101,7 +101,7 @@ pub fn SaveKeyDialog(key: GeneratedKey, base: String, on_close: Callback<()>) ->
             });
             let href = format!(
                 "data:text/plain;charset=utf-8,{}",
-                crate::server_fns::users::urlencode(&text)
+                crate::model::users::urlencode(&text)
             );
             if let Ok(a) = document().create_element("a")
                 && let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>()

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::when;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::keys_dto::{UsageDay, UsedFrom};
+use crate::model::keys::{UsageDay, UsedFrom};
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 140.0;

@@ -4,8 +4,9 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::components::form::error_message;
 use crate::i18n::{Locale, t, t_string, use_i18n};
-use crate::server_fns::audit::{ACTIONS, AuditFilter, AuditPage, list_audit};
-use crate::server_fns::users::urlencode;
+use crate::model::audit::{ACTIONS, AuditFilter, AuditPage};
+use crate::model::users::urlencode;
+use crate::server_fns::audit::list_audit;
 
 pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
     match action {

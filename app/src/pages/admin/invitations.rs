@@ -3,8 +3,8 @@ use leptos::prelude::*;
 use crate::components::form::{error_message, field_errors, problem_message};
 use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::validation::Field;
 use crate::server_fns::invitations::{CreateInvitation, RevokeInvitation, list_invitations};
-use crate::validation::Field;
 
 /// `/admin/invitations`: invite by e-mail or phone number, with a role.
 #[component]

@@ -4,8 +4,8 @@ use leptos_router::components::A;
 use crate::components::form::{TextField, error_message, field_errors};
 use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::validation::{Field, NAME_MAX, PASSWORD_MAX};
 use crate::server_fns::users::CreateProgrammaticUser;
-use crate::validation::{Field, NAME_MAX, PASSWORD_MAX};
 
 /// `/admin/programmatic-users/new`.
 #[component]

@@ -2,12 +2,13 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::authz::Authority;
 use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::{error_message, field_errors, problem_message};
 use crate::i18n::{Locale, t, t_string, use_i18n};
-use crate::server_fns::roles::{CreateRole, DeleteRole, RoleInfo, UpdateRole, list_roles};
-use crate::validation::{Field, NAME_MAX};
+use crate::model::authz::Authority;
+use crate::model::roles::RoleInfo;
+use crate::model::validation::{Field, NAME_MAX};
+use crate::server_fns::roles::{CreateRole, DeleteRole, UpdateRole, list_roles};
 
 pub fn authority_label(i18n: I18nContext<Locale>, authority: Authority) -> String {
     match authority {

@@ -8,8 +8,9 @@ use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::error_message;
 use crate::components::keys::KeysPanel;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details, urlencode};
-use crate::server_fns::users_dto::UserDetails;
+use crate::model::users::UserDetails;
+use crate::model::users::urlencode;
+use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details};
 
 /// `/admin/users/{username}`: User Account Details.
 #[component]

@@ -3,8 +3,9 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::components::form::error_message;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::server_fns::users::{list_users, urlencode};
-use crate::server_fns::users_dto::{UserFilter, UserPage, UserRow};
+use crate::model::users::urlencode;
+use crate::model::users::{UserFilter, UserPage, UserRow};
+use crate::server_fns::users::list_users;
 
 /// `/admin/users`: Admin → Users → User Management.
 #[component]

@@ -6,9 +6,9 @@ use crate::components::dialog::{Dialog, close_to};
 use crate::components::form::{TextField, error_message, field_errors, problem_message};
 use crate::components::keys::api_set_text;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::keys::DESCRIPTION_MAX;
+use crate::model::validation::{Field, NAME_MAX};
 use crate::server_fns::integrations::{CreateApiSet, DeleteApiSet, get_public_api, list_api_sets};
-use crate::server_fns::keys_dto::DESCRIPTION_MAX;
-use crate::validation::{Field, NAME_MAX};
 
 const BASE: &str = "/settings/integrations/api-sets";
 

@@ -5,9 +5,9 @@ use super::IntegrationsBreadcrumb;
 use crate::components::form::{error_message, field_errors, problem_message};
 use crate::components::keys::{UsageChart, UsedFromTable, status_label, when};
 use crate::i18n::{t, use_i18n};
+use crate::model::keys::{KeyDetails, RATE_LIMIT_MAX};
+use crate::model::validation::Field;
 use crate::server_fns::keys::{EndKeyGrace, SetKeyRateLimit, get_key_details};
-use crate::server_fns::keys_dto::{KeyDetails, RATE_LIMIT_MAX};
-use crate::validation::Field;
 
 /// `/settings/integrations/public-api/keys/{id}`: every field of one key,
 /// its API sets and its secrets (roll history, last use and address).
@@ -135,7 +135,7 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
             .value()
             .get()
             .and_then(Result::err)
-            .filter(|e| !matches!(e, crate::error::AppError::Invalid(_)))
+            .filter(|e| !matches!(e, crate::model::error::AppError::Invalid(_)))
             .map(|e| error_message(i18n, &e))
     };
     let saved = move || matches!(action.value().get(), Some(Ok(())));

@@ -66,3 +66,16 @@ pub struct MembershipRow {
     pub since: String,
     pub current: bool,
 }
+
+/// Percent-encodes a path segment (usernames are `a-z0-9._-` or e-mails).
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

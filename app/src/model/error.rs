@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::validation::FieldError;
+use crate::model::validation::FieldError;
 
 /// What went wrong, in terms the caller can act on. Internal detail is logged
 /// on the server and never crosses the wire.
