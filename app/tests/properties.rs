@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use app::backend::keys::format::{self, KEY_LEN, Malformed, PREFIX, RANDOM_LEN};
 use app::backend::request_meta::{client_ip, user_agent};
 use app::backend::services::{api_keys, invitations};
-use app::validation::{self, Problem};
+use app::model::validation::{self, Problem};
 use axum::http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 

@@ -6,6 +6,16 @@ use std::path::PathBuf;
 use clap::Parser;
 use clap::builder::BoolishValueParser;
 
+/// Who may sign up (`--signup`). The variants carry no doc comments on
+/// purpose: clap would list them in `--help` as a new section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Signup {
+    // Anyone, each with a new organization.
+    Open,
+    // Only through an invitation.
+    InviteOnly,
+}
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "keyhouse",
@@ -94,13 +104,8 @@ pub struct Config {
     /// Who may sign up: `open` (anyone, each with a new organization) or
     /// `invite-only` (only through an invitation; the very first account of
     /// an empty instance excepted).
-    #[arg(
-        long,
-        env = "KEYHOUSE_SIGNUP",
-        default_value = "open",
-        value_parser = clap::builder::PossibleValuesParser::new(["open", "invite-only"])
-    )]
-    pub signup: String,
+    #[arg(long, env = "KEYHOUSE_SIGNUP", value_enum, default_value = "open")]
+    pub signup: Signup,
 
     /// Sign-ups one client address (an IPv6 client: its /64) may make in an
     /// hour.
@@ -157,7 +162,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             session_cleanup_seconds: 300,
             max_keys_per_user: 100,
-            signup: "open".into(),
+            signup: Signup::Open,
             sign_ups_per_hour: 10,
         }
     }
@@ -233,7 +238,7 @@ mod tests {
         assert_eq!(proxies.trusted_proxies.len(), 2);
         let err = parse(&["--signup", "closed"]).expect_err("refused");
         assert!(err.contains("KEYHOUSE_SIGNUP"), "{err}");
-        assert!(parse(&["--signup", "invite-only"]).is_ok_and(|c| c.signup == "invite-only"));
-        assert_eq!(parse(&[]).map(|c| c.signup), Ok("open".to_owned()));
+        assert!(parse(&["--signup", "invite-only"]).is_ok_and(|c| c.signup == Signup::InviteOnly));
+        assert_eq!(parse(&[]).map(|c| c.signup), Ok(Signup::Open));
     }
 }

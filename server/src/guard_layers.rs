@@ -69,7 +69,7 @@ mod tests {
     use axum::body::Body;
 
     fn post(headers: &[(&str, &str)]) -> Request {
-        let mut builder = axum::http::Request::post("/api/x").header("host", "keys.example:3000");
+        let mut builder = axum::http::Request::post("/rpc/x").header("host", "keys.example:3000");
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }

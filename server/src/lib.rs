@@ -56,7 +56,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         session_absolute: chrono::Duration::hours(i64::from(config.session_absolute_hours)),
         trusted_proxies: config.trusted_proxies.clone(),
         max_keys_per_user: u64::from(config.max_keys_per_user),
-        invite_only_signup: config.signup == "invite-only",
+        invite_only_signup: config.signup == config::Signup::InviteOnly,
         sign_ups_per_hour: u64::from(config.sign_ups_per_hour),
     };
     let state = AppState {

@@ -100,22 +100,6 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
     Ok(db)
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock
-/// at `BEGIN` (`BEGIN IMMEDIATE`), waiting for it under the busy timeout: a
-/// deferred transaction that reads first and writes later fails with
-/// "database is locked" when another connection wrote in between.
-/// PostgreSQL ignores the option.
-pub async fn begin_write(
-    db: &sea_orm::DatabaseConnection,
-) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@ pub mod dialog;
 pub mod form;
 pub mod keys;
 pub mod language_switcher;
+pub mod list;
 pub mod protect_service;
 pub mod role_select;
 pub mod top_bar;

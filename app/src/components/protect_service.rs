@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::form::{error_message, field_errors, problem_message};
+use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::keys::hydrated;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::PublicApiState;
@@ -24,25 +24,15 @@ pub fn OrganizationIdentifier(
     action: ServerAction<SetSlug>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let errors = Signal::derive(move || field_errors(action.value().get()));
-    let problem = move || {
-        errors
-            .get()
-            .into_iter()
-            .find(|e| e.field == Field::Slug)
-            .map(|e| match e.problem {
-                Problem::InvalidSlug => t_string!(i18n, org_identifier_invalid).to_string(),
-                other => problem_message(i18n, other),
-            })
-            .or_else(|| {
-                action
-                    .value()
-                    .get()
-                    .and_then(Result::err)
-                    .filter(|e| !matches!(e, crate::model::error::AppError::Invalid(_)))
-                    .map(|e| error_message(i18n, &e))
-            })
-    };
+    let errors = use_form_errors(action);
+    // The slug's problem in this form's words; any other refusal as it is.
+    let slug_problem = Signal::derive(move || {
+        errors.problem(Field::Slug).map(|p| match p {
+            Problem::InvalidSlug => t_string!(i18n, org_identifier_invalid).to_string(),
+            other => problem_message(i18n, other),
+        })
+    });
+    let other = errors.general();
     view! {
         <section class="card" aria-labelledby="org-slug-title">
             <h2 id="org-slug-title">{t!(i18n, org_identifier)}</h2>
@@ -58,11 +48,13 @@ pub fn OrganizationIdentifier(
                             maxlength=ORG_SLUG_MAX
                             value=slug.clone()
                             aria-describedby="org-slug-warning org-slug-error"
-                            aria-invalid=move || if problem().is_some() { "true" } else { "false" }
+                            aria-invalid=move || {
+                                if slug_problem.get().is_some() || other.get().is_some() { "true" } else { "false" }
+                            }
                         />
                     </div>
                     <p id="org-slug-warning" class="warning" role="note">{t!(i18n, org_identifier_warning)}</p>
-                    <p id="org-slug-error" class="form-error" role="alert">{problem}</p>
+                    <FormError id="org-slug-error" error=other message=slug_problem />
                     <button type="submit" disabled=move || action.pending().get()>{t!(i18n, org_identifier_change)}</button>
                 </ActionForm>
             })}

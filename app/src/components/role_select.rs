@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::{t, use_i18n};
+use crate::model::authz::BuiltinRole;
 use crate::server_fns::users::role_options;
 
 #[component]
@@ -20,7 +21,7 @@ pub fn RoleSelect(id: &'static str) -> impl IntoView {
                             .unwrap_or_default()
                             .into_iter()
                             .map(|r| {
-                                let member = r.name == "Member";
+                                let member = r.name == BuiltinRole::Member.name();
                                 view! { <option value=r.id.to_string() selected=member>{r.name}</option> }
                             })
                             .collect_view()

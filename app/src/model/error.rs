@@ -2,7 +2,45 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::model::text_enum::text_enum;
 use crate::model::validation::FieldError;
+
+text_enum! {
+    /// Why a change cannot be made as things stand; the UI translates it,
+    /// the HTTP API names it in `code` for the two it documents.
+    pub enum Conflict {
+        /// The last active Admin of an organization cannot go.
+        LastAdmin = "last_admin",
+        RoleInUse = "role_in_use",
+        BuiltinRole = "builtin_role",
+        /// Unknown, expired, revoked or already used.
+        InvitationInvalid = "invitation_invalid",
+        AccountExists = "account_exists",
+        AlreadyMember = "already_member",
+        /// The owner already has as many active keys as allowed.
+        TooManyKeys = "too_many_keys",
+        /// The create form's one-time token was already used.
+        AlreadyCreated = "already_created",
+        /// The key has no rolled secret still in its grace period.
+        NoGrace = "no_grace",
+        BuiltinApiSet = "builtin_api_set",
+    }
+}
+
+text_enum! {
+    /// Why a role or authority is not the caller's to give
+    /// (`backend::services::grants`).
+    pub enum GrantRefusal {
+        /// The built-in Admin role needs every authority.
+        AdminRole = "admin_role",
+        /// The role holds an authority the giver lacks.
+        RoleExceedsYours = "role_exceeds_yours",
+        /// Nobody edits or deletes the role they hold.
+        OwnRole = "own_role",
+        /// Authorities are added only by someone holding them.
+        AuthorityNotHeld = "authority_not_held",
+    }
+}
 
 /// What went wrong, in terms the caller can act on. Internal detail is logged
 /// on the server and never crosses the wire.
@@ -22,11 +60,11 @@ pub enum AppError {
     /// Signed in and allowed to call, but the role or authority is not the
     /// caller's to give; the reason names the rule (`services::grants`).
     #[error("not yours to give: {0}")]
-    GrantRefused(String),
+    GrantRefused(GrantRefusal),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(Conflict),
     #[error("too many attempts; try again in {0} seconds")]
     TooManyRequests(u64),
     #[error("internal error")]
@@ -86,7 +124,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             E::Args(msg) | E::MissingArg(msg) | E::Deserialization(msg) => {
                 let err = AppError::BadRequest(msg);
                 #[cfg(feature = "ssr")]
-                let err = crate::server_fns::support::fail(err);
+                let err = respond(err);
                 err
             }
             other => AppError::ServerFn(other.to_string()),
@@ -101,9 +139,57 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// Gives a failed call its HTTP status (and `Retry-After` for 429). A plain
+/// HTML form post keeps Leptos' redirect back to the form, which carries the
+/// error in its URL, so the status is left alone there.
+///
+/// During server-side rendering a resource calls the server function
+/// in-process with the page's own request: a visitor's page must not turn
+/// into a 401 because the user menu asked who is signed in. Only requests
+/// to the server-function endpoints themselves get the status.
+#[cfg(feature = "ssr")]
+pub fn respond(err: AppError) -> AppError {
+    use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+    use leptos::prelude::use_context;
+    use leptos_axum::ResponseOptions;
+    let server_fn_call = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/rpc/"));
+    if !server_fn_call {
+        return err;
+    }
+    let form_post = is_form_post();
+    if let Some(response) = use_context::<ResponseOptions>() {
+        if let AppError::TooManyRequests(seconds) = &err
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.insert_header(header::RETRY_AFTER, value);
+        }
+        if !form_post && let Ok(status) = StatusCode::from_u16(err.status()) {
+            response.set_status(status);
+        }
+    }
+    err
+}
+
+/// Whether this call is a plain HTML form post (no JavaScript): the browser
+/// then wants a page, and Leptos answers with a redirect.
+#[cfg(feature = "ssr")]
+pub fn is_form_post() -> bool {
+    use axum::http::{header, request::Parts};
+    use leptos::prelude::use_context;
+    use_context::<Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|accept| accept.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::AppError;
+    use super::{AppError, Conflict, GrantRefusal};
 
     #[test]
     fn every_variant_has_a_status_and_code() {
@@ -112,12 +198,12 @@ mod tests {
             (AppError::Unauthorized, 401, "unauthorized"),
             (AppError::Forbidden, 403, "forbidden"),
             (
-                AppError::GrantRefused("own_role".into()),
+                AppError::GrantRefused(GrantRefusal::OwnRole),
                 403,
                 "grant_refused",
             ),
             (AppError::NotFound, 404, "not_found"),
-            (AppError::Conflict("x".into()), 409, "conflict"),
+            (AppError::Conflict(Conflict::RoleInUse), 409, "conflict"),
             (AppError::TooManyRequests(9), 429, "too_many_requests"),
             (AppError::Invalid(vec![]), 422, "invalid"),
             (AppError::SignInFailed, 401, "sign_in_failed"),
@@ -127,6 +213,25 @@ mod tests {
             assert_eq!(err.status(), status, "{err:?}");
             assert_eq!(err.code(), code, "{err:?}");
         }
+    }
+
+    /// The reasons travel as the texts they always were, in the server
+    /// functions' JSON and in the message.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn reasons_keep_their_wire_text() {
+        let conflict = AppError::Conflict(Conflict::LastAdmin);
+        assert_eq!(
+            serde_json::to_string(&conflict).ok().as_deref(),
+            Some(r#"{"Conflict":"last_admin"}"#)
+        );
+        assert_eq!(conflict.to_string(), "conflict: last_admin");
+        let refused = AppError::GrantRefused(GrantRefusal::OwnRole);
+        assert_eq!(
+            serde_json::from_str::<AppError>(r#"{"GrantRefused":"own_role"}"#).ok(),
+            Some(refused.clone())
+        );
+        assert_eq!(refused.to_string(), "not yours to give: own_role");
     }
 
     #[test]

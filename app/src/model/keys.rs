@@ -2,6 +2,9 @@
 //! [`GeneratedKey`], the answer of the one call that creates it.
 use serde::{Deserialize, Serialize};
 
+use super::page::Page;
+use super::text_enum::text_enum;
+
 /// Whether a key works now, and if not, the first reason why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyStatus {
@@ -67,10 +70,10 @@ pub struct KeyRow {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyListing {
-    pub rows: Vec<KeyRow>,
-    pub page: u64,
-    pub pages: u64,
-    pub total: u64,
+    /// Flattened: `rows`, `page`, `pages` and `total` stay at the top of
+    /// the answer, beside the fields below.
+    #[serde(flatten)]
+    pub keys: Page<KeyRow>,
     /// The caller may generate keys (Manage User API Key).
     pub may_create: bool,
     /// The caller sees every key of the organization (Manage All API Keys).
@@ -82,12 +85,23 @@ pub struct KeyListing {
     pub owner_is_self: bool,
 }
 
-/// Which keys to list: `scope` is `mine` (default) or `all`; `owner` narrows
-/// `all` to one user.
+text_enum! {
+    /// Whose keys a list shows.
+    #[derive(Default)]
+    pub enum KeyScope {
+        /// The caller's own.
+        #[default]
+        Mine = "mine",
+        /// Every key of the organization (Manage All API Keys).
+        All = "all",
+    }
+}
+
+/// Which keys to list; `owner` narrows [`KeyScope::All`] to one user.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KeyFilter {
-    pub scope: String,
+    pub scope: KeyScope,
     pub owner: String,
     pub page: u64,
 }
@@ -113,12 +127,23 @@ impl std::fmt::Debug for GeneratedKey {
     }
 }
 
+text_enum! {
+    /// Where a secret of a key is in its life.
+    pub enum SecretState {
+        /// The one the key was last given (not rolled).
+        Current = "current",
+        /// Rolled, and still works until its grace period ends.
+        Grace = "grace",
+        /// Rolled, and no longer works.
+        Retired = "retired",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecretRow {
     pub visible_start: String,
     pub created_at: String,
-    /// `current`, `grace` (rolled, still works) or `retired`.
-    pub state: String,
+    pub state: SecretState,
     pub grace_until: Option<String>,
     pub last_used_at: Option<String>,
     pub last_used_ip: Option<String>,

@@ -1,26 +1,38 @@
 //! What the user pages receive: plain data, no entities, no hashes.
 use serde::{Deserialize, Serialize};
 
+use super::text_enum::text_enum;
+
+text_enum! {
+    stored
+    /// Whether a user (everywhere) or a membership (in one organization)
+    /// may sign in and act; stored as `active`/`inactive`.
+    pub enum UserStatus {
+        Active = "active",
+        Inactive = "inactive",
+    }
+}
+
+text_enum! {
+    stored
+    /// A person, or an account for a program (no password sign-in).
+    pub enum UserKind {
+        Human = "human",
+        Programmatic = "programmatic",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
     pub username: String,
     pub name: String,
     pub email: Option<String>,
-    /// `human` or `programmatic`.
-    pub kind: String,
+    pub kind: UserKind,
     pub role: String,
-    /// `active` or `inactive` in this organization.
-    pub status: String,
+    /// In this organization (an inactive user is inactive everywhere).
+    pub status: UserStatus,
     /// RFC 3339, UTC.
     pub last_sign_in_at: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserPage {
-    pub rows: Vec<UserRow>,
-    pub page: u64,
-    pub pages: u64,
-    pub total: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,8 +63,8 @@ pub struct UserDetails {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserFilter {
     pub search: String,
-    pub status: String,
-    pub kind: String,
+    pub status: Option<UserStatus>,
+    pub kind: Option<UserKind>,
     pub page: u64,
 }
 
@@ -60,8 +72,8 @@ pub struct UserFilter {
 pub struct MembershipRow {
     pub organization: String,
     pub role: String,
-    /// `active` or `inactive` in that organization.
-    pub status: String,
+    /// In that organization.
+    pub status: UserStatus,
     /// RFC 3339, UTC.
     pub since: String,
     pub current: bool,

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::form::{TextField, error_message, field_errors};
+use crate::components::form::{FormError, TextField, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::validation::{Field, NAME_MAX, PASSWORD_MAX};
 use crate::server_fns::auth::current_user;
@@ -17,20 +17,8 @@ pub fn InvitePage() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let accept = ServerAction::<AcceptInvitation>::new();
     let join = ServerAction::<JoinInvitation>::new();
-    let errors = Signal::derive(move || field_errors(accept.value().get()));
-    let accept_error = move || {
-        accept
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
-    let join_error = move || {
-        join.value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let accept_errors = use_form_errors(accept);
+    let join_errors = use_form_errors(join);
 
     view! {
         <section class="auth-card" aria-labelledby="invite-page-title">
@@ -39,7 +27,7 @@ pub fn InvitePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let signed_in = me.await.ok().flatten().is_some();
                     match preview.await {
-                        Err(err) => view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                        Err(err) => view! { <FormError error=Some(err) /> }.into_any(),
                         Ok(p) => view! {
                             <p class="lead" data-testid="invitation-summary">
                                 {t!(i18n, invited_to, organization = p.organization.clone(), role = p.role.clone())}
@@ -48,7 +36,7 @@ pub fn InvitePage() -> impl IntoView {
                                 view! {
                                     <ActionForm action=join>
                                         <input type="hidden" name="token" value=token() />
-                                        {move || join_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                                        <FormError error=join_errors.error />
                                         <button type="submit" class="primary">{t!(i18n, join_with_account)}</button>
                                     </ActionForm>
                                 }.into_any()
@@ -56,17 +44,17 @@ pub fn InvitePage() -> impl IntoView {
                                 view! {
                                     <ActionForm action=accept>
                                         <input type="hidden" name="token" value=token() />
-                                        {move || accept_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                                        <FormError error=accept_errors.error />
                                         <TextField id="invite-name" name="name" field=Some(Field::Name)
                                             label=Signal::derive(move || t_string!(i18n, field_name).to_string())
-                                            autocomplete="name" maxlength=NAME_MAX errors />
+                                            autocomplete="name" maxlength=NAME_MAX errors=accept_errors.fields />
                                         <TextField id="invite-password" name="password" field=Some(Field::Password) kind="password"
                                             label=Signal::derive(move || t_string!(i18n, field_password).to_string())
                                             hint=Signal::derive(move || t_string!(i18n, password_hint).to_string())
-                                            autocomplete="new-password" maxlength=PASSWORD_MAX errors />
+                                            autocomplete="new-password" maxlength=PASSWORD_MAX errors=accept_errors.fields />
                                         <TextField id="invite-password-confirm" name="password_confirm" field=Some(Field::PasswordConfirm) kind="password"
                                             label=Signal::derive(move || t_string!(i18n, field_password_confirm).to_string())
-                                            autocomplete="new-password" maxlength=PASSWORD_MAX errors />
+                                            autocomplete="new-password" maxlength=PASSWORD_MAX errors=accept_errors.fields />
                                         <button type="submit" class="primary">{t!(i18n, accept_invitation)}</button>
                                     </ActionForm>
                                     <p class="switch-auth">{t!(i18n, invite_have_account)}</p>

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::form::{TextField, error_message};
+use crate::components::form::{FormError, TextField, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::validation::{EMAIL_MAX, PASSWORD_MAX};
 use crate::server_fns::auth::SignIn;
@@ -11,20 +11,13 @@ use crate::server_fns::auth::SignIn;
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<SignIn>::new();
-    let no_field_errors = Signal::derive(Vec::new);
-    let message = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let errors = use_form_errors(action);
 
     view! {
         <section class="auth-card" aria-labelledby="login-title">
             <h1 id="login-title">{t!(i18n, login_title)}</h1>
             <ActionForm action=action attr:aria-labelledby="login-title">
-                {move || message().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+                <FormError error=errors.error />
                 <TextField
                     id="login-login"
                     name="login"
@@ -32,7 +25,7 @@ pub fn LoginPage() -> impl IntoView {
                     label=Signal::derive(move || t_string!(i18n, field_login).to_string())
                     autocomplete="username"
                     maxlength=EMAIL_MAX
-                    errors=no_field_errors
+                    errors=errors.fields
                 />
                 <TextField
                     id="login-password"
@@ -42,7 +35,7 @@ pub fn LoginPage() -> impl IntoView {
                     label=Signal::derive(move || t_string!(i18n, field_password).to_string())
                     autocomplete="current-password"
                     maxlength=PASSWORD_MAX
-                    errors=no_field_errors
+                    errors=errors.fields
                 />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     {t!(i18n, login_submit)}

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::form::{TextField, error_message, field_errors};
+use crate::components::form::{FormError, TextField, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::validation::{EMAIL_MAX, Field, NAME_MAX, PASSWORD_MAX};
 use crate::server_fns::auth::{Register, sign_up_open};
@@ -40,19 +40,12 @@ pub fn RegisterPage() -> impl IntoView {
 fn RegisterForm() -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<Register>::new();
-    let errors = Signal::derive(move || field_errors(action.value().get()));
-    let summary = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let errors = use_form_errors(action);
 
     view! {
             <p class="lead">{t!(i18n, register_lead)}</p>
             <ActionForm action=action attr:aria-labelledby="register-title">
-                {move || summary().map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+                <FormError error=errors.error />
                 <TextField
                     id="register-name"
                     name="name"
@@ -60,7 +53,7 @@ fn RegisterForm() -> impl IntoView {
                     label=Signal::derive(move || t_string!(i18n, field_name).to_string())
                     autocomplete="name"
                     maxlength=NAME_MAX
-                    errors
+                    errors=errors.fields
                 />
                 <TextField
                     id="register-email"
@@ -70,7 +63,7 @@ fn RegisterForm() -> impl IntoView {
                     label=Signal::derive(move || t_string!(i18n, field_email).to_string())
                     autocomplete="email"
                     maxlength=EMAIL_MAX
-                    errors
+                    errors=errors.fields
                 />
                 <TextField
                     id="register-password"
@@ -81,7 +74,7 @@ fn RegisterForm() -> impl IntoView {
                     hint=Signal::derive(move || t_string!(i18n, password_hint).to_string())
                     autocomplete="new-password"
                     maxlength=PASSWORD_MAX
-                    errors
+                    errors=errors.fields
                 />
                 <TextField
                     id="register-password-confirm"
@@ -91,7 +84,7 @@ fn RegisterForm() -> impl IntoView {
                     label=Signal::derive(move || t_string!(i18n, field_password_confirm).to_string())
                     autocomplete="new-password"
                     maxlength=PASSWORD_MAX
-                    errors
+                    errors=errors.fields
                 />
                 <TextField
                     id="register-location"
@@ -101,7 +94,7 @@ fn RegisterForm() -> impl IntoView {
                     hint=Signal::derive(move || t_string!(i18n, location_name_hint).to_string())
                     autocomplete="organization"
                     maxlength=NAME_MAX
-                    errors
+                    errors=errors.fields
                 />
                 <label class="check">
                     <input type="checkbox" name="create_first_key" checked=true />

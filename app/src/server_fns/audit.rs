@@ -1,18 +1,16 @@
 //! The audit log (`/admin/audit`, View Audit Log).
 use leptos::prelude::*;
 
-use crate::model::audit::{AuditFilter, AuditPage};
+use crate::model::audit::{AuditFilter, AuditRow};
 use crate::model::error::AppError;
+use crate::model::page::Page;
 
-#[server(endpoint = "audit/list")]
-pub async fn list_audit(filter: AuditFilter) -> Result<AuditPage, AppError> {
-    use super::support::fail;
-    use crate::backend::{auth::guard::require, services::audit_log, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ViewAuditLog).await?;
-        audit_log::list(&app_state()?, &who, &filter).await
-    }
+#[server(prefix = "/rpc", endpoint = "audit/list")]
+pub async fn list_audit(filter: AuditFilter) -> Result<Page<AuditRow>, AppError> {
+    use super::support::call;
+    use crate::backend::services::audit_log;
+    call(audit_log::LIST, move |c| async move {
+        audit_log::list(&c.state, &c.who, &filter).await
+    })
     .await
-    .map_err(fail)
 }

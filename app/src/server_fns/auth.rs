@@ -1,4 +1,5 @@
-//! Sign-up, sign-in, sign-out and "who am I" for the user menu.
+//! Sign-up, sign-in, sign-out and "who am I" for the user menu. Each one:
+//! the operation's guard, a service, a DTO.
 use leptos::prelude::*;
 
 use crate::model::auth::{Me, OrgChoice};
@@ -6,19 +7,17 @@ use crate::model::error::AppError;
 
 /// Whether the sign-up form is open (`KEYHOUSE_SIGNUP`): with
 /// `invite-only`, only for the very first account of an empty instance.
-#[server(endpoint = "auth/sign-up-open")]
+#[server(prefix = "/rpc", endpoint = "auth/sign-up-open")]
 pub async fn sign_up_open() -> Result<bool, AppError> {
-    use super::support::fail;
-    use crate::backend::{services::accounts, state::app_state};
-    async {
-        let state = app_state()?;
-        accounts::sign_up_open(&state, &state.db).await
-    }
+    use super::support::visit;
+    use crate::backend::services::accounts;
+    visit(accounts::SIGN_UP_OPEN, |v| async move {
+        accounts::sign_up_open(&v.state, &v.state.db).await
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "auth/register")]
+#[server(prefix = "/rpc", endpoint = "auth/register")]
 pub async fn register(
     name: String,
     email: String,
@@ -32,10 +31,9 @@ pub async fn register(
     #[server(default)]
     first_key_name: String,
 ) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::session, services::accounts, state::app_state};
-    let run = async {
-        let state = app_state()?;
+    use super::support::visit;
+    use crate::backend::{auth::session, services::accounts};
+    visit(accounts::REGISTER, move |v| async move {
         let registration = accounts::Registration {
             name,
             email,
@@ -43,165 +41,125 @@ pub async fn register(
             password_confirm: password_confirm.into(),
             location_name,
         };
-        let meta = request_meta().await;
-        let auth = accounts::register(&state, registration, &meta).await?;
-        let session = crate::backend::auth::guard::current_session().await?;
-        session::start(&session, &auth).await?;
+        let auth = accounts::register(&v.state, registration, &v.meta).await?;
+        session::start(&v.session, &auth).await?;
         if create_first_key.is_empty() {
             leptos_axum::redirect("/");
-            return Ok(());
+        } else {
+            // Sign-up ends on the Save generated key dialog of the Public
+            // API page, which receives the key once through the hand-over.
+            accounts::first_key(&v.state, &auth, &first_key_name, &v.meta).await;
+            leptos_axum::redirect("/settings/integrations/public-api");
         }
-        // Sign-up ends on the Save generated key dialog of the Public API
-        // page, which receives the key once through the hand-over.
-        let who = session::principal(&state, &session)
-            .await?
-            .ok_or_else(|| AppError::internal("no principal after sign-up"))?;
-        // The account exists now; a problem with its first key must not
-        // turn sign-up into an error. A bad name falls back to a plain one.
-        let name = crate::model::validation::short_text(
-            &first_key_name,
-            crate::model::validation::NAME_MAX,
-        )
-        .unwrap_or_else(|_| "API key".to_owned());
-        let first = crate::backend::services::api_keys::NewKey {
-            name,
-            description: String::new(),
-            api_sets: Vec::new(),
-            expires: "never".into(),
-            expires_on: String::new(),
-            request_token: String::new(),
-        };
-        match crate::backend::services::api_keys::create(&state, &who, first, &meta).await {
-            Ok(key) => state.handover.put(who.user.id, who.organization.id, key),
-            Err(err) => tracing::warn!(error = %err, "first API key at sign-up not created"),
-        }
-        leptos_axum::redirect("/settings/integrations/public-api");
         Ok(())
-    };
-    run.await.map_err(fail)
+    })
+    .await
 }
 
-#[server(endpoint = "auth/sign-in")]
+#[server(prefix = "/rpc", endpoint = "auth/sign-in")]
 pub async fn sign_in(login: String, password: String) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::session, services::accounts, state::app_state};
-    let run = async {
-        let state = app_state()?;
-        let auth =
-            accounts::sign_in(&state, &login, password.into(), &request_meta().await).await?;
-        let session = crate::backend::auth::guard::current_session().await?;
-        session::start(&session, &auth).await?;
+    use super::support::visit;
+    use crate::backend::{auth::session, services::accounts};
+    visit(accounts::SIGN_IN, move |v| async move {
+        let auth = accounts::sign_in(&v.state, &login, password.into(), &v.meta).await?;
+        session::start(&v.session, &auth).await?;
         leptos_axum::redirect("/");
         Ok(())
-    };
-    run.await.map_err(fail)
+    })
+    .await
 }
 
-#[server(endpoint = "auth/sign-out")]
+#[server(prefix = "/rpc", endpoint = "auth/sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
+    use super::support::visit;
     use crate::backend::auth::session::{self as auth_session, SessionAuth};
-    use crate::backend::{services::accounts, session_store::SESSION_AUTH_KEY, state::app_state};
-    let run = async {
-        let state = app_state()?;
-        let session = crate::backend::auth::guard::current_session().await?;
-        if let Ok(Some(auth)) = session.get::<SessionAuth>(SESSION_AUTH_KEY).await {
-            accounts::sign_out(&state, &auth, &request_meta().await).await?;
+    use crate::backend::{services::accounts, session_store::SESSION_AUTH_KEY};
+    visit(accounts::SIGN_OUT, |v| async move {
+        if let Ok(Some(auth)) = v.session.get::<SessionAuth>(SESSION_AUTH_KEY).await {
+            accounts::sign_out(&v.state, &auth, &v.meta).await?;
         }
-        auth_session::end(&session).await?;
+        auth_session::end(&v.session).await?;
         leptos_axum::redirect("/login");
         Ok(())
-    };
-    run.await.map_err(fail)
+    })
+    .await
 }
 
-#[server(endpoint = "auth/change-password")]
+#[server(prefix = "/rpc", endpoint = "auth/change-password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
     new_password_confirm: String,
 ) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::auth::guard::{current_session, require_signed_in};
-    use crate::backend::{services::accounts, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        let session = current_session().await?;
+    use super::support::call;
+    use crate::backend::auth::{guard::current_session, session};
+    use crate::backend::services::accounts;
+    call(accounts::CHANGE_PASSWORD, move |c| async move {
+        let current = current_session().await?;
         let change = accounts::PasswordChange {
             current: current_password.into(),
             new: new_password.into(),
             confirm: new_password_confirm.into(),
         };
-        let version = accounts::change_password(
-            &app_state()?,
-            &who,
-            change,
-            session.id(),
-            &request_meta().await,
-        )
-        .await?;
-        crate::backend::auth::session::renew_credentials(&session, version).await
-    }
+        let version =
+            accounts::change_password(&c.state, &c.who, change, current.id(), &c.meta).await?;
+        session::renew_credentials(&current, version).await
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "auth/organizations")]
+#[server(prefix = "/rpc", endpoint = "auth/organizations")]
 pub async fn my_organizations() -> Result<Vec<OrgChoice>, AppError> {
-    use super::support::fail;
-    use crate::backend::auth::guard::require_signed_in;
-    use crate::backend::{services::accounts, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        accounts::organizations_of(&app_state()?, &who).await
-    }
+    use super::support::call;
+    use crate::backend::services::accounts;
+    call(accounts::ORGANIZATIONS, |c| async move {
+        accounts::organizations_of(&c.state, &c.who).await
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "auth/switch-organization")]
+#[server(prefix = "/rpc", endpoint = "auth/switch-organization")]
 pub async fn switch_organization(org_id: i64) -> Result<(), AppError> {
-    use super::support::fail;
-    use crate::backend::auth::guard::{current_session, require_signed_in};
+    use super::support::call;
+    use crate::backend::auth::{guard::current_session, session::SessionAuth};
+    use crate::backend::services::accounts;
     use crate::backend::session_store::SESSION_AUTH_KEY;
-    use crate::backend::{services::accounts, state::app_state};
-    async {
-        let who = require_signed_in().await?;
+    call(accounts::SWITCH_ORGANIZATION, move |c| async move {
         let session = current_session().await?;
-        let state = app_state()?;
-        let mut auth: crate::backend::auth::session::SessionAuth = session
+        let mut auth: SessionAuth = session
             .get(SESSION_AUTH_KEY)
             .await
             .map_err(AppError::internal)?
             .ok_or(AppError::Unauthorized)?;
-        auth.org_id = accounts::switchable(&state, &who, org_id).await?;
+        auth.org_id = accounts::switchable(&c.state, &c.who, org_id).await?;
         session
             .insert(SESSION_AUTH_KEY, &auth)
             .await
             .map_err(AppError::internal)?;
         leptos_axum::redirect("/");
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "auth/me")]
+#[server(prefix = "/rpc", endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    use crate::backend::auth::{guard::current_session, session::principal};
-    use crate::backend::state::app_state;
-    let state = app_state()?;
-    let session = current_session().await?;
-    let Some(p) = principal(&state, &session).await? else {
-        return Ok(None);
-    };
-    let organizations = crate::backend::services::accounts::organizations_of(&state, &p).await?;
-    Ok(Some(Me {
-        username: p.user.username,
-        name: p.user.name,
-        organization: p.organization.name,
-        role: p.role.name,
-        authorities: p.authorities,
-        organizations,
-    }))
+    use super::support::visit;
+    use crate::backend::auth::session::principal;
+    use crate::backend::services::accounts;
+    visit(accounts::ME, |v| async move {
+        let Some(p) = principal(&v.state, &v.session).await? else {
+            return Ok(None);
+        };
+        let organizations = accounts::organizations_of(&v.state, &p).await?;
+        Ok(Some(Me {
+            username: p.user.username,
+            name: p.user.name,
+            organization: p.organization.name,
+            role: p.role.name,
+            authorities: p.authorities,
+            organizations,
+        }))
+    })
+    .await
 }

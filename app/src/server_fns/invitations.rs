@@ -5,108 +5,83 @@ use leptos::prelude::*;
 use crate::model::error::AppError;
 use crate::model::invitations::{InvitationPreview, InvitationRow};
 
-#[server(endpoint = "invitations/create")]
+#[server(prefix = "/rpc", endpoint = "invitations/create")]
 pub async fn create_invitation(contact: String, role_id: i64) -> Result<String, AppError> {
-    use super::support::{fail, no_store, request_meta};
-    use crate::backend::{auth::guard::require, services::invitations, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ManageUsers).await?;
-        let token = invitations::create(
-            &app_state()?,
-            &who,
-            &contact,
-            role_id,
-            &request_meta().await,
-        )
-        .await?;
+    use super::support::{call, no_store};
+    use crate::backend::services::invitations;
+    call(invitations::CREATE, move |c| async move {
+        let token = invitations::create(&c.state, &c.who, &contact, role_id, &c.meta).await?;
         no_store();
         Ok(format!("/invite/{token}"))
-    }
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "invitations/list")]
+#[server(prefix = "/rpc", endpoint = "invitations/list")]
 pub async fn list_invitations() -> Result<Vec<InvitationRow>, AppError> {
-    use super::support::fail;
-    use crate::backend::{auth::guard::require, services::invitations, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ManageUsers).await?;
-        invitations::pending(&app_state()?, &who).await
-    }
+    use super::support::call;
+    use crate::backend::services::invitations;
+    call(invitations::LIST, move |c| async move {
+        invitations::pending(&c.state, &c.who).await
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "invitations/revoke")]
+#[server(prefix = "/rpc", endpoint = "invitations/revoke")]
 pub async fn revoke_invitation(id: i64) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::guard::require, services::invitations, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ManageUsers).await?;
-        invitations::revoke(&app_state()?, &who, id, &request_meta().await).await
-    }
+    use super::support::call;
+    use crate::backend::services::invitations;
+    call(invitations::REVOKE, move |c| async move {
+        invitations::revoke(&c.state, &c.who, id, &c.meta).await
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "invitations/preview")]
+#[server(prefix = "/rpc", endpoint = "invitations/preview")]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
-    use super::support::fail;
-    use crate::backend::{services::invitations, state::app_state};
-    async { invitations::preview(&app_state()?, &token).await }
-        .await
-        .map_err(fail)
+    use super::support::visit;
+    use crate::backend::services::invitations;
+    visit(invitations::PREVIEW, move |v| async move {
+        invitations::preview(&v.state, &token).await
+    })
+    .await
 }
 
 /// A newcomer accepts: sets name and password, joins, is signed in.
-#[server(endpoint = "invitations/accept")]
+#[server(prefix = "/rpc", endpoint = "invitations/accept")]
 pub async fn accept_invitation(
     token: String,
     name: String,
     password: String,
     password_confirm: String,
 ) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::auth::{guard::current_session, session};
-    use crate::backend::{services::invitations, state::app_state};
-    async {
-        let state = app_state()?;
+    use super::support::visit;
+    use crate::backend::{auth::session, services::invitations};
+    visit(invitations::ACCEPT, move |v| async move {
         let new = invitations::Newcomer {
             name,
             password: password.into(),
             password_confirm: password_confirm.into(),
         };
-        let auth = invitations::accept_new(&state, &token, new, &request_meta().await).await?;
-        session::start(&current_session().await?, &auth).await?;
+        let auth = invitations::accept_new(&v.state, &token, new, &v.meta).await?;
+        session::start(&v.session, &auth).await?;
         leptos_axum::redirect("/");
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }
 
 /// A signed-in user joins with their existing account.
-#[server(endpoint = "invitations/join")]
+#[server(prefix = "/rpc", endpoint = "invitations/join")]
 pub async fn join_invitation(token: String) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::auth::{
-        guard::{current_session, require_signed_in},
-        session,
-    };
-    use crate::backend::{services::invitations, state::app_state};
-    async {
-        let state = app_state()?;
-        let who = require_signed_in().await?;
-        let auth =
-            invitations::accept_existing(&state, &who, &token, &request_meta().await).await?;
+    use super::support::call;
+    use crate::backend::auth::{guard::current_session, session};
+    use crate::backend::services::invitations;
+    call(invitations::JOIN, move |c| async move {
+        let auth = invitations::accept_existing(&c.state, &c.who, &token, &c.meta).await?;
         session::start(&current_session().await?, &auth).await?;
         leptos_axum::redirect("/");
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }

@@ -6,34 +6,30 @@ use leptos::prelude::*;
 use crate::model::error::AppError;
 use crate::model::keys::{CreateKeyForm, GeneratedKey, KeyDetails, KeyFilter, KeyListing};
 
-#[server(endpoint = "keys/list")]
+#[server(prefix = "/rpc", endpoint = "keys/list")]
 pub async fn list_keys(#[server(default)] filter: KeyFilter) -> Result<KeyListing, AppError> {
-    use super::support::fail;
-    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        api_keys::list(&app_state()?, &who, &filter).await
-    }
+    use super::support::call;
+    use crate::backend::services::api_keys;
+    call(api_keys::LIST, move |c| async move {
+        api_keys::list(&c.state, &c.who, &filter).await
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "keys/details")]
+#[server(prefix = "/rpc", endpoint = "keys/details")]
 pub async fn get_key_details(id: i64) -> Result<KeyDetails, AppError> {
-    use super::support::fail;
-    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        api_keys::details(&app_state()?, &who, id).await
-    }
+    use super::support::call;
+    use crate::backend::services::api_keys;
+    call(api_keys::DETAILS, move |c| async move {
+        api_keys::details(&c.state, &c.who, id).await
+    })
     .await
-    .map_err(fail)
 }
 
 /// Generates a key for the signed-in user. Answers with the key itself,
 /// once (`Cache-Control: no-store`). A form posted without JavaScript is
 /// redirected to `back` (a Keyhouse page), which shows the key once.
-#[server(endpoint = "keys/create")]
+#[server(prefix = "/rpc", endpoint = "keys/create")]
 pub async fn create_key(
     name: String,
     #[server(default)] description: String,
@@ -43,12 +39,10 @@ pub async fn create_key(
     #[server(default)] request_token: String,
     #[server(default)] back: String,
 ) -> Result<Option<GeneratedKey>, AppError> {
-    use super::support::{fail, no_store, request_meta};
-    use crate::backend::{auth::guard::require, services::api_keys, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ManageUserApiKey).await?;
-        let state = app_state()?;
+    use super::support::{call, no_store};
+    use crate::backend::services::api_keys;
+    call(api_keys::CREATE, move |c| async move {
+        let state = c.state;
         let new = api_keys::NewKey {
             name,
             description,
@@ -57,86 +51,76 @@ pub async fn create_key(
             expires_on,
             request_token,
         };
-        let key = api_keys::create(&state, &who, new, &request_meta().await).await?;
-        Ok(hand_over(&state, &who, key, &back))
-    }
+        let key = api_keys::create(&state, &c.who, new, &c.meta).await?;
+        Ok(hand_over(&state, &c.who, key, &back))
+    })
     .await
-    .map_err(fail)
     .inspect(|_| no_store())
 }
 
 /// The Create API key dialog's choices and one-time form token.
-#[server(endpoint = "keys/new-form")]
+#[server(prefix = "/rpc", endpoint = "keys/new-form")]
 pub async fn new_key_form() -> Result<CreateKeyForm, AppError> {
-    use super::support::fail;
-    use crate::backend::{auth::guard::require, services::integrations, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ManageUserApiKey).await?;
+    use super::support::call;
+    use crate::backend::services::{api_keys, integrations};
+    call(api_keys::NEW_FORM, move |c| async move {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(AppError::internal)?;
         Ok(CreateKeyForm {
-            api_sets: integrations::api_sets(&app_state()?, &who).await?,
+            api_sets: integrations::api_sets(&c.state, &c.who).await?,
             request_token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
         })
-    }
+    })
     .await
-    .map_err(fail)
 }
 
 /// A new secret for one of the caller's own keys; the old secret keeps
 /// working for `grace_hours`.
-#[server(endpoint = "keys/roll")]
+#[server(prefix = "/rpc", endpoint = "keys/roll")]
 pub async fn roll_key(
     id: i64,
     grace_hours: u32,
     #[server(default)] back: String,
 ) -> Result<Option<GeneratedKey>, AppError> {
-    use super::support::{fail, no_store, request_meta};
-    use crate::backend::{auth::guard::require, services::api_keys, state::app_state};
-    use crate::model::authz::Authority;
-    async {
-        let who = require(Authority::ManageUserApiKey).await?;
-        let state = app_state()?;
-        let key = api_keys::roll(&state, &who, id, grace_hours, &request_meta().await).await?;
-        Ok(hand_over(&state, &who, key, &back))
-    }
+    use super::support::{call, no_store};
+    use crate::backend::services::api_keys;
+    call(api_keys::ROLL, move |c| async move {
+        let state = c.state;
+        let key = api_keys::roll(&state, &c.who, id, grace_hours, &c.meta).await?;
+        Ok(hand_over(&state, &c.who, key, &back))
+    })
     .await
-    .map_err(fail)
     .inspect(|_| no_store())
 }
 
-#[server(endpoint = "keys/set-enabled")]
+#[server(prefix = "/rpc", endpoint = "keys/set-enabled")]
 pub async fn set_key_enabled(
     id: i64,
     enabled: bool,
     #[server(default)] back: String,
 ) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        api_keys::set_enabled(&app_state()?, &who, id, enabled, &request_meta().await).await?;
+    use super::support::call;
+    use crate::backend::services::api_keys;
+    call(api_keys::SET_ENABLED, move |c| async move {
+        api_keys::set_enabled(&c.state, &c.who, id, enabled, &c.meta).await?;
         redirect_back(&back);
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }
 
 /// Sets the key's own rate limit (requests per minute on the HTTP API);
 /// empty removes it.
-#[server(endpoint = "keys/set-rate-limit")]
+#[server(prefix = "/rpc", endpoint = "keys/set-rate-limit")]
 pub async fn set_key_rate_limit(
     id: i64,
     #[server(default)] per_minute: String,
     #[server(default)] back: String,
 ) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
+    use super::support::call;
+    use crate::backend::services::api_keys;
     use crate::model::validation::{Field, FieldError, Problem};
-    async {
-        let who = require_signed_in().await?;
+    call(api_keys::SET_RATE_LIMIT, move |c| async move {
         let value = per_minute.trim();
         let per_minute = if value.is_empty() {
             None
@@ -148,60 +132,52 @@ pub async fn set_key_rate_limit(
                 }])
             })?)
         };
-        api_keys::set_rate_limit(&app_state()?, &who, id, per_minute, &request_meta().await)
-            .await?;
+        api_keys::set_rate_limit(&c.state, &c.who, id, per_minute, &c.meta).await?;
         redirect_back(&back);
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }
 
 /// "End grace period now": the key's rolled secrets stop working at once.
-#[server(endpoint = "keys/end-grace")]
+#[server(prefix = "/rpc", endpoint = "keys/end-grace")]
 pub async fn end_key_grace(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        api_keys::end_grace(&app_state()?, &who, id, &request_meta().await).await?;
+    use super::support::call;
+    use crate::backend::services::api_keys;
+    call(api_keys::END_GRACE, move |c| async move {
+        api_keys::end_grace(&c.state, &c.who, id, &c.meta).await?;
         redirect_back(&back);
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }
 
-#[server(endpoint = "keys/delete")]
+#[server(prefix = "/rpc", endpoint = "keys/delete")]
 pub async fn delete_key(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
-    use super::support::{fail, request_meta};
-    use crate::backend::{auth::guard::require_signed_in, services::api_keys, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        api_keys::delete(&app_state()?, &who, id, &request_meta().await).await?;
+    use super::support::call;
+    use crate::backend::services::api_keys;
+    call(api_keys::DELETE, move |c| async move {
+        api_keys::delete(&c.state, &c.who, id, &c.meta).await?;
         redirect_back(&back);
         Ok(())
-    }
+    })
     .await
-    .map_err(fail)
 }
 
 /// The key generated for this user by a call that could not answer with it
 /// (a form posted without JavaScript, or sign-up), handed over once.
-#[server(endpoint = "keys/take-generated")]
+#[server(prefix = "/rpc", endpoint = "keys/take-generated")]
 pub async fn take_generated_key() -> Result<Option<GeneratedKey>, AppError> {
-    use super::support::{fail, no_store};
-    use crate::backend::{auth::guard::require_signed_in, state::app_state};
-    async {
-        let who = require_signed_in().await?;
-        let key = app_state()?.handover.take(who.user.id, who.organization.id);
+    use super::support::{call, no_store};
+    use crate::backend::services::api_keys;
+    call(api_keys::TAKE_GENERATED, move |c| async move {
+        let key = c.state.handover.take(c.who.user.id, c.who.organization.id);
         if key.is_some() {
             no_store();
         }
         Ok(key)
-    }
+    })
     .await
-    .map_err(fail)
 }
 
 /// Only paths of this site: never an open redirect.

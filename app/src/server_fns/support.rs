@@ -1,10 +1,75 @@
 //! Helpers every server function uses on the server.
-use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::http::{HeaderValue, header, request::Parts};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
+use crate::backend::auth::guard;
+use crate::backend::auth::operation::{Caller, Operation};
+use crate::backend::auth::session::Principal;
 use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::{AppState, app_state};
 use crate::model::error::AppError;
+pub use crate::model::error::{is_form_post, respond as fail};
+
+/// What a server function works with once the guard has let it in.
+pub struct Call {
+    pub state: AppState,
+    pub who: Principal,
+    pub meta: RequestMeta,
+}
+
+/// A server function: the one guard for `op`, then `body` with the state,
+/// the principal and the request's meta; a failure gets its HTTP status.
+pub async fn call<T, F, Fut>(op: Operation, body: F) -> Result<T, AppError>
+where
+    F: FnOnce(Call) -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    async {
+        let state = app_state()?;
+        let who = guard::session(&state, &guard::current_session().await?, op.need).await?;
+        let meta = request_meta().await;
+        body(Call { state, who, meta }).await
+    }
+    .await
+    .map_err(fail)
+}
+
+/// What a server function open to anyone works with: the visitor's
+/// session (perhaps signed in), the state and the request's meta.
+pub struct Visit {
+    pub state: AppState,
+    pub session: tower_sessions::Session,
+    pub meta: RequestMeta,
+}
+
+/// A server function open to anyone (`op` must say so): `body` with the
+/// session, the state and the request's meta; a failure gets its status.
+pub async fn visit<T, F, Fut>(op: Operation, body: F) -> Result<T, AppError>
+where
+    F: FnOnce(Visit) -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    async {
+        if op.need.caller != Caller::Anyone {
+            return Err(AppError::internal(format!(
+                "{} is not open to anyone",
+                op.name
+            )));
+        }
+        let state = app_state()?;
+        let session = guard::current_session().await?;
+        let meta = request_meta().await;
+        body(Visit {
+            state,
+            session,
+            meta,
+        })
+        .await
+    }
+    .await
+    .map_err(fail)
+}
 
 /// The request's client IP and user agent, set by the server's middleware.
 pub async fn request_meta() -> RequestMeta {
@@ -12,33 +77,6 @@ pub async fn request_meta() -> RequestMeta {
         .await
         .map(|axum::Extension(meta)| meta)
         .unwrap_or_default()
-}
-
-/// Gives a failed call its HTTP status (and `Retry-After` for 429). A plain
-/// HTML form post keeps Leptos' redirect back to the form, which carries the
-/// error in its URL, so the status is left alone there.
-///
-/// During server-side rendering a resource calls the server function
-/// in-process with the page's own request: a visitor's page must not turn
-/// into a 401 because the user menu asked who is signed in. Only requests
-/// to the server-function endpoints themselves get the status.
-pub fn fail(err: AppError) -> AppError {
-    let server_fn_call = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/api/"));
-    if !server_fn_call {
-        return err;
-    }
-    let form_post = is_form_post();
-    if let Some(response) = use_context::<ResponseOptions>() {
-        if let AppError::TooManyRequests(seconds) = &err
-            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
-        {
-            response.insert_header(header::RETRY_AFTER, value);
-        }
-        if !form_post && let Ok(status) = StatusCode::from_u16(err.status()) {
-            response.set_status(status);
-        }
-    }
-    err
 }
 
 /// This instance's address as the browser reached it (`Host`, and
@@ -80,18 +118,4 @@ pub fn no_store() {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-}
-
-/// Whether this call is a plain HTML form post (no JavaScript): the browser
-/// then wants a page, and Leptos answers with a redirect.
-pub fn is_form_post() -> bool {
-    use_context::<Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|accept| accept.contains("text/html"))
-        })
-        .unwrap_or(false)
 }

@@ -3,6 +3,7 @@
 //! proxies (`/auth`).
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
+use app::backend::services::key_check;
 use app::backend::state::AppState;
 use app::model::keys::KeyStatus;
 use axum::{
@@ -278,8 +279,9 @@ impl VerifyResponse {
 /// Requests per client IP and minute on `/keys/verify`.
 pub const VERIFY_PER_MINUTE: u32 = 600;
 
-/// The API set a service's own key needs to verify keys.
-pub const VERIFY_API_SET: &str = "keys:verify";
+/// The API set a service's own key needs to verify keys (declared with the
+/// operation).
+const VERIFY_API_SET: Option<&str> = key_check::VERIFY.need.api_set;
 
 /// For a service of the organization that received a key: does this key
 /// work (for this API set)? The service authenticates with its OWN key,
@@ -318,7 +320,11 @@ pub async fn verify_key(
         ));
     }
     let Authed(verifier) = verifier?;
-    if !verifier.api_sets.iter().any(|s| s == VERIFY_API_SET) {
+    if !verifier
+        .api_sets
+        .iter()
+        .any(|s| Some(s.as_str()) == VERIFY_API_SET)
+    {
         return Err(MISSING_API_SET);
     }
     let Json(request) = body.map_err(|_| {

@@ -1,7 +1,7 @@
 //! The API's description: OpenAPI 3.1 generated from the handlers and their
 //! types (utoipa) at `/api/v1/openapi.json`, rendered by Swagger UI at
 //! `/docs` from files inside the binary (no CDN; works offline).
-use app::model::audit::ACTIONS;
+use app::model::audit::Action;
 use axum::Router;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -42,7 +42,7 @@ impl Modify for Security {
                 .flatten()
                 .find(|p| p.name == "action")
         {
-            let actions = std::iter::once("").chain(ACTIONS.iter().copied());
+            let actions = std::iter::once("").chain(Action::ALL.iter().map(|a| a.as_str()));
             parameter.schema = Some(
                 ObjectBuilder::new()
                     .schema_type(Type::String)

@@ -3,7 +3,8 @@
 //! never carry a key, a token or internal detail.
 use std::borrow::Cow;
 
-use app::model::error::AppError;
+use app::model::error::{AppError, Conflict};
+use app::model::filter::FilterError;
 use app::model::keys::KeyStatus;
 use axum::{
     Json,
@@ -120,22 +121,18 @@ pub const INTERNAL: ApiError = ApiError::new(
     "Something went wrong on our side.",
 );
 
-/// Why a key that exists does not work.
+/// Why a key that exists does not work; the code is the status's text.
 pub fn refused(status: KeyStatus) -> ApiError {
-    let (code, message) = match status {
-        KeyStatus::Disabled => ("disabled", "This API key is disabled."),
-        KeyStatus::Expired => ("expired", "This API key has expired."),
-        KeyStatus::OwnerInactive => (
-            "owner_inactive",
-            "The owner of this API key is not an active member of its organization.",
-        ),
-        KeyStatus::PublicApiOff => (
-            "public_api_off",
-            "The organization's Public API is switched off.",
-        ),
-        KeyStatus::Active => ("active", "The key works."),
+    let message = match status {
+        KeyStatus::Disabled => "This API key is disabled.",
+        KeyStatus::Expired => "This API key has expired.",
+        KeyStatus::OwnerInactive => {
+            "The owner of this API key is not an active member of its organization."
+        }
+        KeyStatus::PublicApiOff => "The organization's Public API is switched off.",
+        KeyStatus::Active => "The key works.",
     };
-    ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    ApiError::new(StatusCode::UNAUTHORIZED, status.as_str(), message)
 }
 
 impl From<AppError> for ApiError {
@@ -150,10 +147,10 @@ impl From<AppError> for ApiError {
                 "The role or authority is not the caller's to give.".into()
             }
             AppError::NotFound => "Not found in this organization.".into(),
-            AppError::Conflict(what) if what == "last_admin" => {
+            AppError::Conflict(Conflict::LastAdmin) => {
                 "The last active Admin of an organization cannot be deactivated.".into()
             }
-            AppError::Conflict(what) if what == "too_many_keys" => {
+            AppError::Conflict(Conflict::TooManyKeys) => {
                 "The owner already has as many active keys as allowed.".into()
             }
             AppError::Conflict(what) => format!("Conflict: {what}.").into(),
@@ -167,8 +164,10 @@ impl From<AppError> for ApiError {
             }
         };
         let code = match &err {
-            AppError::Conflict(what) if what == "last_admin" => "last_admin",
-            AppError::Conflict(what) if what == "too_many_keys" => "too_many_keys",
+            // The two conflicts the API documents have codes of their own.
+            AppError::Conflict(what @ (Conflict::LastAdmin | Conflict::TooManyKeys)) => {
+                what.as_str()
+            }
             other => other.code(),
         };
         ApiError {
@@ -180,5 +179,46 @@ impl From<AppError> for ApiError {
                 _ => None,
             },
         }
+    }
+}
+
+/// A refused filter, in the words the API has always used: the two the
+/// service found before the check was shared read as its refusals do.
+impl From<FilterError> for ApiError {
+    fn from(err: FilterError) -> Self {
+        match err {
+            FilterError::Action | FilterError::Date(_) => AppError::from(err).into(),
+            other => ApiError::bad_request("bad_request", other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every conflict answers as it did when the reason was a string: the
+    /// two the API documents by their own code, the rest as `conflict`.
+    #[test]
+    fn conflicts_keep_their_codes_and_messages() {
+        for reason in Conflict::ALL.iter().copied() {
+            let answer = ApiError::from(AppError::Conflict(reason));
+            assert_eq!(answer.status, StatusCode::CONFLICT);
+            match reason {
+                Conflict::LastAdmin | Conflict::TooManyKeys => {
+                    assert_eq!(answer.code, reason.as_str());
+                }
+                _ => {
+                    assert_eq!(answer.code, "conflict");
+                    assert_eq!(answer.message, format!("Conflict: {}.", reason.as_str()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_key_is_named_by_its_status() {
+        assert_eq!(refused(KeyStatus::OwnerInactive).code, "owner_inactive");
+        assert_eq!(refused(KeyStatus::PublicApiOff).code, "public_api_off");
     }
 }

@@ -10,6 +10,7 @@ mod docs;
 mod error;
 mod limits;
 mod manage;
+mod page;
 mod user_token;
 
 use app::backend::state::AppState;

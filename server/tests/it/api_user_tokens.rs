@@ -4,13 +4,12 @@
 //! owner may do; the token works with its key only, is throttled like the
 //! sign-in page, and ends at sign-out, password change, deactivation and
 //! after 24 hours.
-mod common;
 
-use app::backend::entities::{user, user_token};
-use common::api::{all_sets, call, call_from, error_code, json, new_key};
-use common::{
+use crate::common::api::{all_sets, call, call_from, error_code, json, new_key};
+use crate::common::{
     GOOD_PASSWORD, TestApp, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in,
 };
+use app::backend::entities::{user, user_token};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[tokio::test]

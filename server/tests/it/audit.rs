@@ -1,7 +1,6 @@
 //! The audit log as an organization reads it: scoped, filtered, guarded.
-mod common;
 
-use common::{Client, app, as_admin, create_bot, org, role_id, signed_in};
+use crate::common::{Client, app, as_admin, create_bot, org, role_id, signed_in};
 
 fn filter<'a>(
     actor: &'a str,

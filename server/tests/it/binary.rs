@@ -185,7 +185,7 @@ fn http(
 fn server_fn(addr: &str, endpoint: &str, cookie: &str, form: &str) -> (u16, String, String) {
     http(
         addr,
-        &format!("POST /api/{endpoint}"),
+        &format!("POST /rpc/{endpoint}"),
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
             ("Accept", "application/json"),

@@ -1,12 +1,11 @@
 //! Migrations build every table on a fresh database and are safe to re-run.
-mod common;
 
 use app::backend::{db, entities};
 use sea_orm::EntityTrait;
 
 #[tokio::test]
 async fn migrations_create_every_table_and_rerun_cleanly() {
-    let (url, _dir) = common::fresh_database_url().await;
+    let (url, _dir) = crate::common::fresh_database_url().await;
     let conn = db::connect_and_migrate(&url)
         .await
         .expect("first migration");
@@ -48,7 +47,7 @@ async fn migrations_create_every_table_and_rerun_cleanly() {
 #[tokio::test]
 async fn foreign_keys_are_enforced() {
     use sea_orm::{ActiveModelTrait, Set};
-    let (url, _dir) = common::fresh_database_url().await;
+    let (url, _dir) = crate::common::fresh_database_url().await;
     let conn = db::connect_and_migrate(&url).await.expect("migrate");
     let orphan_role = entities::role::ActiveModel {
         organization_id: Set(424_242),
@@ -100,7 +99,7 @@ async fn upgrading_an_existing_database_gives_every_organization_a_slug() {
     use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
     use sea_orm_migration::MigratorTrait;
 
-    let (url, _dir) = common::fresh_database_url().await;
+    let (url, _dir) = crate::common::fresh_database_url().await;
     let conn = db::connect(&url).await.expect("connect");
     // The schema as the previous release left it: the first six migrations.
     Migrator::up(&conn, Some(6)).await.expect("old migrations");
@@ -131,7 +130,11 @@ async fn upgrading_an_existing_database_gives_every_organization_a_slug() {
         .map(|o| o.slug)
         .collect();
     assert_eq!(slugs, ["acme", "acme-2", "org", "lodz-zolc"]);
-    assert!(slugs.iter().all(|s| app::validation::org_slug(s).is_ok()));
+    assert!(
+        slugs
+            .iter()
+            .all(|s| app::model::validation::org_slug(s).is_ok())
+    );
     slugs.dedup();
     assert_eq!(slugs.len(), 4);
     let verify_sets = entities::api_set::Entity::find()

@@ -2,23 +2,22 @@
 //! request in flight at once, each from its own task, released together):
 //! an organization always keeps an active Admin, and nobody passes the
 //! per-user key limit.
-mod common;
 
-use app::authz::Authority;
-use app::backend::entities::{api_key, membership};
-use axum::body::Body;
-use axum::http::Request;
-use common::grants::put_in_role;
-use common::{
+use crate::common::grants::put_in_role;
+use crate::common::{
     Org, TestApp, TestResponse, app, as_admin, create_bot, custom_role, form_encode, org, role_id,
 };
+use app::backend::entities::{api_key, membership};
+use app::model::authz::Authority;
+use axum::body::Body;
+use axum::http::Request;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tower::ServiceExt;
 
 /// A server-function call as the browser makes it, for sending from a task
 /// of its own.
 fn call_request(endpoint: &str, form: &[(&str, &str)], cookie: &str) -> Request<Body> {
-    let mut request = Request::post(format!("/api/{endpoint}"))
+    let mut request = Request::post(format!("/rpc/{endpoint}"))
         .header("host", "keyhouse.test")
         .header("user-agent", "keyhouse-tests/1.0")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -46,7 +45,7 @@ async fn all_at_once(app: &TestApp, requests: Vec<Request<Body>>) -> Vec<TestRes
             tokio::spawn(async move {
                 barrier.wait().await;
                 let response = router.oneshot(request).await.expect("infallible");
-                common::read(response).await
+                crate::common::read(response).await
             })
         })
         .collect();
@@ -78,7 +77,7 @@ async fn two_admins_removed_at_once_always_leave_one() {
     // so only the last-Admin rule stands between the two requests.
     let owner = custom_role(&app, &acme, "Owner", &Authority::ALL).await;
     create_bot(&app, &acme, "owner-bot", owner).await;
-    let owner = common::signed_in(&app, "owner-bot").await;
+    let owner = crate::common::signed_in(&app, "owner-bot").await;
     let cookie = owner.cookie.clone().expect("cookie");
     let member = role_id(&acme, "Member").to_string();
     let admins = ["admin@acme.example", "second-admin"];
@@ -154,7 +153,7 @@ async fn two_admins_removed_at_once_always_leave_one() {
 /// re-enablings and creations at once, with room for one: one succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_key_creations_never_pass_the_limit() {
-    let (url, dir) = common::fresh_database_url().await;
+    let (url, dir) = crate::common::fresh_database_url().await;
     let mut config = server::config::Config::for_database(&url);
     config.max_keys_per_user = 5;
     let server = server::build(&config).await.expect("server");
@@ -164,7 +163,7 @@ async fn concurrent_key_creations_never_pass_the_limit() {
     let mut admin = as_admin(&app, &acme);
     let mut first = Vec::new();
     for name in ["one", "two", "three"] {
-        first.push(common::keys::new_key(&mut admin, name).await.0);
+        first.push(crate::common::keys::new_key(&mut admin, name).await.0);
     }
     const AT_ONCE: usize = 20;
     let names: Vec<String> = (0..AT_ONCE).map(|i| format!("racer-{i}")).collect();
@@ -213,7 +212,7 @@ async fn concurrent_key_creations_never_pass_the_limit() {
         assert!(r.status < 400, "{}", r.body);
     }
     for name in ["four", "five"] {
-        common::keys::new_key(&mut admin, name).await;
+        crate::common::keys::new_key(&mut admin, name).await;
     }
     let ids: Vec<String> = first.iter().map(i64::to_string).collect();
     let late: Vec<String> = (0..3).map(|i| format!("late-{i}")).collect();

@@ -1,9 +1,8 @@
 //! Security headers: every HTML page carries a Content-Security-Policy with
 //! a nonce of its own that every script of the page carries; the other
 //! answers carry at least `nosniff`.
-mod common;
 
-use common::{TestApp, TestResponse, app, as_admin, fresh_database_url, org};
+use crate::common::{TestApp, TestResponse, app, as_admin, fresh_database_url, org};
 
 /// The nonce the page's policy allows, checked against the whole policy.
 fn policy_nonce(page: &TestResponse) -> String {

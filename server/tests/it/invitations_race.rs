@@ -1,12 +1,11 @@
 //! An invitation revoked while someone accepts it: exactly one of the two
 //! wins, never both (a revoked invitation must not let anyone in, and an
 //! accepted one must not read as revoked).
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{Client, GOOD_PASSWORD, app, as_admin, org, role_id};
 use app::backend::entities::{invitation, membership, user};
-use common::{Client, GOOD_PASSWORD, app, as_admin, org, role_id};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 const ROUNDS: u64 = 12;

@@ -2,12 +2,11 @@
 //! PostgreSQL: owners and Manage All API Keys, an owner who lost Manage User
 //! API Key, API sets, the no-JavaScript hand-over of a new key, and sign-up
 //! ending on the first key.
-mod common;
 
+use crate::common::keys::{PAGE, create, key_count, new_key};
+use crate::common::{Client, app, as_admin, create_bot, org, role_id, signed_in};
 use app::backend::entities::api_key_api_set;
 use app::backend::keys::format;
-use common::keys::{PAGE, create, key_count, new_key};
-use common::{Client, app, as_admin, create_bot, org, role_id, signed_in};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 #[tokio::test]
@@ -136,14 +135,14 @@ async fn without_javascript_the_key_is_handed_over_once() {
     let app = app().await;
     let acme = org(&app, "admin@acme.example", "Acme").await;
     let mut admin = as_admin(&app, &acme);
-    let builder = axum::http::Request::post("/api/keys/create")
+    let builder = axum::http::Request::post("/rpc/keys/create")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "text/html,application/xhtml+xml")
         .header(
             "referer",
             format!("http://keyhouse.test{PAGE}?dialog=create"),
         );
-    let body = common::form_encode(&[("name", "No JS key"), ("back", PAGE)]);
+    let body = crate::common::form_encode(&[("name", "No JS key"), ("back", PAGE)]);
     let r = admin.request(builder, body).await;
     assert!((300..400).contains(&r.status), "{} {}", r.status, r.body);
     assert_eq!(r.header("location"), Some(PAGE));
@@ -160,10 +159,10 @@ async fn without_javascript_the_key_is_handed_over_once() {
     assert!(!again.body.contains("Save generated key"));
 
     // An off-site `back` is not followed: the key is answered instead.
-    let builder = axum::http::Request::post("/api/keys/create")
+    let builder = axum::http::Request::post("/rpc/keys/create")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "text/html");
-    let body = common::form_encode(&[("name", "Other"), ("back", "//evil.example/")]);
+    let body = crate::common::form_encode(&[("name", "Other"), ("back", "//evil.example/")]);
     let r = admin.request(builder, body).await;
     assert!(!r.header("location").unwrap_or_default().contains("evil"));
 }
@@ -172,7 +171,7 @@ async fn without_javascript_the_key_is_handed_over_once() {
 async fn sign_up_can_end_on_the_first_key() {
     let app = app().await;
     let mut client = Client::new(&app);
-    let mut form = common::registration("ada@example.com", "Acme");
+    let mut form = crate::common::registration("ada@example.com", "Acme");
     form.push(("create_first_key", "on"));
     form.push(("first_key_name", "My first API key"));
     let r = client.call("auth/register", &form).await;
@@ -189,7 +188,7 @@ async fn sign_up_can_end_on_the_first_key() {
     let r = other
         .call(
             "auth/register",
-            &common::registration("bob@example.com", "Bobs"),
+            &crate::common::registration("bob@example.com", "Bobs"),
         )
         .await;
     assert!(r.status < 400);

@@ -1,12 +1,11 @@
 //! Grace periods of rolled secrets end when the owner says so: a roll with
 //! no grace (the key leaked) stops every earlier secret at once, and so does
 //! "End grace period now" on the key's page (audited).
-mod common;
 
+use crate::common::api::call;
+use crate::common::keys::new_key;
+use crate::common::{Client, TestApp, as_admin, create_bot, org, role_id, signed_in};
 use app::backend::entities::audit_event;
-use common::api::call;
-use common::keys::new_key;
-use common::{Client, TestApp, as_admin, create_bot, org, role_id, signed_in};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// What the HTTP API answers `key` on `/api/v1/me`.
@@ -27,7 +26,7 @@ async fn roll(client: &mut Client<'_>, id: &str, grace: &str) -> String {
 
 #[tokio::test]
 async fn a_roll_without_grace_ends_every_earlier_grace_period() {
-    let app = common::app().await;
+    let app = crate::common::app().await;
     let acme = org(&app, "admin@acme.example", "Acme").await;
     let mut admin = as_admin(&app, &acme);
     let (id, first) = new_key(&mut admin, "Leaky").await;
@@ -61,7 +60,7 @@ async fn a_roll_without_grace_ends_every_earlier_grace_period() {
 
 #[tokio::test]
 async fn a_shorter_grace_caps_a_longer_earlier_one() {
-    let (app, clock) = common::app_with_clock().await;
+    let (app, clock) = crate::common::app_with_clock().await;
     let acme = org(&app, "admin@acme.example", "Acme").await;
     let mut admin = as_admin(&app, &acme);
     let (id, first) = new_key(&mut admin, "Rolling").await;
@@ -81,7 +80,7 @@ async fn a_shorter_grace_caps_a_longer_earlier_one() {
 
 #[tokio::test]
 async fn end_grace_period_now_stops_old_secrets_and_is_audited() {
-    let app = common::app().await;
+    let app = crate::common::app().await;
     let acme = org(&app, "admin@acme.example", "Acme").await;
     create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
     create_bot(&app, &acme, "member-bot", role_id(&acme, "Member")).await;
@@ -113,10 +112,10 @@ async fn end_grace_period_now_stops_old_secrets_and_is_audited() {
 
     // The form post without JavaScript: back to the key's page.
     let back = format!("/settings/integrations/public-api/keys/{id}");
-    let body = common::form_encode(&[("id", &id), ("back", &back)]);
+    let body = crate::common::form_encode(&[("id", &id), ("back", &back)]);
     let posted = dev
         .request(
-            axum::http::Request::post("/api/keys/end-grace")
+            axum::http::Request::post("/rpc/keys/end-grace")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .header("accept", "text/html,application/xhtml+xml")
                 .header("referer", format!("http://keyhouse.test{back}")),

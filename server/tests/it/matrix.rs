@@ -1,85 +1,42 @@
-//! The permission matrix, generated over EVERY server function the app
-//! registers × (anonymous, Member, Developer, Admin, a custom role, an Admin
-//! of ANOTHER organization). Each function is classified below by what it
-//! needs; a function missing from the table fails the test, so a new one
-//! cannot slip in unclassified. A refused call answers 401 (not signed in)
+//! The permission matrix, generated over BOTH front doors from the one
+//! table of operations (`app::backend::operations::ALL`, each declared
+//! beside its service): EVERY server function the app registers and EVERY
+//! `/api/v1` route the OpenAPI document lists × (anonymous, Member,
+//! Developer, Admin, a custom role, an Admin of ANOTHER organization; for
+//! the HTTP API also a key without the API set). A function or route
+//! missing from the table fails the test, so a new one cannot slip in
+//! unclassified. A refused call answers 401 (not signed in)
 //! or 403 (signed in, not allowed) and changes nothing in the organization;
 //! the other organization's Admin, even where allowed, changes nothing in it.
-mod common;
 
-use app::authz::Authority;
+use crate::common::{
+    Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, custom_role, org, role_id,
+};
+use app::backend::auth::operation::{Caller, Need};
 use app::backend::entities::{
     api_key, api_key_api_set, api_key_secret, api_set, invitation, membership, organization, role,
     role_authority, session, user,
 };
-use common::{
-    Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, custom_role, org, role_id,
-};
+use app::backend::operations;
+use app::model::authz::Authority;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-#[derive(Clone, Copy, Debug)]
-enum Need {
-    /// Anyone, signed in or not (sign-up, sign-in, invitation links).
-    Public,
-    /// Any signed-in user, about themselves.
-    SignedIn,
-    /// A signed-in user whose role in the current organization has it.
-    Authority(Authority),
+use Authority::*;
+
+/// The expected answer class for a caller, from the operation's one
+/// declaration: `Some(status)` when refused, `None` when let in.
+pub(crate) fn expected(need: Need, who: Who) -> Option<u16> {
+    match (need.caller, who) {
+        (Caller::Anyone, _) => None,
+        (_, Who::Anonymous) => Some(401),
+        (Caller::Member | Caller::Key, _) => None,
+        (Caller::Holding(a), who) if who.may(a) => None,
+        (Caller::Holding(_), _) => Some(403),
+    }
 }
 
-use Authority::*;
-use Need::*;
-
-/// Every server function and what it needs.
-const TABLE: &[(&str, Need)] = &[
-    ("auth/register", Public),
-    ("auth/sign-up-open", Public),
-    ("auth/sign-in", Public),
-    ("auth/sign-out", Public),
-    ("auth/me", Public),
-    ("auth/change-password", SignedIn),
-    ("auth/organizations", SignedIn),
-    ("auth/switch-organization", SignedIn),
-    ("invitations/preview", Public),
-    ("invitations/accept", Public),
-    ("invitations/join", SignedIn),
-    ("invitations/create", Authority(ManageUsers)),
-    ("invitations/list", Authority(ManageUsers)),
-    ("invitations/revoke", Authority(ManageUsers)),
-    ("users/list", Authority(ManageUsers)),
-    ("users/details", Authority(ManageUsers)),
-    ("users/set-status", Authority(ManageUsers)),
-    ("users/create-programmatic", Authority(ManageUsers)),
-    ("users/roles", Authority(ManageUsers)),
-    ("users/set-role", Authority(ManageRoles)),
-    ("roles/list", Authority(ManageRoles)),
-    ("roles/create", Authority(ManageRoles)),
-    ("roles/update", Authority(ManageRoles)),
-    ("roles/delete", Authority(ManageRoles)),
-    ("audit/list", Authority(ViewAuditLog)),
-    // API keys: your own always; others' only with Manage All API Keys (a
-    // key you may not act on is "not found"); creating needs Manage User
-    // API Key and is never possible for someone else.
-    ("keys/list", SignedIn),
-    ("keys/details", SignedIn),
-    ("keys/set-enabled", SignedIn),
-    ("keys/delete", SignedIn),
-    ("keys/set-rate-limit", SignedIn),
-    ("keys/end-grace", SignedIn),
-    ("keys/take-generated", SignedIn),
-    ("keys/new-form", Authority(ManageUserApiKey)),
-    ("keys/create", Authority(ManageUserApiKey)),
-    ("keys/roll", Authority(ManageUserApiKey)),
-    ("integrations/public-api", SignedIn),
-    ("integrations/api-sets", SignedIn),
-    ("integrations/set-public-api", Authority(ManageIntegrations)),
-    ("integrations/set-slug", Authority(ManageIntegrations)),
-    ("integrations/create-api-set", Authority(ManageIntegrations)),
-    ("integrations/delete-api-set", Authority(ManageIntegrations)),
-];
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Who {
     Anonymous,
     Member,
     Developer,
@@ -90,7 +47,7 @@ enum Who {
 
 /// The Admin comes last: what they may do (delete the key, the invitation)
 /// is still there for every other caller to try.
-const EVERYONE: [Who; 6] = [
+pub(crate) const EVERYONE: [Who; 6] = [
     Who::Anonymous,
     Who::Member,
     Who::Developer,
@@ -100,10 +57,10 @@ const EVERYONE: [Who; 6] = [
 ];
 
 /// The custom role's authorities.
-const CUSTOM: [Authority; 2] = [ViewAuditLog, ManageIntegrations];
+pub(crate) const CUSTOM: [Authority; 2] = [ViewAuditLog, ManageIntegrations];
 
 impl Who {
-    fn login(self) -> Option<&'static str> {
+    pub(crate) fn login(self) -> Option<&'static str> {
         match self {
             Who::Anonymous => None,
             Who::Member => Some("member-bot"),
@@ -114,7 +71,7 @@ impl Who {
         }
     }
 
-    fn may(self, authority: Authority) -> bool {
+    pub(crate) fn may(self, authority: Authority) -> bool {
         match self {
             Who::Anonymous | Who::Member => false,
             Who::Developer => authority == ManageUserApiKey,
@@ -125,7 +82,7 @@ impl Who {
 }
 
 /// Everything of the organization a call could change, as text.
-async fn snapshot(app: &TestApp, org_id: i64) -> String {
+pub(crate) async fn snapshot(app: &TestApp, org_id: i64) -> String {
     let db = &app.server.state.db;
     let org = organization::Entity::find_by_id(org_id).one(db).await;
     let roles = role::Entity::find()
@@ -273,34 +230,33 @@ async fn every_server_function_for_every_kind_of_caller() {
     };
 
     let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _method)| path.trim_start_matches("/api/").to_owned())
+        .map(|(path, _method)| path.trim_start_matches("/rpc/").to_owned())
         .collect();
-    for (endpoint, _) in TABLE {
-        assert!(
-            paths.iter().any(|p| p == endpoint),
-            "{endpoint} is in the table but not registered"
-        );
+    for op in operations::ALL {
+        if let Some(endpoint) = op.rpc {
+            assert!(
+                paths.iter().any(|p| p == endpoint),
+                "{endpoint} is in the table but not registered"
+            );
+        }
     }
     let mut cases = 0;
+    let mut seen = Vec::new();
     for endpoint in &paths {
-        let need = TABLE
-            .iter()
-            .find(|(e, _)| e == endpoint)
-            .map(|(_, need)| *need)
-            .unwrap_or_else(|| panic!("{endpoint} is not classified in TABLE"));
+        let need = operations::by_rpc(endpoint)
+            .unwrap_or_else(|| panic!("{endpoint} is not in app::backend::operations::ALL"))
+            .need;
         for who in EVERYONE {
             let mut client = client_for(&app, who).await;
             let before = snapshot(&app, acme.id).await;
             let response = client.call(endpoint, &args_for(endpoint)).await;
-            let expected = match (need, who) {
-                (Public, _) => None,
-                (_, Who::Anonymous) => Some(401),
-                (SignedIn, _) => None,
-                (Authority(a), who) if who.may(a) => None,
-                (Authority(_), _) => Some(403),
-            };
+            let expected = expected(need, who);
             let body: String = response.body.chars().take(300).collect();
             let case = format!("{endpoint} as {who:?}: {} {body}", response.status);
+            seen.push(format!(
+                "{endpoint} {who:?} {}",
+                crate::golden::class(response.status)
+            ));
             match expected {
                 Some(status) => {
                     assert_eq!(response.status, status, "{case}");
@@ -330,6 +286,7 @@ async fn every_server_function_for_every_kind_of_caller() {
         }
     }
     assert_eq!(cases, paths.len() * EVERYONE.len());
+    crate::golden::check("permissions-rpc.txt", seen);
     println!(
         "permission matrix: {} server functions × {} callers = {cases} cases",
         paths.len(),

@@ -1,9 +1,8 @@
 //! Custom roles: create, rename, re-authorize, delete; built-in roles fixed;
 //! every roles server function × who may call it.
-mod common;
 
+use crate::common::{Client, TestApp, app, as_admin, create_bot, org, role_id, signed_in};
 use app::backend::entities::{audit_event, role, role_authority};
-use common::{Client, TestApp, app, as_admin, create_bot, org, role_id, signed_in};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 async fn role_named(app: &TestApp, org_id: i64, name: &str) -> Option<role::Model> {

@@ -1,15 +1,14 @@
 //! A session that ended stays ended: requests still in flight on a session
 //! when it is ended (a password change elsewhere, sign-out) must not bring it
 //! back when they finish and write the session.
-mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::common::{Client, GOOD_PASSWORD, TestApp, app, registration};
 use app::backend::entities::{membership, session, user};
 use axum::{Router, body::Body, http::Request};
-use common::{Client, GOOD_PASSWORD, TestApp, app, registration};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tower::ServiceExt;
 
@@ -23,13 +22,13 @@ async fn call(
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> u16 {
-    let mut request = Request::post(format!("/api/{endpoint}"))
+    let mut request = Request::post(format!("/rpc/{endpoint}"))
         .header("host", "keyhouse.test")
         .header("user-agent", "keyhouse-tests/1.0")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
         .header("cookie", cookie)
-        .body(Body::from(common::form_encode(form)))
+        .body(Body::from(crate::common::form_encode(form)))
         .expect("request");
     request
         .extensions_mut()

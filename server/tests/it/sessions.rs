@@ -1,5 +1,4 @@
 //! The session cookie as configured for the real server.
-mod common;
 
 use axum::{Router, body::Body, http::Request, routing::get};
 use tower::ServiceExt;
@@ -11,7 +10,7 @@ async fn remember(session: Session) -> &'static str {
 }
 
 async fn cookie_for(secure: bool) -> String {
-    let (url, _dir) = common::fresh_database_url().await;
+    let (url, _dir) = crate::common::fresh_database_url().await;
     let mut config = server::config::Config::for_database(&url);
     config.secure_cookies = secure;
     let built = server::build(&config).await.expect("server builds");

@@ -1,10 +1,9 @@
 //! The page frame, health endpoints, language switch and 404, through the
 //! real router over a fresh database.
-mod common;
 
+use crate::common::app;
 use axum::body::Body;
 use axum::http::{Request, header};
-use common::app;
 
 #[tokio::test]
 async fn healthz_and_readyz_answer() {
@@ -159,11 +158,11 @@ async fn locale_form_refuses_unknown_language_and_foreign_redirects() {
 async fn static_files_are_served_from_the_site_root() {
     let site = tempfile::tempdir().expect("site dir");
     std::fs::write(site.path().join("favicon.svg"), "<svg/>").expect("write icon");
-    let (url, _dir) = common::fresh_database_url().await;
+    let (url, _dir) = crate::common::fresh_database_url().await;
     let mut config = server::config::Config::for_database(&url);
     config.site_root = site.path().to_path_buf();
     let server = server::build(&config).await.expect("server builds");
-    let app = common::TestApp::from_server(server, config);
+    let app = crate::common::TestApp::from_server(server, config);
 
     let icon = app.get("/favicon.svg").await;
     assert_eq!((icon.status, icon.body.as_str()), (200, "<svg/>"));

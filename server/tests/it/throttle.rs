@@ -1,14 +1,13 @@
 //! Throttles that hold under parallel load: attempts are counted before the
 //! password is checked, so a burst of parallel guesses gets no more through
 //! to argon2 than a patient attacker would.
-mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::common::{Client, GOOD_PASSWORD, TestApp, app, registration};
 use app::backend::entities::audit_event;
 use axum::{Router, body::Body, http::Request};
-use common::{Client, GOOD_PASSWORD, TestApp, app, registration};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use tower::ServiceExt;
 
@@ -21,8 +20,8 @@ async fn sign_in_at_once(
     password: &'static str,
     start: Arc<tokio::sync::Barrier>,
 ) -> (u16, Option<String>) {
-    let body = common::form_encode(&[("login", &login), ("password", password)]);
-    let mut request = Request::post("/api/auth/sign-in")
+    let body = crate::common::form_encode(&[("login", &login), ("password", password)]);
+    let mut request = Request::post("/rpc/auth/sign-in")
         .header("host", "keyhouse.test")
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
@@ -218,7 +217,7 @@ async fn wrong_current_passwords_on_change_password_count_like_sign_in_failures(
 
 #[tokio::test]
 async fn the_eleventh_sign_up_from_one_address_within_an_hour_waits() {
-    let (app, clock) = common::app_with_clock().await;
+    let (app, clock) = crate::common::app_with_clock().await;
     for i in 0..10 {
         let email = format!("owner{i}@example.com");
         let org = format!("Acme {i}");

@@ -1,21 +1,21 @@
 //! User Management over the real router: the permission matrix (every users
 //! server function × anonymous, Member, Developer, Admin, a custom role and
 //! an Admin of another organization), scoping, and the last-Admin rule.
-mod common;
 
-use app::backend::entities::{audit_event, membership, user};
-use common::{
+use crate::common::{
     Client, GOOD_PASSWORD, TestApp, app, as_admin, create_bot, custom_role, org, role_id, signed_in,
 };
+use app::backend::entities::{audit_event, membership, user};
+use app::model::users::UserStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-async fn snapshot(app: &TestApp) -> (usize, Vec<(i64, i64, String)>) {
+async fn snapshot(app: &TestApp) -> (usize, Vec<(i64, i64, UserStatus)>) {
     let users = user::Entity::find()
         .all(&app.server.state.db)
         .await
         .expect("users")
         .len();
-    let mut memberships: Vec<(i64, i64, String)> = membership::Entity::find()
+    let mut memberships: Vec<(i64, i64, UserStatus)> = membership::Entity::find()
         .all(&app.server.state.db)
         .await
         .expect("memberships")
@@ -37,7 +37,7 @@ async fn permission_matrix_of_user_management() {
         &app,
         &acme,
         "Support",
-        &[app::authz::Authority::ManageUsers],
+        &[app::model::authz::Authority::ManageUsers],
     )
     .await;
     create_bot(&app, &acme, "support-bot", support).await;

@@ -2,7 +2,7 @@
 //! in the key's organization, with the owner's authorities; with a user
 //! token it acts as that user, holding only the authorities both the user
 //! and the key's owner hold. Every management endpoint then asks the one
-//! guard ([`super::guard::allows`]) and checks the key's API sets.
+//! guard ([`super::guard::api`]), which checks the key's API sets here.
 use super::session::{Principal, load};
 use crate::backend::keys::cache::Facts;
 use crate::backend::services::user_tokens;
@@ -64,6 +64,10 @@ pub async fn principal(
             user
         }
     };
-    super::guard::allows(&acting, authority)?;
+    if let Some(needed) = authority
+        && !acting.may(needed)
+    {
+        return Err(Refusal::App(AppError::Forbidden));
+    }
     Ok(acting)
 }

@@ -9,6 +9,7 @@ use crate::backend::session_store::SESSION_AUTH_KEY;
 use crate::backend::state::AppState;
 use crate::model::authz::Authority;
 use crate::model::error::AppError;
+use crate::model::users::UserStatus;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// Stored in the session under [`SESSION_AUTH_KEY`]. Times are Unix seconds
@@ -139,7 +140,7 @@ pub async fn load(
     let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
         return Ok(None);
     };
-    if user.status != "active" {
+    if user.status != UserStatus::Active {
         return Ok(None);
     }
     let Some(membership) = membership::Entity::find_by_id((user_id, org_id))
@@ -148,7 +149,7 @@ pub async fn load(
     else {
         return Ok(None);
     };
-    if membership.status != "active" {
+    if membership.status != UserStatus::Active {
         return Ok(None);
     }
     let (Some(organization), Some(role)) = (

@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use crate::backend::entities::sign_in_attempt;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::error::AppError;
 
 pub const WINDOW_MINUTES: i64 = 15;
@@ -128,13 +129,13 @@ pub async fn reserve(
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<Result<Reservation, u64>, AppError> {
-    let txn = crate::backend::db::begin_write(db).await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
+    let work = Work::begin_bookkeeping(db).await?;
+    if work.get_database_backend() == DbBackend::Postgres {
         let mut scopes: Vec<&str> = limits.iter().map(|l| l.scope.as_str()).collect();
         scopes.sort_unstable();
         scopes.dedup();
         for scope in scopes {
-            txn.execute_raw(Statement::from_sql_and_values(
+            work.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_advisory_xact_lock(hashtext($1))",
                 [scope.into()],
@@ -144,8 +145,8 @@ pub async fn reserve(
     }
     let since = now - window;
     for limit in limits {
-        if let Some(wait) = wait_for(&txn, limit, since, window, now).await? {
-            txn.rollback().await?;
+        if let Some(wait) = wait_for(&work, limit, since, window, now).await? {
+            work.rollback().await?;
             return Ok(Err(wait));
         }
     }
@@ -156,11 +157,11 @@ pub async fn reserve(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&work)
         .await?;
         ids.push(row.id);
     }
-    txn.commit().await?;
+    work.commit(Invalidate::None).await?;
     Ok(Ok(Reservation { ids }))
 }
 

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::model::invitations::ContactKind;
+
 /// An invitation to join an organization. The link's token is never
 /// stored, only its SHA-256 (hex).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -11,8 +13,7 @@ pub struct Model {
     pub role_id: i64,
     /// An e-mail address or a phone number (E.164).
     pub contact: String,
-    /// `email` or `phone`.
-    pub contact_kind: String,
+    pub contact_kind: ContactKind,
     #[sea_orm(unique)]
     pub token_hash: String,
     pub invited_by: Option<i64>,

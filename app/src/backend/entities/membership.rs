@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::model::users::UserStatus;
+
 /// A user's place in an organization, with exactly one role there.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "memberships")]
@@ -10,8 +12,8 @@ pub struct Model {
     pub organization_id: i64,
     pub role_id: i64,
     pub created_at: DateTimeUtc,
-    /// `active` or `inactive` in this organization.
-    pub status: String,
+    /// In this organization.
+    pub status: UserStatus,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

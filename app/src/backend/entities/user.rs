@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::model::users::{UserKind, UserStatus};
+
 /// A person or a programmatic user. `password_hash` is an argon2id PHC
 /// string; this entity is never sent to a client (DTOs are).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -12,11 +14,10 @@ pub struct Model {
     pub name: String,
     #[sea_orm(unique)]
     pub email: Option<String>,
-    /// `human` or `programmatic`.
-    pub kind: String,
+    pub kind: UserKind,
     pub password_hash: String,
-    /// `active` or `inactive`.
-    pub status: String,
+    /// Inactive: signed out and refused everywhere.
+    pub status: UserStatus,
     pub created_at: DateTimeUtc,
     pub last_sign_in_at: Option<DateTimeUtc>,
     /// Copied into a session at sign-in; raised when the password changes,

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::backend::entities::{api_key, api_key_secret, membership, organization, user};
 use crate::model::keys::KeyStatus;
+use crate::model::users::UserStatus;
 
 /// Everything the decision needs, loaded by the caller.
 pub struct Facts<'a> {
@@ -18,9 +19,9 @@ pub struct Facts<'a> {
 /// and still an active member of the organization, and the organization's
 /// Public API is on. The first rule broken is the reason given.
 pub fn status(facts: &Facts<'_>, now: DateTime<Utc>) -> KeyStatus {
-    let owner_active = facts.owner.status == "active"
+    let owner_active = facts.owner.status == UserStatus::Active
         && facts.membership.is_some_and(|m| {
-            m.status == "active" && m.organization_id == facts.key.organization_id
+            m.status == UserStatus::Active && m.organization_id == facts.key.organization_id
         });
     if !facts.key.enabled {
         KeyStatus::Disabled
@@ -47,6 +48,7 @@ pub fn secret_accepted(secret: &api_key_secret::Model, now: DateTime<Utc>) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::users::UserKind;
     use chrono::Duration;
 
     fn now() -> DateTime<Utc> {
@@ -78,9 +80,9 @@ mod tests {
             username: "ada@example.com".into(),
             email: Some("ada@example.com".into()),
             name: "Ada".into(),
-            kind: "human".into(),
+            kind: UserKind::Human,
             password_hash: "$argon2id$…".into(),
-            status: "active".into(),
+            status: UserStatus::Active,
             created_at: now(),
             last_sign_in_at: None,
             credential_version: 0,
@@ -93,7 +95,7 @@ mod tests {
             organization_id: 10,
             role_id: 1,
             created_at: now(),
-            status: "active".into(),
+            status: UserStatus::Active,
         }
     }
 
@@ -115,7 +117,7 @@ mod tests {
             enabled: bool,
             expires_in: Option<i64>,
             owner_active: bool,
-            membership: Option<&'static str>,
+            membership: Option<UserStatus>,
             public_api: bool,
             expected: KeyStatus,
         }
@@ -124,7 +126,7 @@ mod tests {
                 enabled: true,
                 expires_in: None,
                 owner_active: true,
-                membership: Some("active"),
+                membership: Some(UserStatus::Active),
                 public_api: true,
                 expected: KeyStatus::Active,
             },
@@ -132,7 +134,7 @@ mod tests {
                 enabled: true,
                 expires_in: Some(60),
                 owner_active: true,
-                membership: Some("active"),
+                membership: Some(UserStatus::Active),
                 public_api: true,
                 expected: KeyStatus::Active,
             },
@@ -140,7 +142,7 @@ mod tests {
                 enabled: false,
                 expires_in: None,
                 owner_active: true,
-                membership: Some("active"),
+                membership: Some(UserStatus::Active),
                 public_api: true,
                 expected: KeyStatus::Disabled,
             },
@@ -156,7 +158,7 @@ mod tests {
                 enabled: true,
                 expires_in: Some(0),
                 owner_active: true,
-                membership: Some("active"),
+                membership: Some(UserStatus::Active),
                 public_api: true,
                 expected: KeyStatus::Expired,
             },
@@ -172,7 +174,7 @@ mod tests {
                 enabled: true,
                 expires_in: None,
                 owner_active: false,
-                membership: Some("active"),
+                membership: Some(UserStatus::Active),
                 public_api: true,
                 expected: KeyStatus::OwnerInactive,
             },
@@ -180,7 +182,7 @@ mod tests {
                 enabled: true,
                 expires_in: None,
                 owner_active: true,
-                membership: Some("inactive"),
+                membership: Some(UserStatus::Inactive),
                 public_api: true,
                 expected: KeyStatus::OwnerInactive,
             },
@@ -196,7 +198,7 @@ mod tests {
                 enabled: true,
                 expires_in: None,
                 owner_active: true,
-                membership: Some("active"),
+                membership: Some(UserStatus::Active),
                 public_api: false,
                 expected: KeyStatus::PublicApiOff,
             },
@@ -207,12 +209,11 @@ mod tests {
             k.expires_at = row.expires_in.map(|s| now() + Duration::seconds(s));
             let mut u = owner();
             if !row.owner_active {
-                u.status = "inactive".into();
+                u.status = UserStatus::Inactive;
             }
-            let m = row.membership.map(|status| membership::Model {
-                status: status.into(),
-                ..member()
-            });
+            let m = row
+                .membership
+                .map(|status| membership::Model { status, ..member() });
             let mut o = org();
             o.public_api_enabled = row.public_api;
             let facts = Facts {

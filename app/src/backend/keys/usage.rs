@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use crate::backend::entities::{api_key, api_key_ip, api_key_secret, api_key_usage_day};
+use crate::backend::unit_of_work::{Invalidate, Work};
 
 /// The addresses kept per key: the most recently seen.
 pub const IPS_KEPT: u64 = 20;
@@ -133,7 +134,7 @@ impl Usage {
 /// flushing at once take their locks in the same order). Keys deleted
 /// meanwhile are skipped.
 async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::DbErr> {
-    let txn = crate::backend::db::begin_write(db).await?;
+    let work = Work::begin_bookkeeping(db).await?;
     let mut ids: Vec<i64> = batch.last.values().map(|s| s.key_id).collect();
     ids.extend(batch.days.keys().map(|(id, _)| *id));
     ids.sort_unstable();
@@ -143,7 +144,7 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
         .column(api_key::Column::Id)
         .filter(api_key::Column::Id.is_in(ids))
         .into_tuple()
-        .all(&txn)
+        .all(&work)
         .await?;
     let mut existing = existing;
     existing.sort_unstable();
@@ -161,7 +162,7 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
             .col_expr(api_key_secret::Column::LastUsedAt, Expr::value(seen.at))
             .col_expr(api_key_secret::Column::LastUsedIp, Expr::value(ip))
             .filter(api_key_secret::Column::Id.eq(*secret_id))
-            .exec(&txn)
+            .exec(&work)
             .await?;
         let entry = latest.entry(seen.key_id).or_insert(seen);
         if seen.at > entry.at {
@@ -176,7 +177,7 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
                 Expr::value(seen.ip.map(|ip| ip.to_string())),
             )
             .filter(api_key::Column::Id.eq(key_id))
-            .exec(&txn)
+            .exec(&work)
             .await?;
     }
     let mut days: Vec<_> = batch.days.iter().collect();
@@ -208,7 +209,7 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
             )
             .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(&work)
         .await?;
     }
     let mut with_new_ips: Vec<i64> = Vec::new();
@@ -236,16 +237,16 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
                 .update_column(api_key_ip::Column::LastUsedAt)
                 .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(&work)
         .await?;
         with_new_ips.push(*key_id);
     }
     with_new_ips.sort_unstable();
     with_new_ips.dedup();
     for key_id in with_new_ips {
-        forget_old_ips(&txn, key_id).await?;
+        forget_old_ips(&work, key_id).await?;
     }
-    txn.commit().await
+    work.commit(Invalidate::None).await
 }
 
 /// Keeps the [`IPS_KEPT`] most recently seen addresses of a key.

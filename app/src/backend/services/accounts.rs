@@ -6,15 +6,35 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::SessionAuth;
 use crate::backend::auth::{password, throttle};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::BuiltinRole;
 use crate::model::error::AppError;
+use crate::model::users::{UserKind, UserStatus};
 use crate::model::validation::{self, Field, FieldError, Problem};
+
+pub const SIGN_UP_OPEN: Operation =
+    Operation::new("accounts.sign_up_open", Need::anyone()).rpc("auth/sign-up-open");
+pub const REGISTER: Operation =
+    Operation::new("accounts.register", Need::anyone()).rpc("auth/register");
+pub const SIGN_IN: Operation =
+    Operation::new("accounts.sign_in", Need::anyone()).rpc("auth/sign-in");
+pub const SIGN_OUT: Operation =
+    Operation::new("accounts.sign_out", Need::anyone()).rpc("auth/sign-out");
+/// "Who am I" for the user menu: nobody, for a visitor.
+pub const ME: Operation = Operation::new("accounts.me", Need::anyone()).rpc("auth/me");
+pub const CHANGE_PASSWORD: Operation =
+    Operation::new("accounts.change_password", Need::member()).rpc("auth/change-password");
+pub const ORGANIZATIONS: Operation =
+    Operation::new("accounts.organizations", Need::member()).rpc("auth/organizations");
+pub const SWITCH_ORGANIZATION: Operation =
+    Operation::new("accounts.switch_organization", Need::member()).rpc("auth/switch-organization");
 
 /// What the sign-up form sends. Passwords stay wrapped until hashed.
 pub struct Registration {
@@ -147,20 +167,20 @@ pub async fn register(
     };
     let password_hash = password::hash(reg.password).await?;
 
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     // Again under the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
     // advisory lock held to the end of the transaction): two "first"
     // sign-ups at once make one.
     if state.settings.invite_only_signup
-        && txn.get_database_backend() == sea_orm::DbBackend::Postgres
+        && work.get_database_backend() == sea_orm::DbBackend::Postgres
     {
-        txn.execute_unprepared("SELECT pg_advisory_xact_lock(7460131)")
+        work.execute_unprepared("SELECT pg_advisory_xact_lock(7460131)")
             .await?;
     }
-    if !sign_up_open(state, &txn).await? {
+    if !sign_up_open(state, &work).await? {
         return Err(AppError::Forbidden);
     }
-    let org = super::org_slugs::insert_organization(&txn, &valid.location_name, now).await?;
+    let org = super::org_slugs::insert_organization(work.txn(), &valid.location_name, now).await?;
     let mut admin_role_id = None;
     for builtin in BuiltinRole::ALL {
         let role = role::ActiveModel {
@@ -170,14 +190,14 @@ pub async fn register(
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&work)
         .await?;
         for authority in builtin.authorities() {
             role_authority::ActiveModel {
                 role_id: Set(role.id),
                 authority: Set(authority.as_str().to_owned()),
             }
-            .insert(&txn)
+            .insert(&work)
             .await?;
         }
         if builtin == BuiltinRole::Admin {
@@ -189,14 +209,14 @@ pub async fn register(
         username: Set(valid.email.clone()),
         name: Set(valid.name),
         email: Set(Some(valid.email)),
-        kind: Set("human".into()),
+        kind: Set(UserKind::Human),
         password_hash: Set(password_hash),
-        status: Set("active".into()),
+        status: Set(UserStatus::Active),
         created_at: Set(now),
         last_sign_in_at: Set(Some(now)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await;
     let user = match inserted {
         Ok(user) => user,
@@ -206,7 +226,7 @@ pub async fn register(
         }
         Err(err) => return Err(err.into()),
     };
-    super::memberships::add(&txn, user.id, org.id, admin_role_id, now).await?;
+    super::memberships::add(&work, user.id, org.id, admin_role_id, now).await?;
     for (action, target) in [
         (
             Action::OrganizationCreated,
@@ -215,21 +235,17 @@ pub async fn register(
         (Action::UserCreated, format!("user:{}", user.id)),
         (Action::SignInSuccess, format!("user:{}", user.id)),
     ] {
-        audit::record(
-            &txn,
-            Entry {
-                action,
-                organization_id: Some(org.id),
-                actor_user_id: Some(user.id),
-                target: Some(target),
-                details: None,
-                meta,
-                at: now,
-            },
-        )
-        .await?;
+        work.audit(Entry {
+            action,
+            organization_id: Some(org.id),
+            actor_user_id: Some(user.id),
+            target: Some(target),
+            details: None,
+            meta,
+            at: now,
+        });
     }
-    txn.commit().await?;
+    work.commit(Invalidate::None).await?;
     Ok(SessionAuth::new(&user, org.id, now))
 }
 
@@ -277,7 +293,7 @@ pub async fn sign_in_to(
                     action: Action::SignInThrottled,
                     ..failure(None, None)
                 };
-                audit::record(&state.db, entry).await?;
+                Work::audit_alone(state, entry).await?;
                 return Err(AppError::TooManyRequests(wait));
             }
         };
@@ -296,10 +312,10 @@ pub async fn sign_in_to(
     };
     let ok = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
     let membership = match &found {
-        Some(user) if ok && user.status == "active" => {
+        Some(user) if ok && user.status == UserStatus::Active => {
             let mut query = membership::Entity::find()
                 .filter(membership::Column::UserId.eq(user.id))
-                .filter(membership::Column::Status.eq("active"));
+                .filter(membership::Column::Status.eq(UserStatus::Active));
             if let Some(org) = organization {
                 query = query.filter(membership::Column::OrganizationId.eq(org));
             }
@@ -323,29 +339,25 @@ pub async fn sign_in_to(
         };
         // The reservation stays: it counts as this failure.
         drop(reservation);
-        audit::record(&state.db, failure(found.map(|u| u.id), org)).await?;
+        Work::audit_alone(state, failure(found.map(|u| u.id), org)).await?;
         return Err(AppError::SignInFailed);
     };
 
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let mut active: user::ActiveModel = user.clone().into();
     active.last_sign_in_at = Set(Some(now));
-    active.update(&txn).await?;
-    throttle::release(&txn, reservation).await?;
-    audit::record(
-        &txn,
-        Entry {
-            action: Action::SignInSuccess,
-            organization_id: Some(membership.organization_id),
-            actor_user_id: Some(user.id),
-            target: Some(format!("user:{}", user.id)),
-            details: None,
-            meta,
-            at: now,
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    active.update(&work).await?;
+    throttle::release(&work, reservation).await?;
+    work.audit(Entry {
+        action: Action::SignInSuccess,
+        organization_id: Some(membership.organization_id),
+        actor_user_id: Some(user.id),
+        target: Some(format!("user:{}", user.id)),
+        details: None,
+        meta,
+        at: now,
+    });
+    work.commit(Invalidate::None).await?;
     Ok(SessionAuth::new(&user, membership.organization_id, now))
 }
 
@@ -356,22 +368,18 @@ pub async fn sign_out(
     auth: &SessionAuth,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    super::user_tokens::revoke_all(&txn, auth.user_id).await?;
-    audit::record(
-        &txn,
-        Entry {
-            action: Action::SignOut,
-            organization_id: Some(auth.org_id),
-            actor_user_id: Some(auth.user_id),
-            target: Some(format!("user:{}", auth.user_id)),
-            details: None,
-            meta,
-            at: state.clock.now(),
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    let mut work = Work::begin(state).await?;
+    super::user_tokens::revoke_all(&work, auth.user_id).await?;
+    work.audit(Entry {
+        action: Action::SignOut,
+        organization_id: Some(auth.org_id),
+        actor_user_id: Some(auth.user_id),
+        target: Some(format!("user:{}", auth.user_id)),
+        details: None,
+        meta,
+        at: state.clock.now(),
+    });
+    work.commit(Invalidate::None).await?;
     Ok(())
 }
 
@@ -425,7 +433,7 @@ pub async fn change_password(
             meta,
             at: now,
         };
-        audit::record(&state.db, failure).await?;
+        Work::audit_alone(state, failure).await?;
         errors.push(FieldError {
             field: Field::CurrentPassword,
             problem: Problem::WrongPassword,
@@ -435,7 +443,7 @@ pub async fn change_password(
         return Err(AppError::Invalid(errors));
     }
     let hash = password::hash(change.new).await?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(
@@ -443,32 +451,28 @@ pub async fn change_password(
             Expr::col(user::Column::CredentialVersion).add(1),
         )
         .filter(user::Column::Id.eq(who.user.id))
-        .exec(&txn)
+        .exec(&work)
         .await?;
     let version = user::Entity::find_by_id(who.user.id)
-        .one(&txn)
+        .one(&work)
         .await?
         .ok_or(AppError::Unauthorized)?
         .credential_version;
     if let Some(keep) = keep {
-        crate::backend::session_store::set_credential_version(&txn, keep, version).await?;
+        crate::backend::session_store::set_credential_version(&work, keep, version).await?;
     }
     // A token obtained with the old password must not outlive it.
-    super::user_tokens::revoke_all(&txn, who.user.id).await?;
-    audit::record(
-        &txn,
-        Entry {
-            action: Action::PasswordChanged,
-            organization_id: Some(who.organization.id),
-            actor_user_id: Some(who.user.id),
-            target: Some(format!("user:{}", who.user.id)),
-            details: None,
-            meta,
-            at: state.clock.now(),
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    super::user_tokens::revoke_all(&work, who.user.id).await?;
+    work.audit(Entry {
+        action: Action::PasswordChanged,
+        organization_id: Some(who.organization.id),
+        actor_user_id: Some(who.user.id),
+        target: Some(format!("user:{}", who.user.id)),
+        details: None,
+        meta,
+        at: state.clock.now(),
+    });
+    work.commit(Invalidate::None).await?;
     state
         .sessions
         .delete_for_user(who.user.id, keep)
@@ -484,7 +488,7 @@ pub async fn organizations_of(
 ) -> Result<Vec<crate::model::auth::OrgChoice>, AppError> {
     let memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(who.user.id))
-        .filter(membership::Column::Status.eq("active"))
+        .filter(membership::Column::Status.eq(UserStatus::Active))
         .order_by_asc(membership::Column::CreatedAt)
         .all(&state.db)
         .await?;
@@ -511,9 +515,40 @@ pub async fn switchable(
     org_id: i64,
 ) -> Result<i64, AppError> {
     membership::Entity::find_by_id((who.user.id, org_id))
-        .filter(membership::Column::Status.eq("active"))
+        .filter(membership::Column::Status.eq(UserStatus::Active))
         .one(&state.db)
         .await?
         .map(|m| m.organization_id)
         .ok_or(AppError::NotFound)
+}
+
+/// "Create my first API key now" at sign-up: a key for the new account,
+/// left in the hand-over for the Save generated key dialog. The account
+/// exists by now, so a problem with its first key must not turn sign-up
+/// into an error: it is logged, and a bad name falls back to a plain one.
+pub async fn first_key(
+    state: &AppState,
+    auth: &crate::backend::auth::session::SessionAuth,
+    name: &str,
+    meta: &RequestMeta,
+) {
+    use crate::backend::services::api_keys;
+    use crate::model::validation::{NAME_MAX, short_text};
+    let who = match crate::backend::auth::session::load(state, auth.user_id, auth.org_id).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return tracing::warn!("no principal after sign-up"),
+        Err(err) => return tracing::warn!(error = %err, "no principal after sign-up"),
+    };
+    let first = api_keys::NewKey {
+        name: short_text(name, NAME_MAX).unwrap_or_else(|_| "API key".to_owned()),
+        description: String::new(),
+        api_sets: Vec::new(),
+        expires: "never".into(),
+        expires_on: String::new(),
+        request_token: String::new(),
+    };
+    match api_keys::create(state, &who, first, meta).await {
+        Ok(key) => state.handover.put(who.user.id, who.organization.id, key),
+        Err(err) => tracing::warn!(error = %err, "first API key at sign-up not created"),
+    }
 }

@@ -9,16 +9,54 @@ use sea_orm::{
     QuerySelect, Set, SqlErr,
 };
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{api_key, api_key_api_set, api_key_secret, api_set, membership};
 use crate::backend::keys::format;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
-use crate::model::error::AppError;
+use crate::model::authz::Authority as A;
+use crate::model::error::{AppError, Conflict};
 use crate::model::keys::{DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey, RATE_LIMIT_MAX};
 use crate::model::validation::{self, Field, FieldError, NAME_MAX, Problem};
+
+// Your own keys always; others' only with Manage All API Keys (a key you
+// may not act on is "not found"): the services decide per key, so these
+// need only a member. Creating needs Manage User API Key and is never done
+// for someone else, nor through the HTTP API.
+pub const LIST: Operation = Operation::new("keys.list", Need::member().api_set("keys:read"))
+    .rpc("keys/list")
+    .http(&["GET /api/v1/keys"]);
+pub const DETAILS: Operation = Operation::new("keys.details", Need::member().api_set("keys:read"))
+    .rpc("keys/details")
+    .http(&["GET /api/v1/keys/{id}"]);
+/// Disable / Enable.
+pub const SET_ENABLED: Operation =
+    Operation::new("keys.set_enabled", Need::member().api_set("keys:write"))
+        .rpc("keys/set-enabled")
+        .http(&[
+            "POST /api/v1/keys/{id}/disable",
+            "POST /api/v1/keys/{id}/enable",
+        ]);
+pub const DELETE: Operation = Operation::new("keys.delete", Need::member().api_set("keys:write"))
+    .rpc("keys/delete")
+    .http(&["DELETE /api/v1/keys/{id}"]);
+pub const SET_RATE_LIMIT: Operation =
+    Operation::new("keys.set_rate_limit", Need::member()).rpc("keys/set-rate-limit");
+pub const END_GRACE: Operation =
+    Operation::new("keys.end_grace", Need::member()).rpc("keys/end-grace");
+/// The key a no-JavaScript Create or Roll left for this browser.
+pub const TAKE_GENERATED: Operation =
+    Operation::new("keys.take_generated", Need::member()).rpc("keys/take-generated");
+pub const NEW_FORM: Operation =
+    Operation::new("keys.new_form", Need::authority(A::ManageUserApiKey)).rpc("keys/new-form");
+pub const CREATE: Operation =
+    Operation::new("keys.create", Need::authority(A::ManageUserApiKey)).rpc("keys/create");
+pub const ROLL: Operation =
+    Operation::new("keys.roll", Need::authority(A::ManageUserApiKey)).rpc("keys/roll");
 
 pub const PAGE_SIZE: u64 = 50;
 
@@ -93,7 +131,7 @@ async fn api_sets_of_org<C: ConnectionTrait>(
 /// sees every other one. PostgreSQL: a row lock on the owner's membership,
 /// taken before the write and the count (under READ COMMITTED, twenty
 /// creations at once would otherwise each see only their own new key).
-/// SQLite ignores the clause; `begin_write` already lets one writer in.
+/// SQLite ignores the clause; `Work::begin` already lets one writer in.
 async fn lock_owner<C: ConnectionTrait>(
     txn: &C,
     org_id: i64,
@@ -169,14 +207,14 @@ pub async fn create(
             .await?
             .is_some()
     {
-        return Err(AppError::Conflict("already_created".into()));
+        return Err(AppError::Conflict(Conflict::AlreadyCreated));
     }
     let plain = format::generate().map_err(AppError::internal)?;
     // The insert comes first and the limit is checked after it, within the
     // transaction and under the owner's lock (see `set_enabled`); over the
     // limit, nothing commits.
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    lock_owner(&txn, who.organization.id, who.user.id).await?;
+    let mut work = Work::begin(state).await?;
+    lock_owner(&work, who.organization.id, who.user.id).await?;
     let inserted = api_key::ActiveModel {
         organization_id: Set(who.organization.id),
         user_id: Set(who.user.id),
@@ -188,34 +226,33 @@ pub async fn create(
         request_token: Set((!token.is_empty()).then(|| token.to_owned())),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await;
     let key = match inserted {
         Ok(key) => key,
         // The same form submitted twice at once: the other one made the key.
         Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(AppError::Conflict("already_created".into()));
+            return Err(AppError::Conflict(Conflict::AlreadyCreated));
         }
         Err(err) => return Err(err.into()),
     };
-    if active_key_count(&txn, who.organization.id, who.user.id, now).await?
+    if active_key_count(&work, who.organization.id, who.user.id, now).await?
         > state.settings.max_keys_per_user
     {
-        return Err(AppError::Conflict("too_many_keys".into()));
+        return Err(AppError::Conflict(Conflict::TooManyKeys));
     }
-    insert_secret(&txn, key.id, &plain, now).await?;
+    insert_secret(&work, key.id, &plain, now).await?;
     for set in &sets {
         api_key_api_set::ActiveModel {
             api_key_id: Set(key.id),
             api_set_id: Set(set.id),
         }
-        .insert(&txn)
+        .insert(&work)
         .await?;
     }
     let mut slugs: Vec<String> = sets.iter().map(|s| s.slug.clone()).collect();
     slugs.sort();
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::KeyCreated,
             who.organization.id,
@@ -229,11 +266,8 @@ pub async fn create(
             "visible_start": plain.visible_start(),
             "api_sets": slugs,
         })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::None).await?;
     Ok(GeneratedKey {
         id: key.id,
         name,
@@ -301,25 +335,24 @@ pub async fn set_enabled(
         return Err(AppError::Forbidden);
     }
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     // Write first, then count: a transaction that reads before it writes
     // cannot take SQLite's write lock once another connection has written
     // ("database is locked"); this one waits for it instead.
     let (org_id, user_id) = (key.organization_id, key.user_id);
     if enabled {
-        lock_owner(&txn, org_id, user_id).await?;
+        lock_owner(&work, org_id, user_id).await?;
     }
     let name = key.name.clone();
     let mut active: api_key::ActiveModel = key.into();
     active.enabled = Set(enabled);
-    active.update(&txn).await?;
+    active.update(&work).await?;
     if enabled
-        && active_key_count(&txn, org_id, user_id, now).await? > state.settings.max_keys_per_user
+        && active_key_count(&work, org_id, user_id, now).await? > state.settings.max_keys_per_user
     {
-        return Err(AppError::Conflict("too_many_keys".into()));
+        return Err(AppError::Conflict(Conflict::TooManyKeys));
     }
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             if enabled {
                 Action::KeyEnabled
@@ -333,11 +366,8 @@ pub async fn set_enabled(
             now,
         )
         .with_details(serde_json::json!({ "name": name })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }
 
@@ -365,13 +395,12 @@ pub async fn set_rate_limit(
         return Ok(());
     }
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let name = key.name.clone();
     let mut active: api_key::ActiveModel = key.into();
     active.rate_limit_per_minute = Set(value);
-    active.update(&txn).await?;
-    audit::record(
-        &txn,
+    active.update(&work).await?;
+    work.audit(
         Entry::new(
             Action::KeyRateLimitChanged,
             who.organization.id,
@@ -381,10 +410,8 @@ pub async fn set_rate_limit(
             now,
         )
         .with_details(serde_json::json!({ "name": name, "per_minute": per_minute })),
-    )
-    .await?;
-    txn.commit().await?;
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }
 
@@ -396,10 +423,9 @@ pub async fn delete(
 ) -> Result<(), AppError> {
     let key = actionable(state, who, id).await?;
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    api_key::Entity::delete_by_id(key.id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    let mut work = Work::begin(state).await?;
+    api_key::Entity::delete_by_id(key.id).exec(&work).await?;
+    work.audit(
         Entry::new(
             Action::KeyDeleted,
             who.organization.id,
@@ -409,11 +435,8 @@ pub async fn delete(
             now,
         )
         .with_details(serde_json::json!({ "name": key.name, "owner": key.user_id })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }
 
@@ -436,7 +459,7 @@ pub async fn roll(
     }
     let now = state.clock.now();
     let plain = format::generate().map_err(AppError::internal)?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let grace_until = now + Duration::hours(i64::from(grace_hours));
     // One statement retires the current secret; a roll running at the same
     // time finds none left to retire (PostgreSQL re-checks the condition
@@ -446,18 +469,17 @@ pub async fn roll(
         .col_expr(api_key_secret::Column::GraceUntil, Expr::value(grace_until))
         .filter(api_key_secret::Column::ApiKeyId.eq(key.id))
         .filter(api_key_secret::Column::SupersededAt.is_null())
-        .exec(&txn)
+        .exec(&work)
         .await?
         .rows_affected;
     if retired != 1 {
-        return Err(AppError::Conflict("already_created".into()));
+        return Err(AppError::Conflict(Conflict::AlreadyCreated));
     }
     // Secrets rolled earlier work no longer than the one just retired: a
     // roll with no grace (the key leaked) ends every grace period at once.
-    cap_grace(&txn, key.id, grace_until).await?;
-    insert_secret(&txn, key.id, &plain, now).await?;
-    audit::record(
-        &txn,
+    cap_grace(&work, key.id, grace_until).await?;
+    insert_secret(&work, key.id, &plain, now).await?;
+    work.audit(
         Entry::new(
             Action::KeyRolled,
             who.organization.id,
@@ -471,11 +493,8 @@ pub async fn roll(
             "visible_start": plain.visible_start(),
             "grace_hours": grace_hours,
         })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     let sets = sets_of(state, &key).await?;
     Ok(GeneratedKey {
         id: key.id,
@@ -506,7 +525,7 @@ async fn cap_grace<C: ConnectionTrait>(
 
 /// "End grace period now": the key's rolled secrets stop working at once;
 /// only its current secret is left. For whoever may act on the key (like
-/// disabling it, this only takes access away). `Conflict("no_grace")` when
+/// disabling it, this only takes access away). `Conflict::NoGrace` when
 /// no secret of the key is in its grace period.
 pub async fn end_grace(
     state: &AppState,
@@ -516,13 +535,12 @@ pub async fn end_grace(
 ) -> Result<(), AppError> {
     let key = actionable(state, who, id).await?;
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    let ended = cap_grace(&txn, key.id, now).await?;
+    let mut work = Work::begin(state).await?;
+    let ended = cap_grace(&work, key.id, now).await?;
     if ended == 0 {
-        return Err(AppError::Conflict("no_grace".into()));
+        return Err(AppError::Conflict(Conflict::NoGrace));
     }
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::KeyGraceEnded,
             who.organization.id,
@@ -532,10 +550,8 @@ pub async fn end_grace(
             now,
         )
         .with_details(serde_json::json!({ "name": key.name, "secrets": ended })),
-    )
-    .await?;
-    txn.commit().await?;
+    );
     // Checks answered from the cache would still accept the old secrets.
-    state.key_cache.clear();
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }

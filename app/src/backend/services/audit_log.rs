@@ -1,42 +1,53 @@
 //! Reading the audit log of the caller's organization.
 use chrono::{NaiveDate, TimeZone, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{audit_event, user};
+use crate::backend::paging;
 use crate::backend::state::AppState;
-use crate::model::audit::{ACTIONS, AuditFilter, AuditPage, AuditRow};
+use crate::model::audit::{Action, AuditFilter, AuditRow};
+use crate::model::authz::Authority as A;
 use crate::model::error::AppError;
+use crate::model::filter::FilterError;
+use crate::model::page::Page;
+
+/// Admin → Audit log (View Audit Log).
+pub const LIST: Operation = Operation::new(
+    "audit.list",
+    Need::authority(A::ViewAuditLog).api_set("audit:read"),
+)
+.rpc("audit/list")
+.http(&["GET /api/v1/audit-events"]);
 
 pub const PAGE_SIZE: u64 = 50;
 
-fn day(value: &str, field: &str) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+/// The start (UTC) of the day `value` names; `None` when empty.
+fn day(value: &str, field: &'static str) -> Result<Option<chrono::DateTime<Utc>>, FilterError> {
     if value.trim().is_empty() {
         return Ok(None);
     }
-    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::BadRequest(format!("{field}: expected YYYY-MM-DD")))?;
-    let start = date
-        .and_hms_opt(0, 0, 0)
-        .ok_or_else(|| AppError::BadRequest(field.into()))?;
+    let start = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .ok_or(FilterError::Date(field))?;
     Ok(Some(Utc.from_utc_datetime(&start)))
 }
 
-/// The events of the caller's organization that `filter` asks for.
+/// The events of the caller's organization that `filter` asks for, once
+/// the filter passed the check both front doors make.
 async fn filtered(
     state: &AppState,
     who: &Principal,
     filter: &AuditFilter,
 ) -> Result<Select<audit_event::Entity>, AppError> {
+    filter.validate()?;
     let mut query = audit_event::Entity::find()
         .filter(audit_event::Column::OrganizationId.eq(who.organization.id));
     if !filter.action.is_empty() {
-        if !ACTIONS.contains(&filter.action.as_str()) {
-            return Err(AppError::BadRequest("unknown action".into()));
-        }
-        query = query.filter(audit_event::Column::Action.eq(filter.action.as_str()));
+        let action: Action = filter.action.parse().map_err(|_| FilterError::Action)?;
+        query = query.filter(audit_event::Column::Action.eq(action.as_str()));
     }
     if !filter.actor.trim().is_empty() {
         let actor = user::Entity::find()
@@ -87,22 +98,15 @@ pub async fn list(
     state: &AppState,
     who: &Principal,
     filter: &AuditFilter,
-) -> Result<AuditPage, AppError> {
-    let paginator = filtered(state, who, filter)
+) -> Result<Page<AuditRow>, AppError> {
+    let query = filtered(state, who, filter)
         .await?
         .order_by_desc(audit_event::Column::CreatedAt)
-        .order_by_desc(audit_event::Column::Id)
-        .paginate(&state.db, PAGE_SIZE);
-    let total = paginator.num_items().await?;
-    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
-    let page = filter.page.clamp(1, pages);
-    let events = paginator.fetch_page(page - 1).await?;
-    Ok(AuditPage {
-        rows: rows_of(state, events).await?,
-        page,
-        pages,
-        total,
+        .order_by_desc(audit_event::Column::Id);
+    paging::page(&state.db, query, PAGE_SIZE, filter.page, |events| {
+        rows_of(state, events)
     })
+    .await
 }
 
 /// For the HTTP API: up to `limit` events before the event `after` (newest
@@ -114,17 +118,10 @@ pub async fn list_after(
     after: Option<i64>,
     limit: u64,
 ) -> Result<(Vec<AuditRow>, Option<i64>), AppError> {
-    let mut query = filtered(state, who, filter).await?;
-    if let Some(after) = after {
-        query = query.filter(audit_event::Column::Id.lt(after));
-    }
-    let mut events = query
-        .order_by_desc(audit_event::Column::Id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = events.len() as u64 > limit;
-    events.truncate(limit as usize);
-    let next = more.then(|| events.last().map(|e| e.id)).flatten();
+    let mut cursor = filtered(state, who, filter)
+        .await?
+        .cursor_by(audit_event::Column::Id);
+    cursor.desc();
+    let (events, next) = paging::after(&state.db, cursor, after, limit, |e| e.id).await?;
     Ok((rows_of(state, events).await?, next))
 }

@@ -13,16 +13,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, organization, role, role_authority};
 use crate::model::authz::{Authority, BuiltinRole};
-use crate::model::error::AppError;
+use crate::model::error::{AppError, GrantRefusal};
+use crate::model::users::UserStatus;
 
-/// Why a grant was refused; the reason of [`AppError::GrantRefused`].
-pub const ADMIN_ROLE: &str = "admin_role";
-pub const ROLE_EXCEEDS_YOURS: &str = "role_exceeds_yours";
-pub const OWN_ROLE: &str = "own_role";
-pub const AUTHORITY_NOT_HELD: &str = "authority_not_held";
-
-fn refused(reason: &str) -> AppError {
-    AppError::GrantRefused(reason.to_owned())
+fn refused(reason: GrantRefusal) -> AppError {
+    AppError::GrantRefused(reason)
 }
 
 /// Serializes the changes to one organization's roles and memberships until
@@ -31,7 +26,7 @@ fn refused(reason: &str) -> AppError {
 /// other Admin still there. `FOR NO KEY UPDATE`, not `FOR UPDATE`: inserts
 /// that merely reference the organization (keys, audit rows) take
 /// `FOR KEY SHARE` on it and must not wait. SQLite has no row locks (the
-/// clause is left out); `begin_write`'s `BEGIN IMMEDIATE` already lets one
+/// clause is left out); `Work::begin`'s `BEGIN IMMEDIATE` already lets one
 /// writer in at a time.
 pub async fn lock_organization<C: ConnectionTrait>(txn: &C, org_id: i64) -> Result<(), AppError> {
     organization::Entity::find_by_id(org_id)
@@ -82,7 +77,7 @@ impl Giver {
         let membership = membership::Entity::find_by_id((who.user.id, who.organization.id))
             .one(txn)
             .await?
-            .filter(|m| m.status == "active")
+            .filter(|m| m.status == UserStatus::Active)
             .ok_or(AppError::Forbidden)?;
         let authorities = authorities_of(txn, membership.role_id)
             .await?
@@ -102,10 +97,10 @@ impl Giver {
     /// May this giver give `role`, whose authorities are `authorities`?
     pub fn may_give(&self, role: &role::Model, authorities: &[Authority]) -> Result<(), AppError> {
         if is_admin_role(role) && !self.holds_all(&Authority::ALL) {
-            return Err(refused(ADMIN_ROLE));
+            return Err(refused(GrantRefusal::AdminRole));
         }
         if !self.holds_all(authorities) {
-            return Err(refused(ROLE_EXCEEDS_YOURS));
+            return Err(refused(GrantRefusal::RoleExceedsYours));
         }
         Ok(())
     }
@@ -119,12 +114,12 @@ impl Giver {
         wanted: &[Authority],
     ) -> Result<(), AppError> {
         if role_id == Some(self.role_id) {
-            return Err(refused(OWN_ROLE));
+            return Err(refused(GrantRefusal::OwnRole));
         }
         // A role holding more than the giver is not theirs to reshape:
         // stripping it would demote everyone in it at once.
         if !self.holds_all(current) {
-            return Err(refused(ROLE_EXCEEDS_YOURS));
+            return Err(refused(GrantRefusal::RoleExceedsYours));
         }
         let added: Vec<Authority> = wanted
             .iter()
@@ -132,7 +127,7 @@ impl Giver {
             .filter(|a| !current.contains(a))
             .collect();
         if !self.holds_all(&added) {
-            return Err(refused(AUTHORITY_NOT_HELD));
+            return Err(refused(GrantRefusal::AuthorityNotHeld));
         }
         Ok(())
     }
@@ -141,10 +136,10 @@ impl Giver {
     /// Not their own role, nor one holding more than they do.
     pub fn may_delete(&self, role_id: i64, current: &[Authority]) -> Result<(), AppError> {
         if role_id == self.role_id {
-            return Err(refused(OWN_ROLE));
+            return Err(refused(GrantRefusal::OwnRole));
         }
         if !self.holds_all(current) {
-            return Err(refused(ROLE_EXCEEDS_YOURS));
+            return Err(refused(GrantRefusal::RoleExceedsYours));
         }
         Ok(())
     }
@@ -231,11 +226,11 @@ mod tests {
         );
         assert_eq!(
             users.may_give(&role("Developer", true), &[ManageUserApiKey]),
-            Err(AppError::GrantRefused(ROLE_EXCEEDS_YOURS.into()))
+            Err(AppError::GrantRefused(GrantRefusal::RoleExceedsYours))
         );
         assert_eq!(
             users.may_give(&role("Admin", true), &Authority::ALL),
-            Err(AppError::GrantRefused(ADMIN_ROLE.into()))
+            Err(AppError::GrantRefused(GrantRefusal::AdminRole))
         );
     }
 
@@ -244,7 +239,7 @@ mod tests {
         let almost = giver(&Authority::ALL[1..]);
         assert_eq!(
             almost.may_give(&role("Admin", true), &[]),
-            Err(AppError::GrantRefused(ADMIN_ROLE.into()))
+            Err(AppError::GrantRefused(GrantRefusal::AdminRole))
         );
         assert!(
             giver(&Authority::ALL)
@@ -264,20 +259,20 @@ mod tests {
         let roles = giver(&[ManageRoles, ViewAuditLog]);
         assert_eq!(
             roles.may_edit(Some(3), &[ManageRoles], &[ManageRoles]),
-            Err(AppError::GrantRefused(OWN_ROLE.into()))
+            Err(AppError::GrantRefused(GrantRefusal::OwnRole))
         );
         assert_eq!(
             roles.may_delete(3, &[]),
-            Err(AppError::GrantRefused(OWN_ROLE.into()))
+            Err(AppError::GrantRefused(GrantRefusal::OwnRole))
         );
         assert!(roles.may_delete(4, &[ViewAuditLog]).is_ok());
         assert_eq!(
             roles.may_delete(4, &[ManageUsers]),
-            Err(AppError::GrantRefused(ROLE_EXCEEDS_YOURS.into()))
+            Err(AppError::GrantRefused(GrantRefusal::RoleExceedsYours))
         );
         assert_eq!(
             roles.may_edit(Some(4), &[], &[ManageUsers]),
-            Err(AppError::GrantRefused(AUTHORITY_NOT_HELD.into()))
+            Err(AppError::GrantRefused(GrantRefusal::AuthorityNotHeld))
         );
         // A role within the giver's authorities may be reshaped within them.
         assert!(
@@ -289,7 +284,7 @@ mod tests {
         // A role holding more than the giver is not theirs: not even to strip.
         assert_eq!(
             roles.may_edit(Some(4), &[ManageUsers], &[]),
-            Err(AppError::GrantRefused(ROLE_EXCEEDS_YOURS.into()))
+            Err(AppError::GrantRefused(GrantRefusal::RoleExceedsYours))
         );
         assert!(roles.may_edit(None, &[], &[ViewAuditLog]).is_ok());
     }

@@ -5,15 +5,39 @@ use sea_orm::{
     Set, SqlErr,
 };
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{api_key, api_key_api_set, api_set, organization};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
-use crate::model::error::AppError;
+use crate::model::authz::Authority as A;
+use crate::model::error::{AppError, Conflict};
 use crate::model::keys::{ApiSetInfo, DESCRIPTION_MAX, PublicApiState};
 use crate::model::validation::{self, Field, FieldError, NAME_MAX, Problem};
+
+/// Settings → Integrations → Public API.
+pub const PUBLIC_API: Operation =
+    Operation::new("integrations.public_api", Need::member()).rpc("integrations/public-api");
+pub const SET_PUBLIC_API: Operation = Operation::new(
+    "integrations.set_public_api",
+    Need::authority(A::ManageIntegrations),
+)
+.rpc("integrations/set-public-api");
+pub const API_SETS: Operation =
+    Operation::new("integrations.api_sets", Need::member()).rpc("integrations/api-sets");
+pub const CREATE_API_SET: Operation = Operation::new(
+    "integrations.create_api_set",
+    Need::authority(A::ManageIntegrations),
+)
+.rpc("integrations/create-api-set");
+pub const DELETE_API_SET: Operation = Operation::new(
+    "integrations.delete_api_set",
+    Need::authority(A::ManageIntegrations),
+)
+.rpc("integrations/delete-api-set");
 
 pub fn public_api(who: &Principal) -> PublicApiState {
     PublicApiState {
@@ -35,33 +59,27 @@ pub async fn set_public_api(
         return Ok(());
     }
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     organization::ActiveModel {
         id: Set(who.organization.id),
         public_api_enabled: Set(enabled),
         ..Default::default()
     }
-    .update(&txn)
+    .update(&work)
     .await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            if enabled {
-                Action::PublicApiEnabled
-            } else {
-                Action::PublicApiDisabled
-            },
-            who.organization.id,
-            who.user.id,
-            format!("organization:{}", who.organization.id),
-            meta,
-            now,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    work.audit(Entry::new(
+        if enabled {
+            Action::PublicApiEnabled
+        } else {
+            Action::PublicApiDisabled
+        },
+        who.organization.id,
+        who.user.id,
+        format!("organization:{}", who.organization.id),
+        meta,
+        now,
+    ));
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }
 
@@ -161,7 +179,7 @@ pub async fn create_api_set(
         return Err(AppError::Invalid(errors));
     };
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let inserted = api_set::ActiveModel {
         organization_id: Set(Some(org_id)),
         slug: Set(slug.clone()),
@@ -171,7 +189,7 @@ pub async fn create_api_set(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await;
     let set = match inserted {
         Ok(set) => set,
@@ -184,8 +202,7 @@ pub async fn create_api_set(
         }
         Err(err) => return Err(err.into()),
     };
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::ApiSetCreated,
             org_id,
@@ -195,11 +212,8 @@ pub async fn create_api_set(
             now,
         )
         .with_details(serde_json::json!({ "slug": slug })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::None).await?;
     Ok(())
 }
 
@@ -216,21 +230,20 @@ pub async fn delete_api_set(
         .await?
         .ok_or(AppError::NotFound)?;
     if set.builtin {
-        return Err(AppError::Conflict("builtin_api_set".into()));
+        return Err(AppError::Conflict(Conflict::BuiltinApiSet));
     }
     if set.organization_id != Some(who.organization.id) {
         return Err(AppError::NotFound);
     }
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let removed = api_key_api_set::Entity::delete_many()
         .filter(api_key_api_set::Column::ApiSetId.eq(id))
-        .exec(&txn)
+        .exec(&work)
         .await?
         .rows_affected;
-    api_set::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
+    api_set::Entity::delete_by_id(id).exec(&work).await?;
+    work.audit(
         Entry::new(
             Action::ApiSetDeleted,
             who.organization.id,
@@ -240,10 +253,7 @@ pub async fn delete_api_set(
             now,
         )
         .with_details(serde_json::json!({ "slug": set.slug, "removed_from_keys": removed })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }

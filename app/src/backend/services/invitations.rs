@@ -6,16 +6,35 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::password;
 use crate::backend::auth::session::{Principal, SessionAuth};
 use crate::backend::entities::{invitation, membership, organization, role, user};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
-use crate::model::error::AppError;
-use crate::model::invitations::{InvitationPreview, InvitationRow};
+use crate::backend::unit_of_work::{Invalidate, Work};
+use crate::model::authz::Authority as A;
+use crate::model::error::{AppError, Conflict};
+use crate::model::invitations::{ContactKind, InvitationPreview, InvitationRow};
+use crate::model::users::{UserKind, UserStatus};
 use crate::model::validation::{self, Field, FieldError, Problem};
+
+pub const CREATE: Operation =
+    Operation::new("invitations.create", Need::authority(A::ManageUsers)).rpc("invitations/create");
+pub const LIST: Operation =
+    Operation::new("invitations.list", Need::authority(A::ManageUsers)).rpc("invitations/list");
+pub const REVOKE: Operation =
+    Operation::new("invitations.revoke", Need::authority(A::ManageUsers)).rpc("invitations/revoke");
+/// The invitation link: anyone holding it.
+pub const PREVIEW: Operation =
+    Operation::new("invitations.preview", Need::anyone()).rpc("invitations/preview");
+pub const ACCEPT: Operation =
+    Operation::new("invitations.accept", Need::anyone()).rpc("invitations/accept");
+/// Joining with the account one is signed in with.
+pub const JOIN: Operation =
+    Operation::new("invitations.join", Need::member()).rpc("invitations/join");
 
 pub const VALID_DAYS: i64 = 7;
 
@@ -38,15 +57,15 @@ pub fn phone(value: &str) -> Result<String, Problem> {
 }
 
 /// An e-mail address or a phone number, normalised, with its kind.
-pub fn contact(value: &str) -> Result<(String, &'static str), Problem> {
+pub fn contact(value: &str) -> Result<(String, ContactKind), Problem> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(Problem::Required);
     }
     if trimmed.contains('@') {
-        validation::email(trimmed).map(|e| (e, "email"))
+        validation::email(trimmed).map(|e| (e, ContactKind::Email))
     } else {
-        phone(trimmed).map(|p| (p, "phone"))
+        phone(trimmed).map(|p| (p, ContactKind::Phone))
     }
 }
 
@@ -92,11 +111,11 @@ pub async fn create(
     };
     let token = new_token()?;
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     // Nobody invites into a role they could not give themselves.
-    grants::lock_organization(&txn, who.organization.id).await?;
-    let giver = Giver::now(&txn, who).await?;
-    grants::givable_role(&txn, who.organization.id, &giver, role_id)
+    grants::lock_organization(&work, who.organization.id).await?;
+    let giver = Giver::now(&work, who).await?;
+    grants::givable_role(&work, who.organization.id, &giver, role_id)
         .await?
         .ok_or_else(|| {
             AppError::Invalid(vec![FieldError {
@@ -108,30 +127,24 @@ pub async fn create(
         organization_id: Set(who.organization.id),
         role_id: Set(role_id),
         contact: Set(contact),
-        contact_kind: Set(kind.into()),
+        contact_kind: Set(kind),
         token_hash: Set(hash_token(&token)),
         invited_by: Set(Some(who.user.id)),
         created_at: Set(now),
         expires_at: Set(now + chrono::Duration::days(VALID_DAYS)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Action::UserInvited,
-            who.organization.id,
-            who.user.id,
-            format!("invitation:{}", created.id),
-            meta,
-            state.clock.now(),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    work.audit(Entry::new(
+        Action::UserInvited,
+        who.organization.id,
+        who.user.id,
+        format!("invitation:{}", created.id),
+        meta,
+        state.clock.now(),
+    ));
+    work.commit(Invalidate::None).await?;
     Ok(token)
 }
 
@@ -174,7 +187,7 @@ pub async fn revoke(
     // One conditional statement, like `claim`: an invitation accepted while
     // this revocation was in flight stays accepted and is not also marked
     // revoked (the revocation finds nothing left to revoke).
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let revoked = invitation::Entity::update_many()
         .col_expr(
             invitation::Column::RevokedAt,
@@ -184,34 +197,28 @@ pub async fn revoke(
         .filter(invitation::Column::OrganizationId.eq(who.organization.id))
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::RevokedAt.is_null())
-        .exec(&txn)
+        .exec(&work)
         .await?
         .rows_affected;
     if revoked != 1 {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &txn,
-        Entry::new(
-            Action::InvitationRevoked,
-            who.organization.id,
-            who.user.id,
-            format!("invitation:{id}"),
-            meta,
-            state.clock.now(),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    work.audit(Entry::new(
+        Action::InvitationRevoked,
+        who.organization.id,
+        who.user.id,
+        format!("invitation:{id}"),
+        meta,
+        state.clock.now(),
+    ));
+    work.commit(Invalidate::None).await?;
     Ok(())
 }
 
 /// The invitation behind a token, if it can still be used. Unknown, used,
 /// revoked and expired all look the same to the holder of the link.
 async fn usable(state: &AppState, token: &str) -> Result<invitation::Model, AppError> {
-    let invalid = || AppError::Conflict("invitation_invalid".into());
+    let invalid = || AppError::Conflict(Conflict::InvitationInvalid);
     if token.len() > 100 {
         return Err(invalid());
     }
@@ -270,7 +277,7 @@ async fn claim<C: sea_orm::ConnectionTrait>(
         .exec(txn)
         .await?;
     if result.rows_affected != 1 {
-        return Err(AppError::Conflict("invitation_invalid".into()));
+        return Err(AppError::Conflict(Conflict::InvitationInvalid));
     }
     inviter_may_still_give(txn, inv).await
 }
@@ -283,7 +290,7 @@ async fn inviter_may_still_give<C: sea_orm::ConnectionTrait>(
     txn: &C,
     inv: &invitation::Model,
 ) -> Result<(), AppError> {
-    let invalid = || AppError::Conflict("invitation_invalid".into());
+    let invalid = || AppError::Conflict(Conflict::InvitationInvalid);
     grants::lock_organization(txn, inv.organization_id).await?;
     let Some(inviter) = inv.invited_by else {
         return Err(invalid());
@@ -291,7 +298,7 @@ async fn inviter_may_still_give<C: sea_orm::ConnectionTrait>(
     let Some(membership) = membership::Entity::find_by_id((inviter, inv.organization_id))
         .one(txn)
         .await?
-        .filter(|m| m.status == "active")
+        .filter(|m| m.status == UserStatus::Active)
     else {
         return Err(invalid());
     };
@@ -355,41 +362,35 @@ pub async fn accept_new(
         .await?
         .is_some();
     if exists {
-        return Err(AppError::Conflict("account_exists".into()));
+        return Err(AppError::Conflict(Conflict::AccountExists));
     }
     let hash = password::hash(new.password).await?;
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let created = user::ActiveModel {
         username: Set(inv.contact.clone()),
         name: Set(name),
-        email: Set((inv.contact_kind == "email").then(|| inv.contact.clone())),
-        kind: Set("human".into()),
+        email: Set((inv.contact_kind == ContactKind::Email).then(|| inv.contact.clone())),
+        kind: Set(UserKind::Human),
         password_hash: Set(hash),
-        status: Set("active".into()),
+        status: Set(UserStatus::Active),
         created_at: Set(now),
         last_sign_in_at: Set(Some(now)),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await?;
-    claim(&txn, &inv, created.id, now).await?;
-    super::memberships::add(&txn, created.id, inv.organization_id, inv.role_id, now).await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Action::UserJoined,
-            inv.organization_id,
-            created.id,
-            format!("user:{}", created.id),
-            meta,
-            state.clock.now(),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    claim(&work, &inv, created.id, now).await?;
+    super::memberships::add(&work, created.id, inv.organization_id, inv.role_id, now).await?;
+    work.audit(Entry::new(
+        Action::UserJoined,
+        inv.organization_id,
+        created.id,
+        format!("user:{}", created.id),
+        meta,
+        state.clock.now(),
+    ));
+    work.commit(Invalidate::None).await?;
     Ok(SessionAuth::new(&created, inv.organization_id, now))
 }
 
@@ -405,27 +406,21 @@ pub async fn accept_existing(
         .await?
         .is_some()
     {
-        return Err(AppError::Conflict("already_member".into()));
+        return Err(AppError::Conflict(Conflict::AlreadyMember));
     }
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    claim(&txn, &inv, who.user.id, now).await?;
-    super::memberships::add(&txn, who.user.id, inv.organization_id, inv.role_id, now).await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Action::UserJoined,
-            inv.organization_id,
-            who.user.id,
-            format!("user:{}", who.user.id),
-            meta,
-            state.clock.now(),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    let mut work = Work::begin(state).await?;
+    claim(&work, &inv, who.user.id, now).await?;
+    super::memberships::add(&work, who.user.id, inv.organization_id, inv.role_id, now).await?;
+    work.audit(Entry::new(
+        Action::UserJoined,
+        inv.organization_id,
+        who.user.id,
+        format!("user:{}", who.user.id),
+        meta,
+        state.clock.now(),
+    ));
+    work.commit(Invalidate::Keys).await?;
     Ok(SessionAuth::new(&who.user, inv.organization_id, now))
 }
 
@@ -446,11 +441,11 @@ mod tests {
     fn contact_is_email_or_phone() {
         assert_eq!(
             contact("Ada@Example.com"),
-            Ok(("ada@example.com".into(), "email"))
+            Ok(("ada@example.com".into(), ContactKind::Email))
         );
         assert_eq!(
             contact("+48 600 700 800"),
-            Ok(("+48600700800".into(), "phone"))
+            Ok(("+48600700800".into(), ContactKind::Phone))
         );
         assert_eq!(contact(""), Err(Problem::Required));
         assert_eq!(contact("ada@"), Err(Problem::InvalidEmail));

@@ -5,12 +5,24 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::key_views::sets_of;
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::entities::{api_key, api_key_secret, membership, organization, user};
 use crate::backend::keys::cache::{Facts, Lookup};
 use crate::backend::keys::{format, status};
 use crate::backend::state::AppState;
 use crate::model::error::AppError;
 use crate::model::keys::KeyStatus;
+
+/// Forward-auth for a proxy: any working key of the named organization
+/// (the API sets a proxy requires are the request's own).
+pub const FORWARD_AUTH: Operation =
+    Operation::new("check.forward_auth", Need::key()).http(&["GET /api/v1/orgs/{org}/auth"]);
+/// A key about itself.
+pub const ME: Operation = Operation::new("check.me", Need::key()).http(&["GET /api/v1/me"]);
+/// One service checks a key it was given: the caller's key needs
+/// `keys:verify`.
+pub const VERIFY: Operation = Operation::new("check.verify", Need::key().api_set("keys:verify"))
+    .http(&["POST /api/v1/keys/verify"]);
 
 /// Everything the status function needs about the key whose secret hashes
 /// to `hash`, from the database.

@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use super::api_keys::{PAGE_SIZE, actionable};
 use crate::backend::auth::session::Principal;
@@ -15,11 +13,13 @@ use crate::backend::entities::{
     user,
 };
 use crate::backend::keys::status;
+use crate::backend::paging;
 use crate::backend::state::AppState;
 use crate::model::authz::Authority;
 use crate::model::error::AppError;
 use crate::model::keys::{
-    GraceSecret, KeyDetails, KeyFilter, KeyListing, KeyRow, SecretRow, UsageDay, UsedFrom,
+    GraceSecret, KeyDetails, KeyFilter, KeyListing, KeyRow, KeyScope, SecretRow, SecretState,
+    UsageDay, UsedFrom,
 };
 
 /// Everything needed to show keys: owners, memberships, secrets, sets.
@@ -153,7 +153,7 @@ async fn scoped(
     let mut query =
         api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(who.organization.id));
     let owner_is_self = owner.is_empty() || owner == who.user.username;
-    let wants_others = filter.scope == "all" || !owner_is_self;
+    let wants_others = filter.scope == KeyScope::All || !owner_is_self;
     if wants_others && !may_all {
         return Err(AppError::Forbidden);
     }
@@ -166,7 +166,7 @@ async fn scoped(
             .await?
             .map_or(-1, |u| u.id);
         query = query.filter(api_key::Column::UserId.eq(owner_id));
-    } else if filter.scope != "all" {
+    } else if filter.scope == KeyScope::Mine {
         query = query.filter(api_key::Column::UserId.eq(who.user.id));
     }
     Ok((query, owner_is_self))
@@ -192,15 +192,17 @@ pub async fn list(
     let org_id = who.organization.id;
     let may_all = who.may(Authority::ManageAllApiKeys);
     let (query, owner_is_self) = scoped(state, who, filter).await?;
-    let paginator = query
+    let query = query
         .order_by_desc(api_key::Column::CreatedAt)
-        .order_by_desc(api_key::Column::Id)
-        .paginate(&state.db, PAGE_SIZE);
-    let total = paginator.num_items().await?;
-    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
-    let page = filter.page.clamp(1, pages);
-    let keys = paginator.fetch_page(page - 1).await?;
-    let rows = rows(state, who, &keys).await?;
+        .order_by_desc(api_key::Column::Id);
+    let keys = paging::page(
+        &state.db,
+        query,
+        PAGE_SIZE,
+        filter.page,
+        |keys| async move { rows(state, who, &keys).await },
+    )
+    .await?;
     let owners = if may_all {
         let ids: Vec<i64> = api_key::Entity::find()
             .filter(api_key::Column::OrganizationId.eq(org_id))
@@ -223,10 +225,7 @@ pub async fn list(
         Vec::new()
     };
     Ok(KeyListing {
-        rows,
-        page,
-        pages,
-        total,
+        keys,
         may_create: who.may(Authority::ManageUserApiKey),
         may_manage_all: may_all,
         owners,
@@ -249,17 +248,9 @@ pub async fn list_after(
     if let Some(enabled) = enabled {
         query = query.filter(api_key::Column::Enabled.eq(enabled));
     }
-    if let Some(after) = after {
-        query = query.filter(api_key::Column::Id.lt(after));
-    }
-    let mut keys = query
-        .order_by_desc(api_key::Column::Id)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = keys.len() as u64 > limit;
-    keys.truncate(limit as usize);
-    let next = more.then(|| keys.last().map(|k| k.id)).flatten();
+    let mut cursor = query.cursor_by(api_key::Column::Id);
+    cursor.desc();
+    let (keys, next) = paging::after(&state.db, cursor, after, limit, |k| k.id).await?;
     Ok((rows(state, who, &keys).await?, next))
 }
 
@@ -289,13 +280,12 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
             visible_start: s.visible_start.clone(),
             created_at: s.created_at.to_rfc3339(),
             state: if s.superseded_at.is_none() {
-                "current"
+                SecretState::Current
             } else if status::secret_accepted(s, now) {
-                "grace"
+                SecretState::Grace
             } else {
-                "retired"
-            }
-            .into(),
+                SecretState::Retired
+            },
             grace_until: s.grace_until.map(|t| t.to_rfc3339()),
             last_used_at: s.last_used_at.map(|t| t.to_rfc3339()),
             last_used_ip: s.last_used_ip.clone(),

@@ -4,6 +4,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use crate::backend::entities::{membership, role};
 use crate::model::error::AppError;
+use crate::model::users::UserStatus;
 
 /// Makes `user_id` an active member of `org_id` with `role_id`.
 pub async fn add<C: ConnectionTrait>(
@@ -18,7 +19,7 @@ pub async fn add<C: ConnectionTrait>(
         organization_id: Set(org_id),
         role_id: Set(role_id),
         created_at: Set(now),
-        status: Set("active".into()),
+        status: Set(UserStatus::Active),
     }
     .insert(db)
     .await?;

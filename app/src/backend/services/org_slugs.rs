@@ -9,14 +9,24 @@ use sea_orm::{
     Set, SqlErr, TransactionTrait,
 };
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{organization, retired_org_slug};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
+use crate::model::authz::Authority as A;
 use crate::model::error::AppError;
 use crate::model::validation::{self, Field, FieldError, ORG_SLUG_MAX, Problem};
+
+/// Changing the Organization identifier.
+pub const SET_SLUG: Operation = Operation::new(
+    "integrations.set_slug",
+    Need::authority(A::ManageIntegrations),
+)
+.rpc("integrations/set-slug");
 
 /// Tries before giving up on finding a free slug for a new organization.
 const ATTEMPTS: usize = 6;
@@ -140,42 +150,41 @@ pub async fn set_slug(
         }])
     })?;
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     let current = organization::Entity::find_by_id(who.organization.id)
-        .one(&txn)
+        .one(&work)
         .await?
         .ok_or(AppError::NotFound)?;
     if current.slug == slug {
         return Ok(slug);
     }
-    if slug_taken(&txn, &slug, Some(current.id)).await? {
+    if slug_taken(&work, &slug, Some(current.id)).await? {
         return Err(taken_error());
     }
     // Taking back a slug it gave up; giving up the one it had.
     retired_org_slug::Entity::delete_by_id(slug.clone())
-        .exec(&txn)
+        .exec(&work)
         .await?;
     retired_org_slug::ActiveModel {
         slug: Set(current.slug.clone()),
         organization_id: Set(current.id),
         retired_at: Set(now),
     }
-    .insert(&txn)
+    .insert(&work)
     .await?;
     let updated = organization::ActiveModel {
         id: Set(current.id),
         slug: Set(slug.clone()),
         ..Default::default()
     }
-    .update(&txn)
+    .update(&work)
     .await;
     match updated {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err) => return Err(taken_error()),
         Err(err) => return Err(err.into()),
     }
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::OrganizationSlugChanged,
             current.id,
@@ -185,11 +194,9 @@ pub async fn set_slug(
             now,
         )
         .with_details(serde_json::json!({ "from": current.slug, "to": slug })),
-    )
-    .await?;
-    txn.commit().await?;
+    );
     // Forward-auth compares a key's organization slug with the one asked for.
-    state.key_cache.clear();
+    work.commit(Invalidate::Keys).await?;
     Ok(slug)
 }
 

@@ -4,16 +4,28 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, role, role_authority};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
-use crate::model::error::AppError;
+use crate::model::authz::Authority as A;
+use crate::model::error::{AppError, Conflict};
 use crate::model::roles::RoleInfo;
 use crate::model::validation::{self, Field, FieldError, Problem};
+
+pub const LIST: Operation =
+    Operation::new("roles.list", Need::authority(A::ManageRoles)).rpc("roles/list");
+pub const CREATE: Operation =
+    Operation::new("roles.create", Need::authority(A::ManageRoles)).rpc("roles/create");
+pub const UPDATE: Operation =
+    Operation::new("roles.update", Need::authority(A::ManageRoles)).rpc("roles/update");
+pub const DELETE: Operation =
+    Operation::new("roles.delete", Need::authority(A::ManageRoles)).rpc("roles/delete");
 
 pub async fn list(state: &AppState, who: &Principal) -> Result<Vec<RoleInfo>, AppError> {
     let roles = role::Entity::find()
@@ -84,9 +96,9 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let name = valid_name(state, who.organization.id, name, None).await?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, who.organization.id).await?;
-    Giver::now(&txn, who)
+    let mut work = Work::begin(state).await?;
+    grants::lock_organization(&work, who.organization.id).await?;
+    Giver::now(&work, who)
         .await?
         .may_edit(None, &[], authorities)?;
     let created = role::ActiveModel {
@@ -96,19 +108,18 @@ pub async fn create(
         created_at: Set(state.clock.now()),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await?;
     for authority in authorities {
         role_authority::ActiveModel {
             role_id: Set(created.id),
             authority: Set(authority.as_str().into()),
         }
-        .insert(&txn)
+        .insert(&work)
         .await?;
     }
     let details = serde_json::json!({ "name": name, "authorities": names(authorities) });
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::RoleCreated,
             who.organization.id,
@@ -118,11 +129,8 @@ pub async fn create(
             state.clock.now(),
         )
         .with_details(details),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::None).await?;
     Ok(())
 }
 
@@ -134,7 +142,7 @@ async fn custom(state: &AppState, who: &Principal, role_id: i64) -> Result<role:
         .await?
         .ok_or(AppError::NotFound)?;
     if found.builtin {
-        return Err(AppError::Conflict("builtin_role".into()));
+        return Err(AppError::Conflict(Conflict::BuiltinRole));
     }
     Ok(found)
 }
@@ -149,30 +157,29 @@ pub async fn update(
 ) -> Result<(), AppError> {
     let existing = custom(state, who, role_id).await?;
     let name = valid_name(state, who.organization.id, name, Some(role_id)).await?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, who.organization.id).await?;
-    let current = grants::authorities_of(&txn, role_id).await?;
-    Giver::now(&txn, who)
+    let mut work = Work::begin(state).await?;
+    grants::lock_organization(&work, who.organization.id).await?;
+    let current = grants::authorities_of(&work, role_id).await?;
+    Giver::now(&work, who)
         .await?
         .may_edit(Some(role_id), &current, authorities)?;
     let mut active: role::ActiveModel = existing.into();
     active.name = Set(name.clone());
-    active.update(&txn).await?;
+    active.update(&work).await?;
     role_authority::Entity::delete_many()
         .filter(role_authority::Column::RoleId.eq(role_id))
-        .exec(&txn)
+        .exec(&work)
         .await?;
     for authority in authorities {
         role_authority::ActiveModel {
             role_id: Set(role_id),
             authority: Set(authority.as_str().into()),
         }
-        .insert(&txn)
+        .insert(&work)
         .await?;
     }
     let details = serde_json::json!({ "name": name, "authorities": names(authorities) });
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::RoleEdited,
             who.organization.id,
@@ -182,11 +189,8 @@ pub async fn update(
             state.clock.now(),
         )
         .with_details(details),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }
 
@@ -197,22 +201,23 @@ pub async fn delete(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let existing = custom(state, who, role_id).await?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     // Counted under the lock: a role given at the same moment is seen.
-    grants::lock_organization(&txn, who.organization.id).await?;
-    let current = grants::authorities_of(&txn, role_id).await?;
-    Giver::now(&txn, who).await?.may_delete(role_id, &current)?;
+    grants::lock_organization(&work, who.organization.id).await?;
+    let current = grants::authorities_of(&work, role_id).await?;
+    Giver::now(&work, who)
+        .await?
+        .may_delete(role_id, &current)?;
     let holders = membership::Entity::find()
         .filter(membership::Column::RoleId.eq(role_id))
-        .count(&txn)
+        .count(&work)
         .await?;
     if holders > 0 {
-        return Err(AppError::Conflict("role_in_use".into()));
+        return Err(AppError::Conflict(Conflict::RoleInUse));
     }
-    role::Entity::delete_by_id(role_id).exec(&txn).await?;
+    role::Entity::delete_by_id(role_id).exec(&work).await?;
     let details = serde_json::json!({ "name": existing.name });
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::RoleDeleted,
             who.organization.id,
@@ -222,10 +227,7 @@ pub async fn delete(
             state.clock.now(),
         )
         .with_details(details),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }

@@ -6,13 +6,15 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::grants::{self, Giver};
 use super::users::member;
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, role};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::BuiltinRole;
-use crate::model::error::AppError;
+use crate::model::error::{AppError, Conflict};
+use crate::model::users::UserStatus;
 
 async fn admin_role_id<C: ConnectionTrait>(db: &C, org_id: i64) -> Result<i64, AppError> {
     role::Entity::find()
@@ -38,7 +40,7 @@ async fn is_last_admin<C: ConnectionTrait>(
     let admins = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(org_id))
         .filter(membership::Column::RoleId.eq(admin))
-        .filter(membership::Column::Status.eq("active"))
+        .filter(membership::Column::Status.eq(UserStatus::Active))
         .all(txn)
         .await?;
     Ok(admins.len() == 1 && admins[0].user_id == user_id)
@@ -65,10 +67,14 @@ pub async fn set_status(
 ) -> Result<(), AppError> {
     let org_id = who.organization.id;
     let (user, _) = member(state, org_id, username).await?;
-    let status = if active { "active" } else { "inactive" };
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, org_id).await?;
-    let membership = membership_in(&txn, user.id, org_id).await?;
+    let status = if active {
+        UserStatus::Active
+    } else {
+        UserStatus::Inactive
+    };
+    let mut work = Work::begin(state).await?;
+    grants::lock_organization(&work, org_id).await?;
+    let membership = membership_in(&work, user.id, org_id).await?;
     if membership.status == status {
         return Ok(());
     }
@@ -76,25 +82,24 @@ pub async fn set_status(
     // is remaking what only someone who could give that role may remake:
     // an Admin is activated or deactivated only by someone holding every
     // authority.
-    let giver = Giver::now(&txn, who).await?;
-    grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
-    if !active && is_last_admin(&txn, org_id, user.id).await? {
-        return Err(AppError::Conflict("last_admin".into()));
+    let giver = Giver::now(&work, who).await?;
+    grants::givable_role(&work, org_id, &giver, membership.role_id).await?;
+    if !active && is_last_admin(&work, org_id, user.id).await? {
+        return Err(AppError::Conflict(Conflict::LastAdmin));
     }
     let mut m: membership::ActiveModel = membership.into();
-    m.status = Set(status.to_owned());
-    m.update(&txn).await?;
+    m.status = Set(status);
+    m.update(&work).await?;
     if !active {
         // Reactivating must not bring old user tokens back to life.
-        super::user_tokens::revoke_in(&txn, user.id, org_id).await?;
+        super::user_tokens::revoke_in(&work, user.id, org_id).await?;
     }
     let action = if active {
         Action::UserActivated
     } else {
         Action::UserDeactivated
     };
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             action,
             who.organization.id,
@@ -104,11 +109,8 @@ pub async fn set_status(
             state.clock.now(),
         )
         .with_details(serde_json::json!({ "username": user.username })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }
 
@@ -121,33 +123,35 @@ pub async fn set_role(
 ) -> Result<(), AppError> {
     let org_id = who.organization.id;
     let (user, _) = member(state, org_id, username).await?;
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, org_id).await?;
-    let membership = membership_in(&txn, user.id, org_id).await?;
+    let mut work = Work::begin(state).await?;
+    grants::lock_organization(&work, org_id).await?;
+    let membership = membership_in(&work, user.id, org_id).await?;
     let new_role = role::Entity::find_by_id(role_id)
         .filter(role::Column::OrganizationId.eq(org_id))
-        .one(&txn)
+        .one(&work)
         .await?
         .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
     if membership.role_id == new_role.id {
         return Ok(());
     }
-    let giver = Giver::now(&txn, who).await?;
-    giver.may_give(&new_role, &grants::authorities_of(&txn, new_role.id).await?)?;
+    let giver = Giver::now(&work, who).await?;
+    giver.may_give(
+        &new_role,
+        &grants::authorities_of(&work, new_role.id).await?,
+    )?;
     // Nor is the role of someone who holds more than the giver changed: a
     // member you could not have made what they are is not yours to remake.
-    grants::givable_role(&txn, org_id, &giver, membership.role_id).await?;
-    let admin = admin_role_id(&txn, org_id).await?;
-    if membership.role_id == admin && is_last_admin(&txn, org_id, user.id).await? {
-        return Err(AppError::Conflict("last_admin".into()));
+    grants::givable_role(&work, org_id, &giver, membership.role_id).await?;
+    let admin = admin_role_id(&work, org_id).await?;
+    if membership.role_id == admin && is_last_admin(&work, org_id, user.id).await? {
+        return Err(AppError::Conflict(Conflict::LastAdmin));
     }
     let old_role = membership.role_id;
     let mut m: membership::ActiveModel = membership.into();
     m.role_id = Set(new_role.id);
-    m.update(&txn).await?;
+    m.update(&work).await?;
     let details = serde_json::json!({ "username": user.username, "from_role_id": old_role, "to_role": new_role.name });
-    audit::record(
-        &txn,
+    work.audit(
         Entry::new(
             Action::RoleChanged,
             who.organization.id,
@@ -157,10 +161,7 @@ pub async fn set_role(
             state.clock.now(),
         )
         .with_details(details),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+    );
+    work.commit(Invalidate::Keys).await?;
     Ok(())
 }

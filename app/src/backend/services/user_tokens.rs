@@ -9,12 +9,18 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use secrecy::SecretString;
 
 use super::accounts;
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::entities::user_token;
 use crate::backend::keys::cache::Facts;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::error::AppError;
+
+/// A service signs a user in with its key and their password.
+pub const ISSUE: Operation =
+    Operation::new("user_tokens.issue", Need::key()).http(&["POST /api/v1/auth/user"]);
 
 pub const LIFETIME_HOURS: i64 = 24;
 /// What every user token starts with.
@@ -49,7 +55,7 @@ pub async fn issue(
     );
     let now = state.clock.now();
     let expires_at = now + Duration::hours(LIFETIME_HOURS);
-    let txn = crate::backend::db::begin_write(&state.db).await?;
+    let mut work = Work::begin(state).await?;
     user_token::ActiveModel {
         token_hash: Set(hash(&token)),
         api_key_id: Set(key.key.id),
@@ -59,21 +65,17 @@ pub async fn issue(
         expires_at: Set(expires_at),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await?;
-    audit::record(
-        &txn,
-        Entry::new(
-            Action::UserTokenCreated,
-            org_id,
-            auth.user_id,
-            format!("key:{}", key.key.id),
-            meta,
-            now,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    work.audit(Entry::new(
+        Action::UserTokenCreated,
+        org_id,
+        auth.user_id,
+        format!("key:{}", key.key.id),
+        meta,
+        now,
+    ));
+    work.commit(Invalidate::None).await?;
     let username = crate::backend::entities::user::Entity::find_by_id(auth.user_id)
         .one(&state.db)
         .await?

@@ -2,23 +2,62 @@
 //! programmatic users, always within the caller's organization.
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select, Set, SqlErr,
 };
 use secrecy::SecretString;
 
-use crate::backend::audit::{self, Action, Entry};
+use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::{password, session::Principal};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
+use crate::backend::paging;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::services::grants::{self, Giver};
 use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
 use crate::model::error::AppError;
-use crate::model::users::{MembershipRow, RoleOption, UserDetails, UserFilter, UserPage, UserRow};
+use crate::model::page::Page;
+use crate::model::users::{
+    MembershipRow, RoleOption, UserDetails, UserFilter, UserKind, UserRow, UserStatus,
+};
 use crate::model::validation::{self, Field, FieldError, Problem};
 
 pub use super::user_access::{set_role, set_status};
+use crate::backend::auth::operation::{Need, Operation};
+use crate::model::authz::Authority as A;
+
+/// User Management (Admin → Users → User Management).
+pub const LIST: Operation = Operation::new(
+    "users.list",
+    Need::authority(A::ManageUsers).api_set("users:read"),
+)
+.rpc("users/list")
+.http(&["GET /api/v1/users"]);
+pub const DETAILS: Operation = Operation::new(
+    "users.details",
+    Need::authority(A::ManageUsers).api_set("users:read"),
+)
+.rpc("users/details")
+.http(&["GET /api/v1/users/{username}"]);
+/// Activate / Deactivate a member.
+pub const SET_STATUS: Operation = Operation::new(
+    "users.set_status",
+    Need::authority(A::ManageUsers).api_set("users:write"),
+)
+.rpc("users/set-status")
+.http(&[
+    "POST /api/v1/users/{username}/deactivate",
+    "POST /api/v1/users/{username}/activate",
+]);
+pub const SET_ROLE: Operation =
+    Operation::new("users.set_role", Need::authority(A::ManageRoles)).rpc("users/set-role");
+pub const CREATE_PROGRAMMATIC: Operation =
+    Operation::new("users.create_programmatic", Need::authority(A::ManageUsers))
+        .rpc("users/create-programmatic");
+/// The roles a user may be given, for the role select.
+pub const ROLE_OPTIONS: Operation =
+    Operation::new("users.role_options", Need::authority(A::ManageUsers)).rpc("users/roles");
 
 pub const PAGE_SIZE: u64 = 20;
 
@@ -42,8 +81,8 @@ fn row(user: user::Model, membership: &membership::Model, role: &str) -> UserRow
         email: user.email,
         kind: user.kind,
         role: role.to_owned(),
-        status: if user.status == "active" {
-            membership.status.clone()
+        status: if user.status == UserStatus::Active {
+            membership.status
         } else {
             user.status
         },
@@ -77,13 +116,11 @@ fn filtered(who: &Principal, filter: &UserFilter) -> Select<user::Entity> {
                 .add(lower(user::Column::Email).like(LikeExpr::new(pattern.as_str()).escape('\\'))),
         );
     }
-    match filter.status.as_str() {
-        "active" => query = query.filter(membership::Column::Status.eq("active")),
-        "inactive" => query = query.filter(membership::Column::Status.eq("inactive")),
-        _ => {}
+    if let Some(status) = filter.status {
+        query = query.filter(membership::Column::Status.eq(status));
     }
-    if matches!(filter.kind.as_str(), "human" | "programmatic") {
-        query = query.filter(user::Column::Kind.eq(filter.kind.as_str()));
+    if let Some(kind) = filter.kind {
+        query = query.filter(user::Column::Kind.eq(kind));
     }
     query
 }
@@ -120,20 +157,12 @@ pub async fn list(
     state: &AppState,
     who: &Principal,
     filter: &UserFilter,
-) -> Result<UserPage, AppError> {
-    let paginator = filtered(who, filter)
-        .order_by_asc(user::Column::Username)
-        .paginate(&state.db, PAGE_SIZE);
-    let total = paginator.num_items().await?;
-    let pages = Ord::max(total.div_ceil(PAGE_SIZE), 1);
-    let page = filter.page.clamp(1, pages);
-    let users = paginator.fetch_page(page - 1).await?;
-    Ok(UserPage {
-        rows: rows_of(state, who, users).await?,
-        page,
-        pages,
-        total,
+) -> Result<Page<UserRow>, AppError> {
+    let query = filtered(who, filter).order_by_asc(user::Column::Username);
+    paging::page(&state.db, query, PAGE_SIZE, filter.page, |users| {
+        rows_of(state, who, users)
     })
+    .await
 }
 
 /// For the HTTP API: up to `limit` members after the username `after`
@@ -145,20 +174,10 @@ pub async fn list_after(
     after: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<UserRow>, Option<String>), AppError> {
-    let mut query = filtered(who, filter);
-    if let Some(after) = after {
-        query = query.filter(user::Column::Username.gt(after));
-    }
-    let mut users = query
-        .order_by_asc(user::Column::Username)
-        .limit(limit + 1)
-        .all(&state.db)
-        .await?;
-    let more = users.len() as u64 > limit;
-    users.truncate(limit as usize);
-    let next = more
-        .then(|| users.last().map(|u| u.username.clone()))
-        .flatten();
+    let cursor = filtered(who, filter).cursor_by(user::Column::Username);
+    let after = after.map(str::to_owned);
+    let (users, next) =
+        paging::after(&state.db, cursor, after, limit, |u| u.username.clone()).await?;
     Ok((rows_of(state, who, users).await?, next))
 }
 
@@ -229,7 +248,7 @@ async fn shared_memberships(
     // membership whose role has Manage Users.
     let viewer = membership::Entity::find()
         .filter(membership::Column::UserId.eq(who.user.id))
-        .filter(membership::Column::Status.eq("active"))
+        .filter(membership::Column::Status.eq(UserStatus::Active))
         .all(&state.db)
         .await?;
     let managing_roles: Vec<i64> = role_authority::Entity::find()
@@ -365,10 +384,10 @@ pub async fn create_programmatic(
     }
     let hash = password::hash(new.password).await?;
     let now = state.clock.now();
-    let txn = crate::backend::db::begin_write(&state.db).await?;
-    grants::lock_organization(&txn, org_id).await?;
-    let giver = Giver::now(&txn, who).await?;
-    grants::givable_role(&txn, org_id, &giver, new.role_id)
+    let mut work = Work::begin(state).await?;
+    grants::lock_organization(&work, org_id).await?;
+    let giver = Giver::now(&work, who).await?;
+    grants::givable_role(&work, org_id, &giver, new.role_id)
         .await?
         .ok_or_else(|| {
             AppError::Invalid(vec![FieldError {
@@ -380,14 +399,14 @@ pub async fn create_programmatic(
         username: Set(username.clone()),
         name: Set(name),
         email: Set(None),
-        kind: Set("programmatic".into()),
+        kind: Set(UserKind::Programmatic),
         password_hash: Set(hash),
-        status: Set("active".into()),
+        status: Set(UserStatus::Active),
         created_at: Set(now),
         last_sign_in_at: Set(None),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(&work)
     .await;
     let user = match inserted {
         Ok(u) => u,
@@ -399,9 +418,8 @@ pub async fn create_programmatic(
         }
         Err(err) => return Err(err.into()),
     };
-    super::memberships::add(&txn, user.id, org_id, new.role_id, now).await?;
-    audit::record(
-        &txn,
+    super::memberships::add(&work, user.id, org_id, new.role_id, now).await?;
+    work.audit(
         Entry::new(
             Action::UserCreated,
             who.organization.id,
@@ -410,12 +428,9 @@ pub async fn create_programmatic(
             meta,
             now,
         )
-        .with_details(serde_json::json!({ "username": username, "kind": "programmatic" })),
-    )
-    .await?;
-    txn.commit().await?;
-    // A key's status may depend on what just changed.
-    state.key_cache.clear();
+        .with_details(serde_json::json!({ "username": username, "kind": UserKind::Programmatic })),
+    );
+    work.commit(Invalidate::None).await?;
     Ok(username)
 }
 

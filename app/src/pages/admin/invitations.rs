@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::components::form::{error_message, field_errors, problem_message};
+use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::validation::Field;
@@ -16,14 +16,7 @@ pub fn InvitationsPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_invitations(),
     );
-    let errors = Signal::derive(move || field_errors(create.value().get()));
-    let summary = move || {
-        create
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let errors = use_form_errors(create);
     let link = move || {
         create.value().get().and_then(Result::ok).map(|path| {
             let origin = window_origin();
@@ -39,15 +32,15 @@ pub fn InvitationsPage() -> impl IntoView {
         <section class="card" aria-labelledby="invite-title">
             <h2 id="invite-title">{t!(i18n, invite_user)}</h2>
             <ActionForm action=create>
-                {move || summary().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <FormError error=errors.error />
                 <div class="field">
                     <label for="invite-contact">{t!(i18n, field_contact)}</label>
                     <input id="invite-contact" name="contact" required maxlength=254 autocomplete="off"
                         aria-describedby="invite-contact-hint invite-contact-error"
-                        aria-invalid=move || errors.get().iter().any(|e| e.field == Field::Contact).then_some("true") />
+                        aria-invalid=move || errors.problem(Field::Contact).is_some().then_some("true") />
                     <p class="hint" id="invite-contact-hint">{t!(i18n, contact_hint)}</p>
-                    {move || errors.get().into_iter().find(|e| e.field == Field::Contact).map(|e| {
-                        view! { <p class="field-error" id="invite-contact-error">{problem_message(i18n, e.problem)}</p> }
+                    {move || errors.problem(Field::Contact).map(|p| {
+                        view! { <p class="field-error" id="invite-contact-error">{problem_message(i18n, p)}</p> }
                     })}
                 </div>
                 <RoleSelect id="invite-role" />
@@ -95,7 +88,7 @@ pub fn InvitationsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                         }.into_any(),
-                        Err(err) => view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                        Err(err) => view! { <FormError error=Some(err) /> }.into_any(),
                     }
                 })}
             </Transition>

@@ -3,7 +3,7 @@ use leptos_i18n::I18nContext;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::components::dialog::{Dialog, close_to};
-use crate::components::form::{error_message, field_errors, problem_message};
+use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::model::authz::Authority;
 use crate::model::roles::RoleInfo;
@@ -39,21 +39,9 @@ pub fn RolesPage() -> impl IntoView {
         },
         |_| list_roles(),
     );
-    let create_errors = Signal::derive(move || field_errors(create.value().get()));
-    let update_error = move || {
-        update
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
-    let delete_error = move || {
-        delete
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let create_errors = use_form_errors(create);
+    let update_errors = use_form_errors(update);
+    let delete_errors = use_form_errors(delete);
 
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
@@ -64,13 +52,13 @@ pub fn RolesPage() -> impl IntoView {
         </nav>
         <h1>{t!(i18n, roles)}</h1>
         <p class="lead">{t!(i18n, roles_lead)}</p>
-        {move || update_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-        {move || delete_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+        <FormError error=update_errors.error />
+        <FormError error=delete_errors.error />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match roles.await {
                     Ok(list) => view! { <RolesTable list=list.clone() /> <RoleEditors list update delete /> }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                    Err(err) => view! { <FormError error=Some(err) /> }.into_any(),
                 }
             })}
         </Transition>
@@ -80,10 +68,10 @@ pub fn RolesPage() -> impl IntoView {
                 <div class="field">
                     <label for="new-role-name">{t!(i18n, role_name)}</label>
                     <input id="new-role-name" name="name" required maxlength=NAME_MAX
-                        aria-invalid=move || (!create_errors.get().is_empty()).then_some("true")
+                        aria-invalid=move || (!create_errors.fields.get().is_empty()).then_some("true")
                         aria-describedby="new-role-name-error" />
-                    {move || create_errors.get().into_iter().find(|e| e.field == Field::Name).map(|e| {
-                        view! { <p class="field-error" id="new-role-name-error">{problem_message(i18n, e.problem)}</p> }
+                    {move || create_errors.problem(Field::Name).map(|p| {
+                        view! { <p class="field-error" id="new-role-name-error">{problem_message(i18n, p)}</p> }
                     })}
                 </div>
                 <Transition fallback=|| ()>

@@ -5,11 +5,11 @@ use leptos_router::{
 };
 
 use crate::components::dialog::{Dialog, close_to};
-use crate::components::form::error_message;
+use crate::components::form::{FormError, use_form_errors};
 use crate::components::keys::KeysPanel;
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::users::UserDetails;
 use crate::model::users::urlencode;
+use crate::model::users::{UserDetails, UserKind, UserStatus};
 use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details};
 
 /// `/admin/users/{username}`: User Account Details.
@@ -44,10 +44,7 @@ pub fn UserDetailsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match details.await {
                     Ok(d) => view! { <Details d set_role set_status /> }.into_any(),
-                    Err(err) => {
-                        view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }
-                            .into_any()
-                    }
+                    Err(err) => view! { <FormError error=Some(err) /> }.into_any(),
                 }
             })}
         </Transition>
@@ -72,25 +69,13 @@ fn Details(
     let i18n = use_i18n();
     let query = use_query_map();
     let confirming = move || query.get().get("confirm").as_deref() == Some("deactivate");
-    let active = d.user.status == "active";
+    let active = d.user.status == UserStatus::Active;
     let username = d.user.username.clone();
     let name = d.user.name.clone();
     let self_href = format!("/admin/users/{}", urlencode(&username));
     let confirm_href = format!("{self_href}?confirm=deactivate");
-    let role_error = move || {
-        set_role
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
-    let status_error = move || {
-        set_status
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let role_errors = use_form_errors(set_role);
+    let status_errors = use_form_errors(set_status);
     let role_saved = move || matches!(set_role.value().get(), Some(Ok(())));
 
     view! {
@@ -105,7 +90,7 @@ fn Details(
                 <dd>{d.user.email.clone().unwrap_or_default()}</dd>
                 <dt>{t!(i18n, col_kind)}</dt>
                 <dd>
-                    {if d.user.kind == "programmatic" {
+                    {if d.user.kind == UserKind::Programmatic {
                         view! { <span class="badge">{t!(i18n, programmatic_badge)}</span> }.into_any()
                     } else {
                         view! { <span>{t!(i18n, kind_human)}</span> }.into_any()
@@ -133,7 +118,7 @@ fn Details(
                                 }).collect_view()}
                             </select>
                         </div>
-                        {move || role_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                        <FormError error=role_errors.error />
                         {move || role_saved().then(|| view! { <p class="notice" role="status">{t!(i18n, role_saved)}</p> })}
                         <button type="submit" class="primary">{t!(i18n, save_role)}</button>
                     </ActionForm>
@@ -148,7 +133,7 @@ fn Details(
             <p data-testid="details-status">
                 {if active { t!(i18n, status_active).into_any() } else { t!(i18n, status_inactive).into_any() }}
             </p>
-            {move || status_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <FormError error=status_errors.error />
             {if !d.may_manage_users || d.is_self {
                 ().into_any()
             } else if active {
@@ -204,7 +189,7 @@ fn Details(
                                 {m.current.then(|| view! { " " <span class="badge">{t!(i18n, current_organization)}</span> })}
                             </td>
                             <td>{m.role.clone()}</td>
-                            <td>{if m.status == "active" { t!(i18n, status_active).into_any() } else { t!(i18n, status_inactive).into_any() }}</td>
+                            <td>{if m.status == UserStatus::Active { t!(i18n, status_active).into_any() } else { t!(i18n, status_inactive).into_any() }}</td>
                             <td>{m.since.chars().take(10).collect::<String>()}</td>
                         </tr>
                     }).collect_view()}

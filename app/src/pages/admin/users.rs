@@ -1,10 +1,12 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::components::form::error_message;
+use crate::components::list::ListError;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::filter::form_value;
+use crate::model::page::{self, Page};
 use crate::model::users::urlencode;
-use crate::model::users::{UserFilter, UserPage, UserRow};
+use crate::model::users::{UserFilter, UserKind, UserRow, UserStatus};
 use crate::server_fns::users::list_users;
 
 /// `/admin/users`: Admin → Users → User Management.
@@ -12,16 +14,21 @@ use crate::server_fns::users::list_users;
 pub fn UsersPage() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
+    // The address's filters, read as `/api/v1/users` reads its query.
     let filter = move || {
         let q = query.get();
-        UserFilter {
-            search: q.get("search").unwrap_or_default(),
-            status: q.get("status").unwrap_or_default(),
-            kind: q.get("kind").unwrap_or_default(),
-            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
-        }
+        let given = |name| form_value(q.get(name));
+        UserFilter::parse(
+            q.get("search").as_deref(),
+            given("status").as_deref(),
+            given("kind").as_deref(),
+        )
+        .map(|filter| UserFilter {
+            page: page::number(q.get("page")),
+            ..filter
+        })
     };
-    let users = Resource::new(filter, list_users);
+    let users = Resource::new(filter, |filter| async move { list_users(filter?).await });
 
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
@@ -41,15 +48,15 @@ pub fn UsersPage() -> impl IntoView {
                 </A>
             </span>
         </div>
-        <FilterForm filter=Signal::derive(filter) />
+        <FilterForm filter=Signal::derive(move || filter().unwrap_or_default()) />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(page) => view! { <UsersTable page=page filter=filter() /> }.into_any(),
-                    Err(err) => {
-                        view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }
+                    Ok(page) => {
+                        view! { <UsersTable page=page filter=filter().unwrap_or_default() /> }
                             .into_any()
                     }
+                    Err(error) => view! { <ListError error /> }.into_any(),
                 }
             })}
         </Transition>
@@ -60,7 +67,6 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn FilterForm(filter: Signal<UserFilter>) -> impl IntoView {
     let i18n = use_i18n();
-    let selected = move |value: &'static str, current: String| value == current;
     view! {
         <form method="get" action="/admin/users" class="filters" role="search"
             aria-label=move || t_string!(i18n, search_users)>
@@ -71,17 +77,17 @@ fn FilterForm(filter: Signal<UserFilter>) -> impl IntoView {
             <div class="field">
                 <label for="users-status">{t!(i18n, filter_status)}</label>
                 <select id="users-status" name="status">
-                    <option value="" selected=move || selected("", filter.get().status)>{t!(i18n, any)}</option>
-                    <option value="active" selected=move || selected("active", filter.get().status)>{t!(i18n, status_active)}</option>
-                    <option value="inactive" selected=move || selected("inactive", filter.get().status)>{t!(i18n, status_inactive)}</option>
+                    <option value="" selected=move || filter.get().status.is_none()>{t!(i18n, any)}</option>
+                    <option value=UserStatus::Active.as_str() selected=move || filter.get().status == Some(UserStatus::Active)>{t!(i18n, status_active)}</option>
+                    <option value=UserStatus::Inactive.as_str() selected=move || filter.get().status == Some(UserStatus::Inactive)>{t!(i18n, status_inactive)}</option>
                 </select>
             </div>
             <div class="field">
                 <label for="users-kind">{t!(i18n, filter_kind)}</label>
                 <select id="users-kind" name="kind">
-                    <option value="" selected=move || selected("", filter.get().kind)>{t!(i18n, any)}</option>
-                    <option value="human" selected=move || selected("human", filter.get().kind)>{t!(i18n, kind_human)}</option>
-                    <option value="programmatic" selected=move || selected("programmatic", filter.get().kind)>{t!(i18n, kind_programmatic)}</option>
+                    <option value="" selected=move || filter.get().kind.is_none()>{t!(i18n, any)}</option>
+                    <option value=UserKind::Human.as_str() selected=move || filter.get().kind == Some(UserKind::Human)>{t!(i18n, kind_human)}</option>
+                    <option value=UserKind::Programmatic.as_str() selected=move || filter.get().kind == Some(UserKind::Programmatic)>{t!(i18n, kind_programmatic)}</option>
                 </select>
             </div>
             <button type="submit" class="primary">{t!(i18n, apply_filters)}</button>
@@ -93,20 +99,20 @@ fn page_link(filter: &UserFilter, page: u64) -> String {
     format!(
         "/admin/users?search={}&status={}&kind={}&page={page}",
         urlencode(&filter.search),
-        urlencode(&filter.status),
-        urlencode(&filter.kind)
+        filter.status.map_or("", UserStatus::as_str),
+        filter.kind.map_or("", UserKind::as_str)
     )
 }
 
 #[component]
-fn UsersTable(page: UserPage, filter: UserFilter) -> impl IntoView {
+fn UsersTable(page: Page<UserRow>, filter: UserFilter) -> impl IntoView {
     let i18n = use_i18n();
     if page.rows.is_empty() {
         return view! { <p class="empty">{t!(i18n, no_users)}</p> }.into_any();
     }
     let (current, pages, total) = (page.page, page.pages, page.total);
-    let prev = (current > 1).then(|| page_link(&filter, current - 1));
-    let next = (current < pages).then(|| page_link(&filter, current + 1));
+    let prev = page.previous().map(|n| page_link(&filter, n));
+    let next = page.next().map(|n| page_link(&filter, n));
     view! {
         <table class="data-table">
             <caption class="visually-hidden">{t!(i18n, user_management)}</caption>
@@ -138,8 +144,8 @@ fn UsersTable(page: UserPage, filter: UserFilter) -> impl IntoView {
 fn UserTableRow(row: UserRow) -> impl IntoView {
     let i18n = use_i18n();
     let href = format!("/admin/users/{}", urlencode(&row.username));
-    let programmatic = row.kind == "programmatic";
-    let active = row.status == "active";
+    let programmatic = row.kind == UserKind::Programmatic;
+    let active = row.status == UserStatus::Active;
     let last = row
         .last_sign_in_at
         .clone()

@@ -3,7 +3,7 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use super::IntegrationsBreadcrumb;
 use crate::components::dialog::{Dialog, close_to};
-use crate::components::form::{TextField, error_message, field_errors, problem_message};
+use crate::components::form::{FormError, TextField, problem_message, use_form_errors};
 use crate::components::keys::api_set_text;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::DESCRIPTION_MAX;
@@ -27,22 +27,13 @@ pub fn ApiSetsPage() -> impl IntoView {
     // Whether the caller has Manage Integrations: only then the page offers
     // to create and delete (the server decides either way).
     let manage = Resource::new(|| (), |_| get_public_api());
-    let errors = Signal::derive(move || field_errors(create.value().get()));
-    let summary = move || {
-        create
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| delete.value().get().and_then(Result::err))
-            .map(|e| error_message(i18n, &e))
-    };
+    let errors = use_form_errors(create);
+    let summary = errors.or(use_form_errors(delete));
     let created = move || matches!(create.value().get(), Some(Ok(())));
     let description_problem = move || {
         errors
-            .get()
-            .into_iter()
-            .find(|e| e.field == Field::Description)
-            .map(|e| view! { <p class="field-error">{problem_message(i18n, e.problem)}</p> })
+            .problem(Field::Description)
+            .map(|p| view! { <p class="field-error">{problem_message(i18n, p)}</p> })
     };
     view! {
         <IntegrationsBreadcrumb>
@@ -50,12 +41,12 @@ pub fn ApiSetsPage() -> impl IntoView {
         </IntegrationsBreadcrumb>
         <h1>{t!(i18n, api_sets)}</h1>
         <p class="lead">{t!(i18n, api_sets_lead)}</p>
-        {move || summary().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+        <FormError error=summary.error />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let sets = match sets.await {
                     Ok(sets) => sets,
-                    Err(err) => return view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                    Err(err) => return view! { <FormError error=Some(err) /> }.into_any(),
                 };
                 let may_manage = manage.await.map(|s| s.may_change).unwrap_or(false);
                 let deleting = query.get().get("delete").and_then(|v| v.parse::<i64>().ok());
@@ -118,8 +109,8 @@ pub fn ApiSetsPage() -> impl IntoView {
                 <section class="card" aria-labelledby="new-set-title">
                     <h2 id="new-set-title">{t!(i18n, create_api_set)}</h2>
                     <ActionForm action=create attr:aria-labelledby="new-set-title">
-                        <TextField id="set-slug" name="slug" field=Some(Field::Slug) label=Signal::derive(move || t_string!(i18n, col_slug).to_string()) maxlength=64 errors />
-                        <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, key_name).to_string()) maxlength=NAME_MAX errors />
+                        <TextField id="set-slug" name="slug" field=Some(Field::Slug) label=Signal::derive(move || t_string!(i18n, col_slug).to_string()) maxlength=64 errors=errors.fields />
+                        <TextField id="set-name" name="name" field=Some(Field::Name) label=Signal::derive(move || t_string!(i18n, key_name).to_string()) maxlength=NAME_MAX errors=errors.fields />
                         <div class="field">
                             <label for="set-description">{t!(i18n, field_description)}</label>
                             <textarea id="set-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>

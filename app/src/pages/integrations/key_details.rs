@@ -2,10 +2,10 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 
 use super::IntegrationsBreadcrumb;
-use crate::components::form::{error_message, field_errors, problem_message};
+use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::keys::{UsageChart, UsedFromTable, status_label, when};
 use crate::i18n::{t, use_i18n};
-use crate::model::keys::{KeyDetails, RATE_LIMIT_MAX};
+use crate::model::keys::{KeyDetails, RATE_LIMIT_MAX, SecretState};
 use crate::model::validation::Field;
 use crate::server_fns::keys::{EndKeyGrace, SetKeyRateLimit, get_key_details};
 
@@ -38,12 +38,12 @@ pub fn KeyDetailsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let d = match details.await {
                     Ok(d) => d,
-                    Err(err) => return view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                    Err(err) => return view! { <FormError error=Some(err) /> }.into_any(),
                 };
                 let usage = d.usage.clone();
                 let used_from = d.used_from.clone();
                 let rate_limit = view! { <RateLimitSection details=d.clone() action=set_limit /> };
-                let in_grace = d.may_change && d.secrets.iter().any(|s| s.state == "grace");
+                let in_grace = d.may_change && d.secrets.iter().any(|s| s.state == SecretState::Grace);
                 let end_grace_form = view! { <EndGraceForm key_id=d.key.id action=end_grace shown=in_grace /> };
                 let k = d.key;
                 view! {
@@ -87,10 +87,10 @@ pub fn KeyDetailsPage() -> impl IntoView {
                                         <tr>
                                             <th scope="row"><code>{format!("{}…", s.visible_start)}</code></th>
                                             <td>{when(&s.created_at)}</td>
-                                            <td>{match s.state.as_str() {
-                                                "current" => t!(i18n, secret_current).into_any(),
-                                                "grace" => t!(i18n, secret_grace, until = until.clone()).into_any(),
-                                                _ => t!(i18n, secret_retired).into_any(),
+                                            <td>{match s.state {
+                                                SecretState::Current => t!(i18n, secret_current).into_any(),
+                                                SecretState::Grace => t!(i18n, secret_grace, until = until.clone()).into_any(),
+                                                SecretState::Retired => t!(i18n, secret_retired).into_any(),
                                             }}</td>
                                             <td>{match &s.last_used_at { Some(at) => when(at).into_any(), None => t!(i18n, never_used).into_any() }}</td>
                                             <td>{s.last_used_ip.clone().unwrap_or_default()}</td>
@@ -124,19 +124,11 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
     let i18n = use_i18n();
     let id = details.key.id;
     let current = details.rate_limit_per_minute;
+    let errors = use_form_errors(action);
     let problem = move || {
-        field_errors(action.value().get())
-            .into_iter()
-            .find(|e| e.field == Field::RateLimit)
-            .map(|e| problem_message(i18n, e.problem))
-    };
-    let other_error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .filter(|e| !matches!(e, crate::model::error::AppError::Invalid(_)))
-            .map(|e| error_message(i18n, &e))
+        errors
+            .problem(Field::RateLimit)
+            .map(|p| problem_message(i18n, p))
     };
     let saved = move || matches!(action.value().get(), Some(Ok(())));
     let back = format!("/settings/integrations/public-api/keys/{id}");
@@ -167,7 +159,7 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
                         <p class="hint" id="rate-limit-hint">{t!(i18n, rate_limit_hint)}</p>
                         <p class="field-error" id="rate-limit-error">{problem}</p>
                     </div>
-                    {move || other_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                    <FormError error=errors.general() />
                     {move || saved().then(|| view! { <p class="notice" role="status">{t!(i18n, rate_limit_saved)}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>
                         {t!(i18n, rate_limit_save)}
@@ -184,17 +176,11 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
 #[component]
 fn EndGraceForm(key_id: i64, action: ServerAction<EndKeyGrace>, shown: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let errors = use_form_errors(action);
     let done = move || matches!(action.value().get(), Some(Ok(())));
     let back = format!("/settings/integrations/public-api/keys/{key_id}");
     view! {
-        {move || error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+        <FormError error=errors.error />
         {move || done().then(|| view! { <p class="notice" role="status">{t!(i18n, end_grace_done)}</p> })}
         {shown.then(|| view! {
             <ActionForm action=action attr:aria-describedby="end-grace-hint">

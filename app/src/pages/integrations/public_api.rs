@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::IntegrationsBreadcrumb;
-use crate::components::form::error_message;
+use crate::components::form::{FormError, use_form_errors};
 use crate::components::keys::KeysPanel;
 use crate::components::protect_service::{OrganizationIdentifier, ProtectService};
 use crate::i18n::{t, t_string, use_i18n};
@@ -20,13 +20,7 @@ pub fn PublicApiPage() -> impl IntoView {
         move || (toggle.version().get(), rename.version().get()),
         |_| get_public_api(),
     );
-    let toggle_error = move || {
-        toggle
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| error_message(i18n, &e))
-    };
+    let toggle_errors = use_form_errors(toggle);
     view! {
         <IntegrationsBreadcrumb>
             <li aria-current="page">{t!(i18n, public_api)}</li>
@@ -61,11 +55,11 @@ pub fn PublicApiPage() -> impl IntoView {
                                     {if s.enabled { t!(i18n, public_api_is_on).into_any() } else { t!(i18n, public_api_is_off).into_any() }}
                                 </p>
                                 {(!s.may_change).then(|| view! { <p class="hint">{t!(i18n, public_api_readonly)}</p> })}
-                                {move || toggle_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                                <FormError error=toggle_errors.error />
                             }
                             .into_any()
                         }
-                        Err(err) => view! { <p class="form-error" role="alert">{error_message(i18n, &err)}</p> }.into_any(),
+                        Err(err) => view! { <FormError error=Some(err) /> }.into_any(),
                     }
                 })}
             </Transition>

@@ -2,7 +2,7 @@
 use app::backend::entities::api_key;
 use app::backend::keys::format;
 use app::backend::services::key_check;
-use app::server_fns::keys_dto::KeyStatus;
+use app::model::keys::KeyStatus;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 use super::{Client, TestApp, TestResponse};

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod grants;
 pub mod keys;
+pub mod logs;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -185,7 +186,7 @@ impl<'a> Client<'a> {
     /// Calls a server function with form-encoded arguments.
     pub async fn call(&mut self, endpoint: &str, form: &[(&str, &str)]) -> TestResponse {
         let body = form_encode(form);
-        let builder = Request::post(format!("/api/{endpoint}"))
+        let builder = Request::post(format!("/rpc/{endpoint}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json");
         self.request(builder, body).await
@@ -195,7 +196,7 @@ impl<'a> Client<'a> {
         self.request(Request::get(path), String::new()).await
     }
 
-    /// `/api/auth/me`: the signed-in user's JSON, or `null`.
+    /// `/rpc/auth/me`: the signed-in user's JSON, or `null`.
     pub async fn me(&mut self) -> serde_json::Value {
         let response = self.call("auth/me", &[]).await;
         assert_eq!(response.status, 200, "{}", response.body);
@@ -237,6 +238,29 @@ pub fn registration<'a>(email: &'a str, org: &'a str) -> Vec<(&'static str, &'a 
 pub async fn app_with_clock() -> (TestApp, std::sync::Arc<app::backend::clock::ManualClock>) {
     let (url, dir) = fresh_database_url().await;
     let config = Config::for_database(&url);
+    let clock = std::sync::Arc::new(app::backend::clock::ManualClock::default());
+    let server = server::build_with_clock(&config, clock.clone())
+        .await
+        .expect("server builds");
+    (
+        TestApp {
+            server,
+            config,
+            _dir: dir,
+        },
+        clock,
+    )
+}
+
+/// A fresh database, a manual clock, and a server built over them with
+/// `configure` applied to its config. Settings reach the server through its
+/// config, never through the environment: every test shares one process.
+pub async fn app_configured(
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, std::sync::Arc<app::backend::clock::ManualClock>) {
+    let (url, dir) = fresh_database_url().await;
+    let mut config = Config::for_database(&url);
+    configure(&mut config);
     let clock = std::sync::Arc::new(app::backend::clock::ManualClock::default());
     let server = server::build_with_clock(&config, clock.clone())
         .await
@@ -338,7 +362,7 @@ pub async fn custom_role(
     app: &TestApp,
     org: &Org,
     name: &str,
-    authorities: &[app::authz::Authority],
+    authorities: &[app::model::authz::Authority],
 ) -> i64 {
     use app::backend::entities::role_authority;
     use sea_orm::{ActiveModelTrait, Set};

@@ -1,0 +1,53 @@
+//! Keyhouse's integration tests, as one test binary (`it`): one link of the
+//! whole app instead of one per file. Each module is a former
+//! `server/tests/<name>.rs`; they share the harness in [`common`].
+//!
+//! Tests run on threads of this one process, so none may touch
+//! process-wide state: no `std::env::set_var` (settings go through the
+//! server's `Config`, see `common::app_configured`), no tracing subscriber of
+//! their own (a test reads the app's logs through `common::logs`), no fixed
+//! ports; every database and organization comes fresh from `common`.
+//!
+//! Run one area with `cargo test -p server --features app/ssr --test it keys::`.
+
+mod common;
+
+mod api;
+mod api_usage;
+mod api_manage;
+mod api_manage_effects;
+mod api_user_tokens;
+mod audit;
+mod auth;
+mod auth_sessions;
+mod auth_sign_in;
+mod binary;
+mod database;
+mod filters;
+mod golden;
+mod grant_races;
+mod grants;
+mod grants_members;
+mod grants_pages;
+mod headers;
+mod invitations;
+mod invitations_guards;
+mod invitations_race;
+mod keys;
+mod keys_refused;
+mod keys_access;
+mod keys_grace;
+mod matrix;
+mod matrix_api;
+mod roles;
+mod rules;
+mod rules_grants;
+mod rules_keys;
+mod session_races;
+mod sessions;
+mod shell;
+mod throttle;
+mod trust;
+mod trust_orgs;
+mod unit_of_work;
+mod users;
