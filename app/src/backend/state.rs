@@ -55,3 +55,13 @@ pub struct AppState {
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
 }
+
+impl super::unit_of_work::Workplace for AppState {
+    fn database(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    fn key_cache(&self) -> &super::keys::cache::KeyCache {
+        &self.key_cache
+    }
+}

@@ -21,7 +21,6 @@ use sea_orm::{
 use super::audit::Entry;
 use super::entities::audit_event;
 use super::keys::cache::KeyCache;
-use super::state::AppState;
 
 /// What a committed change makes stale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +36,14 @@ pub enum Invalidate {
 /// A write transaction with its queued audit rows. Reads and writes go
 /// through it like through any connection (`&work`); [`Work::txn`] gives the
 /// transaction itself, for savepoints.
+/// What a unit of work needs of the application: its database and the key
+/// cache a commit may clear. `AppState` is one (this module does not name
+/// it: the state holds parts that write through units of work).
+pub trait Workplace {
+    fn database(&self) -> &DatabaseConnection;
+    fn key_cache(&self) -> &KeyCache;
+}
+
 #[must_use = "dropping a Work rolls its change back: commit it"]
 pub struct Work {
     txn: DatabaseTransaction,
@@ -47,8 +54,8 @@ pub struct Work {
 
 impl Work {
     /// Starts a write of the application.
-    pub async fn begin(state: &AppState) -> Result<Work, DbErr> {
-        Work::start(&state.db, Some(state.key_cache.clone())).await
+    pub async fn begin(state: &impl Workplace) -> Result<Work, DbErr> {
+        Work::start(state.database(), Some(state.key_cache().clone())).await
     }
 
     /// Starts a write of bookkeeping that no key check reads and nobody
@@ -113,7 +120,7 @@ impl Work {
 
     /// An audit row that records no change of its own (a failed or
     /// throttled sign-in), in a transaction of its own.
-    pub async fn audit_alone(state: &AppState, entry: Entry<'_>) -> Result<(), DbErr> {
+    pub async fn audit_alone(state: &impl Workplace, entry: Entry<'_>) -> Result<(), DbErr> {
         let mut work = Work::begin(state).await?;
         work.audit(entry);
         work.commit(Invalidate::None).await

@@ -53,15 +53,27 @@ fn choice<T: FromStr>(text: Option<&str>, unknown: FilterError) -> Result<Option
     text.map(|t| t.parse().map_err(|_| unknown)).transpose()
 }
 
-/// `YYYY-MM-DD`, a day that exists.
+/// A day that exists, written year-month-day as the audit filters have
+/// always taken it (`2026-01-05`, also `2026-1-5` and `+2026-01-05`: what
+/// `chrono`'s `%Y-%m-%d` accepted before the filters were checked here).
 fn is_date(text: &str) -> bool {
-    let number = |from: usize, to: usize| {
-        text.get(from..to)
-            .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|digits| digits.parse::<u32>().ok())
+    let number = |digits: &str, widths: std::ops::RangeInclusive<usize>| {
+        (widths.contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<u32>().ok())
+            .flatten()
     };
-    let dashes = text.len() == 10 && text.get(4..5) == Some("-") && text.get(7..8) == Some("-");
-    let (Some(year), Some(month), Some(day)) = (number(0, 4), number(5, 7), number(8, 10)) else {
+    let text = text.trim();
+    let mut parts = text.strip_prefix('+').unwrap_or(text).split('-');
+    let (Some(year), Some(month), Some(day), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (Some(year), Some(month), Some(day)) = (
+        number(year, 1..=4),
+        number(month, 1..=2),
+        number(day, 1..=2),
+    ) else {
         return false;
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
@@ -72,7 +84,7 @@ fn is_date(text: &str) -> bool {
         2 => 28,
         _ => return false,
     };
-    dashes && (1..=days).contains(&day)
+    (1..=days).contains(&day)
 }
 
 impl UserFilter {
@@ -219,7 +231,7 @@ mod tests {
             "24/11/2026",
             "2023-02-29",
             "2026-13-01",
-            "2026-1-05",
+            "2026--05",
         ] {
             assert_eq!(
                 refused(None, Some(date), None),
@@ -236,7 +248,16 @@ mod tests {
 
     #[test]
     fn dates_are_days_that_exist() {
-        for date in ["2026-11-24", "2000-02-29", "2024-12-31", "0001-01-01"] {
+        for date in [
+            "2026-11-24",
+            "2000-02-29",
+            "2024-12-31",
+            "0001-01-01",
+            // As chrono's `%Y-%m-%d` took them before.
+            "2026-1-5",
+            "+2026-01-01",
+            " 2026-01-05 ",
+        ] {
             assert!(is_date(date), "{date}");
         }
         for date in [
@@ -245,8 +266,9 @@ mod tests {
             "2026-00-10",
             "2026-01-00",
             "2026-01-1x",
-            "+2026-01-01",
             "2026-01-011",
+            "2026-01-05-01",
+            "-2026-01-01",
         ] {
             assert!(!is_date(date), "{date}");
         }

@@ -5,12 +5,10 @@
 //! answers never hold a secret; the OpenAPI document is served. (Rate limits
 //! and usage: `api_usage.rs`; another organization's key: `trust.rs`.)
 
-use crate::common::api::{call, call_from, error_code, new_key, set_id};
+use crate::common::api::{call, error_code, new_key, set_id};
 use crate::common::{
     TestApp, TestResponse, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in,
 };
-use app::backend::entities::{api_key, api_key_secret};
-use sea_orm::EntityTrait;
 
 /// Forward-auth for Acme (slug `acme`).
 pub(crate) async fn auth(app: &TestApp, key: Option<&str>, require: Option<&str>) -> TestResponse {

@@ -4,12 +4,12 @@
 //! set, another organization's key) is refused with the documented status
 //! and changes nothing. With a valid key: api_manage_effects.rs.
 
-use crate::common::api::{all_sets, call, call_from, error_code, json, new_key};
+use crate::common::api::{all_sets, call_from, error_code, json, new_key};
 use crate::common::{
-    GOOD_PASSWORD, TestApp, TestResponse, app, app_with_clock, as_admin, create_bot, org, role_id,
+    GOOD_PASSWORD, TestApp, TestResponse, app_with_clock, as_admin, create_bot, org, role_id,
     signed_in,
 };
-use app::backend::entities::{api_key, audit_event, membership, user_token};
+use app::backend::entities::{api_key, membership, user_token};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// Every management endpoint (and the user-token one) with the API set it

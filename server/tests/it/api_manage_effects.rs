@@ -3,12 +3,9 @@
 //! and the audit log, paged by cursor), within the key's API sets AND the
 //! acting user's authorities. Refusals: api_manage.rs.
 
-use crate::common::api::{all_sets, call, call_from, error_code, json, new_key};
-use crate::common::{
-    GOOD_PASSWORD, TestApp, TestResponse, app, app_with_clock, as_admin, create_bot, org, role_id,
-    signed_in,
-};
-use app::backend::entities::{api_key, audit_event, membership, user_token};
+use crate::common::api::{all_sets, call, error_code, json, new_key};
+use crate::common::{app, as_admin, create_bot, org, role_id, signed_in};
+use app::backend::entities::audit_event;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[tokio::test]

@@ -5,10 +5,8 @@
 //! addresses.
 
 use crate::api::{auth, me, verifier, verify};
-use crate::common::api::{call, call_from, error_code, new_key, set_id};
-use crate::common::{
-    TestApp, TestResponse, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in,
-};
+use crate::common::api::{call, call_from, error_code, new_key};
+use crate::common::{TestApp, TestResponse, app, app_with_clock, as_admin, org, signed_in};
 use app::backend::entities::{api_key, api_key_secret};
 use sea_orm::EntityTrait;
 

@@ -3,10 +3,10 @@
 //! page's HTML. Sign-in and its throttle: `auth_sign_in.rs`; sessions:
 //! `auth_sessions.rs`; both use the helpers here.
 
-use crate::common::{Client, GOOD_PASSWORD, app, app_with_clock, registration};
+use crate::common::{Client, GOOD_PASSWORD, app, registration};
 use app::backend::entities::{audit_event, membership, organization, role, role_authority, user};
-use app::model::users::{UserKind, UserStatus};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use app::model::users::UserKind;
+use sea_orm::{EntityTrait, PaginatorTrait};
 
 pub(crate) async fn count<E>(app: &crate::common::TestApp) -> u64
 where

@@ -2,11 +2,11 @@
 //! a new id at sign-in, sign-out, the idle and absolute timeouts, a
 //! deactivated user, and a changed password ending the other sessions.
 
-use crate::auth::{actions, count, login, registered};
+use crate::auth::{actions, login, registered};
 use crate::common::{Client, GOOD_PASSWORD, app, app_with_clock, registration};
-use app::backend::entities::{audit_event, membership, organization, role, role_authority, user};
-use app::model::users::{UserKind, UserStatus};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use app::backend::entities::user;
+use app::model::users::UserStatus;
+use sea_orm::EntityTrait;
 
 #[tokio::test]
 async fn sign_in_rotates_the_session_id() {

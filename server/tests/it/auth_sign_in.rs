@@ -3,11 +3,10 @@
 //! account and block the address, and a plain form post works without
 //! JavaScript.
 
-use crate::auth::{actions, count, login, registered};
-use crate::common::{Client, GOOD_PASSWORD, app, app_with_clock, registration};
-use app::backend::entities::{audit_event, membership, organization, role, role_authority, user};
-use app::model::users::{UserKind, UserStatus};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use crate::auth::{login, registered};
+use crate::common::{Client, GOOD_PASSWORD, app, app_with_clock};
+use app::backend::entities::audit_event;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test]
 async fn unknown_user_and_wrong_password_look_the_same() {

@@ -12,12 +12,12 @@ mod model;
 
 use crate::common::grants::{put_in_role, snapshot, user_id};
 use crate::common::{
-    Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, custom_role, org, role_id,
+    Client, GOOD_PASSWORD, Org, TestApp, app, create_bot, custom_role, org, role_id,
 };
-use app::backend::entities::{invitation, membership, role, role_authority, user};
+use app::backend::entities::{invitation, membership, role, role_authority};
 use app::model::authz::Authority;
 use model::{Expected, PATHS, Path, TARGETS, Target, boxes, expected};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 async fn role_of(app: &TestApp, org: &Org, username: &str) -> i64 {
     membership::Entity::find_by_id((user_id(app, username).await, org.id))

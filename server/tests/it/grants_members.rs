@@ -2,7 +2,7 @@
 //! role: nobody remakes a member who holds more than they do.
 
 use crate::common::grants::snapshot;
-use crate::common::{Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, custom_role, org, role_id};
+use crate::common::{app, as_admin, create_bot, custom_role, org, role_id};
 use app::model::authz::Authority;
 
 /// Access given back, or a role changed, counts as giving the member's

@@ -2,7 +2,7 @@
 //! the roles the caller may give, a refused grant reads as a sentence in the
 //! page's language, and no form offers what the server would refuse.
 
-use crate::common::{Client, GOOD_PASSWORD, Org, TestApp, app, as_admin, create_bot, custom_role, org, role_id};
+use crate::common::{app, as_admin, create_bot, custom_role, org, role_id};
 use app::model::authz::Authority;
 
 /// The role pickers offer only roles the caller may give: Manage Users alone

@@ -2,9 +2,7 @@
 //! existing accounts join; nobody else's organization is touched. Who may
 //! invite, and for how long: `invitations_guards.rs`.
 
-use crate::common::{
-    Client, GOOD_PASSWORD, app_with_clock, as_admin, create_bot, org, role_id, signed_in,
-};
+use crate::common::{Client, GOOD_PASSWORD, app_with_clock, as_admin, org, role_id, signed_in};
 use app::backend::entities::{invitation, membership, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 

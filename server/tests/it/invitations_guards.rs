@@ -1,12 +1,10 @@
 //! Invitations are guarded and validated, and hold only while their inviter
 //! may still give the role.
 
+use crate::common::{Client, app_with_clock, as_admin, create_bot, org, role_id, signed_in};
 use crate::invitations::{newcomer, token_of};
-use crate::common::{
-    Client, GOOD_PASSWORD, app_with_clock, as_admin, create_bot, org, role_id, signed_in,
-};
-use app::backend::entities::{invitation, membership, user};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use app::backend::entities::{invitation, user};
+use sea_orm::EntityTrait;
 
 #[tokio::test]
 async fn invitations_are_guarded_and_validated() {

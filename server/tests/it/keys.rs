@@ -5,11 +5,11 @@
 
 use crate::common::keys::{PAGE, create, key_count, new_key, status_of};
 use crate::common::logs::Capture;
-use crate::common::{TestApp, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in};
-use app::backend::entities::{api_key, api_key_secret, api_set, audit_event, membership};
+use crate::common::{app, app_with_clock, as_admin, create_bot, org, role_id, signed_in};
+use app::backend::entities::{api_key, api_key_secret, audit_event, membership};
 use app::backend::keys::format;
 use app::model::keys::KeyStatus;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test]
 async fn a_created_key_is_shown_once_stored_hashed_and_audited() {

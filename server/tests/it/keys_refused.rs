@@ -2,12 +2,9 @@
 //! another organization's keys, and the key limit are refused, and nothing
 //! is stored.
 
-use crate::common::keys::{PAGE, create, key_count, new_key, status_of};
-use crate::common::logs::Capture;
-use crate::common::{TestApp, app, app_with_clock, as_admin, create_bot, org, role_id, signed_in};
-use app::backend::entities::{api_key, api_key_secret, api_set, audit_event, membership};
-use app::backend::keys::format;
-use app::model::keys::KeyStatus;
+use crate::common::keys::{create, key_count, new_key};
+use crate::common::{TestApp, app, as_admin, org};
+use app::backend::entities::{api_key, api_key_secret, api_set};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 #[tokio::test]

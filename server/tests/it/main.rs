@@ -13,9 +13,9 @@
 mod common;
 
 mod api;
-mod api_usage;
 mod api_manage;
 mod api_manage_effects;
+mod api_usage;
 mod api_user_tokens;
 mod audit;
 mod auth;
@@ -34,9 +34,9 @@ mod invitations;
 mod invitations_guards;
 mod invitations_race;
 mod keys;
-mod keys_refused;
 mod keys_access;
 mod keys_grace;
+mod keys_refused;
 mod matrix;
 mod matrix_api;
 mod roles;

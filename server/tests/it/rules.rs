@@ -8,9 +8,9 @@
 //! drive the services for all three.
 
 use app::backend::auth::session::{self, Principal};
-use app::backend::entities::{api_key, api_key_secret, audit_event, membership, role, user};
+use app::backend::entities::{audit_event, membership, role, user};
 use app::backend::request_meta::RequestMeta;
-use app::backend::services::{accounts, api_keys, grants, roles, users};
+use app::backend::services::{accounts, roles, users};
 use app::backend::state::AppState;
 use app::model::authz::{Authority, BuiltinRole};
 use app::model::error::{AppError, Conflict, GrantRefusal};
@@ -18,7 +18,7 @@ use app::model::users::UserStatus;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use secrecy::SecretString;
 
-use crate::common::{GOOD_PASSWORD, app, app_configured};
+use crate::common::{GOOD_PASSWORD, app};
 
 pub(crate) fn meta() -> RequestMeta {
     RequestMeta::default()
@@ -69,7 +69,12 @@ async fn user_id(state: &AppState, username: &str) -> i64 {
 }
 
 /// A programmatic user of `by`'s organization in `role_id`, made by `by`.
-pub(crate) async fn bot(state: &AppState, by: &Principal, username: &str, role_id: i64) -> Principal {
+pub(crate) async fn bot(
+    state: &AppState,
+    by: &Principal,
+    username: &str,
+    role_id: i64,
+) -> Principal {
     users::create_programmatic(state, by, new_bot(username, role_id), &meta())
         .await
         .expect("bot created");

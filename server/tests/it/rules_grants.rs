@@ -1,19 +1,19 @@
 //! Nobody gives what they do not hold, tested on the services themselves
 //! (no router), on SQLite and PostgreSQL; see `rules.rs`.
 
-use crate::rules::{audited, bot, builtin_role, custom_role, memberships, meta, new_bot, refused, register, username};
-use app::backend::auth::session::{self, Principal};
-use app::backend::entities::{api_key, api_key_secret, audit_event, membership, role, user};
-use app::backend::request_meta::RequestMeta;
-use app::backend::services::{accounts, api_keys, grants, roles, users};
+use crate::rules::{
+    audited, bot, builtin_role, custom_role, memberships, meta, new_bot, refused, register,
+    username,
+};
+use app::backend::entities::{role, user};
+use app::backend::services::{grants, roles, users};
 use app::backend::state::AppState;
 use app::model::authz::{Authority, BuiltinRole};
-use app::model::error::{AppError, Conflict, GrantRefusal};
+use app::model::error::GrantRefusal;
 use app::model::users::UserStatus;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use secrecy::SecretString;
 
-use crate::common::{GOOD_PASSWORD, app, app_configured};
+use crate::common::app;
 
 /// Every role of the organization with its authorities, sorted.
 async fn roles_and_authorities(state: &AppState, org_id: i64) -> Vec<(i64, String, Vec<String>)> {

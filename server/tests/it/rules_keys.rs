@@ -2,19 +2,15 @@
 //! tested on the services themselves (no router), on SQLite and PostgreSQL;
 //! see `rules.rs`.
 
-use crate::rules::{audited, bot, builtin_role, custom_role, memberships, meta, new_bot, refused, register, username};
-use app::backend::auth::session::{self, Principal};
-use app::backend::entities::{api_key, api_key_secret, audit_event, membership, role, user};
-use app::backend::request_meta::RequestMeta;
-use app::backend::services::{accounts, api_keys, grants, roles, users};
+use crate::rules::{audited, bot, builtin_role, meta, register};
+use app::backend::entities::{api_key, api_key_secret};
+use app::backend::services::api_keys;
 use app::backend::state::AppState;
-use app::model::authz::{Authority, BuiltinRole};
-use app::model::error::{AppError, Conflict, GrantRefusal};
-use app::model::users::UserStatus;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use secrecy::SecretString;
+use app::model::authz::BuiltinRole;
+use app::model::error::{AppError, Conflict};
+use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::common::{GOOD_PASSWORD, app, app_configured};
+use crate::common::app_configured;
 
 fn new_key(name: &str, expires: &str) -> api_keys::NewKey {
     api_keys::NewKey {

@@ -6,14 +6,19 @@
 //! invite-only sign-up policy: `trust_orgs.rs`.
 
 use crate::common::api::{call, error_code, json, new_key, set_id};
-use crate::common::{Client, TestApp, TestResponse, app, as_admin, org, registration};
+use crate::common::{Client, TestApp, TestResponse, app, as_admin, org};
 use app::backend::entities::{audit_event, organization};
 use axum::body::Body;
 use axum::http::Request;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tower::ServiceExt;
 
-pub(crate) async fn auth_at(app: &TestApp, slug: &str, key: Option<&str>, require: &[&str]) -> TestResponse {
+pub(crate) async fn auth_at(
+    app: &TestApp,
+    slug: &str,
+    key: Option<&str>,
+    require: &[&str],
+) -> TestResponse {
     let extra: Vec<(&str, &str)> = require.iter().map(|r| ("x-keyhouse-require", *r)).collect();
     call(
         app,

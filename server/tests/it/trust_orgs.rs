@@ -3,14 +3,13 @@
 //! distinct for sign-ups at once with one name), the one rule for
 //! X-Keyhouse-User, and the invite-only sign-up policy.
 
+use crate::common::api::{call, json, new_key};
+use crate::common::{Client, TestApp, app, as_admin, org, registration};
 use crate::trust::{auth_at, in_parallel, slug_of};
-use crate::common::api::{call, error_code, json, new_key, set_id};
-use crate::common::{Client, TestApp, TestResponse, app, as_admin, org, registration};
 use app::backend::entities::{audit_event, organization};
 use axum::body::Body;
 use axum::http::Request;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use tower::ServiceExt;
 
 #[tokio::test]
 async fn the_slug_is_changed_by_manage_integrations_and_takes_effect_at_once() {

@@ -1,5 +1,7 @@
-//! Sign-up, sign-in and sign-out.
-use sea_orm::sea_query::{Expr, ExprTrait};
+//! Sign-up: the first account of a new organization (with its first API
+//! key, when asked for), and the organizations a signed-in user may switch
+//! between. Signing in ([`super::sign_in`]), signing out and changing the
+//! password ([`super::credentials`]) are re-exported here.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, Set, SqlErr,
@@ -19,18 +21,17 @@ use crate::model::error::AppError;
 use crate::model::users::{UserKind, UserStatus};
 use crate::model::validation::{self, Field, FieldError, Problem};
 
+pub use super::credentials::{
+    CHANGE_PASSWORD, PasswordChange, SIGN_OUT, change_password, sign_out,
+};
+pub use super::sign_in::{SIGN_IN, sign_in, sign_in_to};
+
 pub const SIGN_UP_OPEN: Operation =
     Operation::new("accounts.sign_up_open", Need::anyone()).rpc("auth/sign-up-open");
 pub const REGISTER: Operation =
     Operation::new("accounts.register", Need::anyone()).rpc("auth/register");
-pub const SIGN_IN: Operation =
-    Operation::new("accounts.sign_in", Need::anyone()).rpc("auth/sign-in");
-pub const SIGN_OUT: Operation =
-    Operation::new("accounts.sign_out", Need::anyone()).rpc("auth/sign-out");
 /// "Who am I" for the user menu: nobody, for a visitor.
 pub const ME: Operation = Operation::new("accounts.me", Need::anyone()).rpc("auth/me");
-pub const CHANGE_PASSWORD: Operation =
-    Operation::new("accounts.change_password", Need::member()).rpc("auth/change-password");
 pub const ORGANIZATIONS: Operation =
     Operation::new("accounts.organizations", Need::member()).rpc("auth/organizations");
 pub const SWITCH_ORGANIZATION: Operation =
@@ -247,238 +248,6 @@ pub async fn register(
     }
     work.commit(Invalidate::None).await?;
     Ok(SessionAuth::new(&user, org.id, now))
-}
-
-/// Checks a login (username or e-mail) and password. Unknown login and wrong
-/// password give the same error after the same work (a dummy hash is
-/// verified); too many recent failures give 429 without checking anything.
-pub async fn sign_in(
-    state: &AppState,
-    login: &str,
-    password: SecretString,
-    meta: &RequestMeta,
-) -> Result<SessionAuth, AppError> {
-    sign_in_to(state, login, password, None, meta).await
-}
-
-/// [`sign_in`], into one organization (`None`: the user's first active
-/// membership). Not being an active member of it fails like a wrong
-/// password.
-pub async fn sign_in_to(
-    state: &AppState,
-    login: &str,
-    password: SecretString,
-    organization: Option<i64>,
-    meta: &RequestMeta,
-) -> Result<SessionAuth, AppError> {
-    let login = login.trim().to_lowercase();
-    let now = state.clock.now();
-    let failure = |actor: Option<i64>, org: Option<i64>| Entry {
-        action: Action::SignInFailure,
-        organization_id: org,
-        actor_user_id: actor,
-        target: Some(throttle::login_target(&login)),
-        details: None,
-        meta,
-        at: now,
-    };
-
-    // Counted before the password is checked, so parallel attempts cannot
-    // get more than the limit through to argon2.
-    let reservation =
-        match throttle::reserve_sign_in(&state.db, &login, meta.client_ip, now).await? {
-            Ok(reservation) => reservation,
-            Err(wait) => {
-                let entry = Entry {
-                    action: Action::SignInThrottled,
-                    ..failure(None, None)
-                };
-                Work::audit_alone(state, entry).await?;
-                return Err(AppError::TooManyRequests(wait));
-            }
-        };
-
-    let found = if login.is_empty() || login.chars().count() > validation::EMAIL_MAX {
-        None
-    } else {
-        user::Entity::find()
-            .filter(
-                Condition::any()
-                    .add(user::Column::Username.eq(login.as_str()))
-                    .add(user::Column::Email.eq(login.as_str())),
-            )
-            .one(&state.db)
-            .await?
-    };
-    let ok = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await?;
-    let membership = match &found {
-        Some(user) if ok && user.status == UserStatus::Active => {
-            let mut query = membership::Entity::find()
-                .filter(membership::Column::UserId.eq(user.id))
-                .filter(membership::Column::Status.eq(UserStatus::Active));
-            if let Some(org) = organization {
-                query = query.filter(membership::Column::OrganizationId.eq(org));
-            }
-            query
-                .order_by_asc(membership::Column::CreatedAt)
-                .one(&state.db)
-                .await?
-        }
-        _ => None,
-    };
-    let (Some(user), Some(membership)) = (found.clone(), membership) else {
-        // A failure on a known account shows in its organization's log.
-        let org = match &found {
-            Some(user) => membership::Entity::find()
-                .filter(membership::Column::UserId.eq(user.id))
-                .order_by_asc(membership::Column::CreatedAt)
-                .one(&state.db)
-                .await?
-                .map(|m| m.organization_id),
-            None => None,
-        };
-        // The reservation stays: it counts as this failure.
-        drop(reservation);
-        Work::audit_alone(state, failure(found.map(|u| u.id), org)).await?;
-        return Err(AppError::SignInFailed);
-    };
-
-    let mut work = Work::begin(state).await?;
-    let mut active: user::ActiveModel = user.clone().into();
-    active.last_sign_in_at = Set(Some(now));
-    active.update(&work).await?;
-    throttle::release(&work, reservation).await?;
-    work.audit(Entry {
-        action: Action::SignInSuccess,
-        organization_id: Some(membership.organization_id),
-        actor_user_id: Some(user.id),
-        target: Some(format!("user:{}", user.id)),
-        details: None,
-        meta,
-        at: now,
-    });
-    work.commit(Invalidate::None).await?;
-    Ok(SessionAuth::new(&user, membership.organization_id, now))
-}
-
-/// Records the sign-out and revokes the user's user tokens; the caller
-/// ends the session.
-pub async fn sign_out(
-    state: &AppState,
-    auth: &SessionAuth,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
-    let mut work = Work::begin(state).await?;
-    super::user_tokens::revoke_all(&work, auth.user_id).await?;
-    work.audit(Entry {
-        action: Action::SignOut,
-        organization_id: Some(auth.org_id),
-        actor_user_id: Some(auth.user_id),
-        target: Some(format!("user:{}", auth.user_id)),
-        details: None,
-        meta,
-        at: state.clock.now(),
-    });
-    work.commit(Invalidate::None).await?;
-    Ok(())
-}
-
-pub struct PasswordChange {
-    pub current: SecretString,
-    pub new: SecretString,
-    pub confirm: SecretString,
-}
-
-/// Needs the current password (checked under the sign-in throttle); on
-/// success the user's credential version goes up, which ends every other
-/// session of the user, and the one making the change (`keep`) is given the
-/// new version, returned for the caller's copy of the session.
-pub async fn change_password(
-    state: &AppState,
-    who: &crate::backend::auth::session::Principal,
-    change: PasswordChange,
-    keep: Option<tower_sessions::session::Id>,
-    meta: &RequestMeta,
-) -> Result<i64, AppError> {
-    let mut errors = Vec::new();
-    if let Err(problem) = password::check_policy(change.new.expose_secret()) {
-        errors.push(FieldError {
-            field: Field::Password,
-            problem,
-        });
-    } else if change.new.expose_secret() != change.confirm.expose_secret() {
-        errors.push(FieldError {
-            field: Field::PasswordConfirm,
-            problem: Problem::PasswordMismatch,
-        });
-    }
-    let login = who.user.username.as_str();
-    let now = state.clock.now();
-    let reservation = throttle::reserve_sign_in(&state.db, login, meta.client_ip, now)
-        .await?
-        .map_err(AppError::TooManyRequests)?;
-    let ok = password::verify(change.current, Some(who.user.password_hash.clone())).await?;
-    if ok {
-        throttle::release(&state.db, reservation).await?;
-    } else {
-        // Counted like a failed sign-in (the reservation stays), and logged
-        // like one: somebody holding the session may be guessing.
-        drop(reservation);
-        let failure = Entry {
-            action: Action::SignInFailure,
-            organization_id: Some(who.organization.id),
-            actor_user_id: Some(who.user.id),
-            target: Some(throttle::login_target(login)),
-            details: None,
-            meta,
-            at: now,
-        };
-        Work::audit_alone(state, failure).await?;
-        errors.push(FieldError {
-            field: Field::CurrentPassword,
-            problem: Problem::WrongPassword,
-        });
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let hash = password::hash(change.new).await?;
-    let mut work = Work::begin(state).await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, Expr::value(hash))
-        .col_expr(
-            user::Column::CredentialVersion,
-            Expr::col(user::Column::CredentialVersion).add(1),
-        )
-        .filter(user::Column::Id.eq(who.user.id))
-        .exec(&work)
-        .await?;
-    let version = user::Entity::find_by_id(who.user.id)
-        .one(&work)
-        .await?
-        .ok_or(AppError::Unauthorized)?
-        .credential_version;
-    if let Some(keep) = keep {
-        crate::backend::session_store::set_credential_version(&work, keep, version).await?;
-    }
-    // A token obtained with the old password must not outlive it.
-    super::user_tokens::revoke_all(&work, who.user.id).await?;
-    work.audit(Entry {
-        action: Action::PasswordChanged,
-        organization_id: Some(who.organization.id),
-        actor_user_id: Some(who.user.id),
-        target: Some(format!("user:{}", who.user.id)),
-        details: None,
-        meta,
-        at: state.clock.now(),
-    });
-    work.commit(Invalidate::None).await?;
-    state
-        .sessions
-        .delete_for_user(who.user.id, keep)
-        .await
-        .map_err(AppError::internal)?;
-    Ok(version)
 }
 
 /// The organizations where the user is an active member.

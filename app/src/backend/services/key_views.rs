@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
-use super::api_keys::{PAGE_SIZE, actionable};
+use super::key_access::{actionable, may_put_to_work};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{
     api_key, api_key_api_set, api_key_ip, api_key_secret, api_key_usage_day, api_set, membership,
@@ -21,6 +21,8 @@ use crate::model::keys::{
     GraceSecret, KeyDetails, KeyFilter, KeyListing, KeyRow, KeyScope, SecretRow, SecretState,
     UsageDay, UsedFrom,
 };
+
+pub const PAGE_SIZE: u64 = 50;
 
 /// Everything needed to show keys: owners, memberships, secrets, sets.
 struct Context {
@@ -304,13 +306,6 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
         usage,
         used_from,
     })
-}
-
-/// Whether `who` may put `key` (back) to work or change what it may do:
-/// their own key with Manage User API Key, anyone's with Manage All.
-pub fn may_put_to_work(who: &Principal, key: &api_key::Model) -> bool {
-    who.may(Authority::ManageAllApiKeys)
-        || (key.user_id == who.user.id && who.may(Authority::ManageUserApiKey))
 }
 
 /// Requests per day over the last [`USAGE_DAYS`] days (oldest first, every

@@ -2,7 +2,8 @@
 //! and invitation services.
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
-use crate::backend::entities::{membership, role};
+use crate::backend::entities::{membership, role, user};
+use crate::backend::state::AppState;
 use crate::model::error::AppError;
 use crate::model::users::UserStatus;
 
@@ -38,4 +39,23 @@ pub async fn role_in_org<C: ConnectionTrait>(
         .one(db)
         .await?
         .is_some())
+}
+
+/// The user and their membership, only if they belong to the caller's
+/// organization; anything else is "not found", never "forbidden".
+pub(super) async fn member(
+    state: &AppState,
+    org_id: i64,
+    username: &str,
+) -> Result<(user::Model, membership::Model), AppError> {
+    let user = user::Entity::find()
+        .filter(user::Column::Username.eq(username.trim().to_lowercase()))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let membership = membership::Entity::find_by_id((user.id, org_id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((user, membership))
 }

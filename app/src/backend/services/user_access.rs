@@ -5,16 +5,31 @@
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::grants::{self, Giver};
-use super::users::member;
+use super::memberships::member;
 use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{membership, role};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::backend::unit_of_work::{Invalidate, Work};
+use crate::model::authz::Authority as A;
 use crate::model::authz::BuiltinRole;
 use crate::model::error::{AppError, Conflict};
 use crate::model::users::UserStatus;
+
+/// Activate / Deactivate a member.
+pub const SET_STATUS: Operation = Operation::new(
+    "users.set_status",
+    Need::authority(A::ManageUsers).api_set("users:write"),
+)
+.rpc("users/set-status")
+.http(&[
+    "POST /api/v1/users/{username}/deactivate",
+    "POST /api/v1/users/{username}/activate",
+]);
+pub const SET_ROLE: Operation =
+    Operation::new("users.set_role", Need::authority(A::ManageRoles)).rpc("users/set-role");
 
 async fn admin_role_id<C: ConnectionTrait>(db: &C, org_id: i64) -> Result<i64, AppError> {
     role::Entity::find()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use secrecy::SecretString;
 
-use super::accounts;
+use super::sign_in;
 use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::entities::user_token;
@@ -46,7 +46,7 @@ pub async fn issue(
     meta: &RequestMeta,
 ) -> Result<Issued, AppError> {
     let org_id = key.organization.id;
-    let auth = accounts::sign_in_to(state, login, password, Some(org_id), meta).await?;
+    let auth = sign_in::sign_in_to(state, login, password, Some(org_id), meta).await?;
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(AppError::internal)?;
     let token = format!(

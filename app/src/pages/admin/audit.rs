@@ -45,8 +45,9 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::UserTokenCreated => t_string!(i18n, action_user_token_created).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
-        // No label yet: shown as stored, as before.
-        Action::OrganizationSlugChanged => action.to_owned(),
+        Action::OrganizationSlugChanged => {
+            t_string!(i18n, action_organization_slug_changed).to_string()
+        }
     }
 }
 

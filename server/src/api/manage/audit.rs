@@ -95,12 +95,13 @@ pub async fn list_audit_events(
 ) -> Result<Json<AuditEventPage>, ApiError> {
     let who = acting(&state, &key, &headers, audit_log::LIST).await?;
     let q = query(params)?;
+    let limit = limit(q.limit)?;
     let filter = AuditFilter::parse(
         q.actor.as_deref(),
         q.action.as_deref(),
         q.from.as_deref(),
         q.to.as_deref(),
     )?;
-    let events = audit_log::list_after(&state, &who, &filter, q.cursor, limit(q.limit)?).await?;
+    let events = audit_log::list_after(&state, &who, &filter, q.cursor, limit).await?;
     Ok(Json(CursorPage::of(events)))
 }

@@ -1,0 +1,71 @@
+//! The delete and roll confirmations, opened by `?delete=ID` and `?roll=ID`.
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::dialog::{Dialog, close_to};
+use crate::components::form::{FormError, use_form_errors};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::model::keys::{GRACE_CHOICES, KeyRow};
+use crate::server_fns::keys::{DeleteKey, RollKey};
+
+#[component]
+pub(super) fn DeleteKeyDialog(
+    row: KeyRow,
+    action: ServerAction<DeleteKey>,
+    base: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = row.name.clone();
+    view! {
+        <Dialog labelled_by="delete-key-title" on_close=close_to(base.clone())>
+            <h2 id="delete-key-title">{t!(i18n, confirm_delete_key_title)}</h2>
+            <p>{t!(i18n, confirm_delete_key_body, name = name.clone())}</p>
+            <ActionForm action=action>
+                <input type="hidden" name="id" value=row.id.to_string() />
+                <input type="hidden" name="back" value=base.clone() />
+                <button type="submit" class="danger">{t!(i18n, delete)}</button>
+                " "
+                <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
+#[component]
+pub(super) fn RollKeyDialog(
+    row: KeyRow,
+    action: ServerAction<RollKey>,
+    base: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = row.name.clone();
+    let errors = use_form_errors(action);
+    view! {
+        <Dialog labelled_by="roll-key-title" on_close=close_to(base.clone())>
+            <h2 id="roll-key-title">{t!(i18n, roll_key_title)}</h2>
+            <p>{t!(i18n, roll_key_body, name = name.clone())}</p>
+            <ActionForm action=action>
+                <input type="hidden" name="id" value=row.id.to_string() />
+                <input type="hidden" name="back" value=base.clone() />
+                <div class="field">
+                    <label for="roll-grace">{t!(i18n, field_grace)}</label>
+                    <select id="roll-grace" name="grace_hours">
+                        {GRACE_CHOICES.into_iter().map(|hours| {
+                            let label = match hours {
+                                0 => t_string!(i18n, grace_0),
+                                1 => t_string!(i18n, grace_1),
+                                24 => t_string!(i18n, grace_24),
+                                _ => t_string!(i18n, grace_168),
+                            };
+                            view! { <option value=hours.to_string() selected=hours == 24>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <FormError error=errors.error />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>{t!(i18n, roll_confirm)}</button>
+                " "
+                <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
+            </ActionForm>
+        </Dialog>
+    }
+}
