@@ -16,6 +16,16 @@ pub enum Signup {
     InviteOnly,
 }
 
+/// How log lines are written (`--log-format`); no doc comments on the
+/// variants, for the same reason as [`Signup`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    // Human-readable lines.
+    Text,
+    // One JSON object per line, for log shippers.
+    Json,
+}
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "keyhouse",
@@ -40,6 +50,11 @@ pub struct Config {
     /// Log filter, e.g. `info` or `keyhouse=debug,tower_http=info`.
     #[arg(long, env = "KEYHOUSE_LOG", default_value = "info", value_parser = parse_log_filter)]
     pub log: String,
+
+    /// How log lines are written: `text` (for people) or `json` (one object
+    /// per line, for log shippers).
+    #[arg(long, env = "KEYHOUSE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 
     /// Folder with the built site (the WASM bundle, CSS and public files).
     #[arg(long, env = "KEYHOUSE_SITE_ROOT", default_value = "target/site")]
@@ -155,6 +170,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: database_url.to_owned(),
             log: "info".into(),
+            log_format: LogFormat::Text,
             site_root: PathBuf::from("target/site"),
             secure_cookies: false,
             session_idle_minutes: 30,
@@ -168,15 +184,19 @@ impl Config {
     }
 }
 
-/// First line of a clap error, without its `error: ` prefix, and with the
-/// environment variable named so the reader knows where the value came from.
+/// First line of a clap error, without its `error: ` prefix, with the
+/// environment variable named so the reader knows where the value came from,
+/// and with the allowed values when there is a fixed list (clap puts them on
+/// a line of their own).
 fn one_line(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message);
     let first = first.strip_prefix("error: ").unwrap_or(first);
+    let mut line = first.to_owned();
     for (flag, env) in [
         ("--addr", "KEYHOUSE_ADDR"),
         ("--database-url", "KEYHOUSE_DATABASE_URL"),
         ("--log", "KEYHOUSE_LOG"),
+        ("--log-format", "KEYHOUSE_LOG_FORMAT"),
         ("--site-root", "KEYHOUSE_SITE_ROOT"),
         ("--secure-cookies", "KEYHOUSE_SECURE_COOKIES"),
         ("--session-idle-minutes", "KEYHOUSE_SESSION_IDLE_MINUTES"),
@@ -189,10 +209,19 @@ fn one_line(message: &str) -> String {
         ("--sign-ups-per-hour", "KEYHOUSE_SIGN_UPS_PER_HOUR"),
     ] {
         if first.contains(&format!("'{flag} ")) {
-            return format!("{first} (set by {flag} or {env})");
+            line = format!("{first} (set by {flag} or {env})");
+            break;
         }
     }
-    first.to_owned()
+    let allowed = message.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("[possible values: ")
+            .and_then(|rest| rest.strip_suffix(']'))
+    });
+    if let Some(values) = allowed {
+        line.push_str(&format!("; allowed values: {values}"));
+    }
+    line
 }
 
 #[cfg(test)]
@@ -240,5 +269,18 @@ mod tests {
         assert!(err.contains("KEYHOUSE_SIGNUP"), "{err}");
         assert!(parse(&["--signup", "invite-only"]).is_ok_and(|c| c.signup == Signup::InviteOnly));
         assert_eq!(parse(&[]).map(|c| c.signup), Ok(Signup::Open));
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        assert_eq!(parse(&[]).map(|c| c.log_format), Ok(LogFormat::Text));
+        assert_eq!(
+            parse(&["--log-format", "json"]).map(|c| c.log_format),
+            Ok(LogFormat::Json)
+        );
+        let err = parse(&["--log-format", "xml"]).expect_err("refused");
+        assert!(!err.contains('\n'), "{err}");
+        assert!(err.contains("KEYHOUSE_LOG_FORMAT"), "{err}");
+        assert!(err.contains("allowed values: text, json"), "{err}");
     }
 }

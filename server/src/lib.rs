@@ -5,6 +5,7 @@ pub mod config;
 pub mod guard_layers;
 pub mod health;
 pub mod locale;
+pub mod logging;
 pub mod router;
 pub mod security_headers;
 
@@ -12,9 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::clock::{SharedClock, SystemClock};
+use app::backend::jobs::{self, Round};
 use app::backend::state::{AppState, Settings};
 use app::backend::{db, session_store::SeaOrmSessionStore};
 use leptos::prelude::LeptosOptions;
+use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
 
@@ -78,19 +81,27 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
 }
 
 /// Deletes expired sessions every `period`, logging (not stopping) on error.
-pub fn spawn_session_cleanup(store: SeaOrmSessionStore, period: Duration) {
+/// On PostgreSQL one instance at a time does it (see `app::backend::jobs`).
+pub fn spawn_session_cleanup(db: DatabaseConnection, period: Duration) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
         interval.tick().await;
         loop {
             interval.tick().await;
-            match store.delete_expired_count().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(deleted = n, "expired sessions deleted"),
-                Err(err) => tracing::warn!(error = %err, "session cleanup failed"),
-            }
+            report("expired sessions", jobs::delete_expired_sessions(&db).await);
         }
     });
+}
+
+/// Logs a job's round: what it deleted, that another instance had it, or
+/// its error (the next round tries again).
+fn report(job: &str, round: Result<Round, sea_orm::DbErr>) {
+    match round {
+        Ok(Round::Ran { deleted: 0 }) => {}
+        Ok(Round::Ran { deleted }) => tracing::debug!(job, deleted, "deleted"),
+        Ok(Round::Skipped) => tracing::debug!(job, "skipped: another instance is running it"),
+        Err(err) => tracing::warn!(job, error = %err, "deleting failed"),
+    }
 }
 
 /// The background task writing the keys' use; [`UsageFlush::stop`] ends it
@@ -116,8 +127,9 @@ impl UsageFlush {
 
 /// Writes the keys' use to the database every `period` (batched, off the
 /// request path), and about every five minutes deletes expired user
-/// tokens and sign-in attempts past every throttle window; logging (not
-/// stopping) on error. A write is never interrupted:
+/// tokens and sign-in attempts past every throttle window (each instance
+/// writes the use it counted; the deleting is done by one instance at a
+/// time); logging (not stopping) on error. A write is never interrupted:
 /// the stop request is only looked at between writes.
 pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
     let stop = Arc::new(tokio::sync::Notify::new());
@@ -136,16 +148,16 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                 tracing::warn!(error = %err, "writing key usage failed");
             }
             ticks += 1;
-            if ticks.is_multiple_of(purge_every)
-                && let Err(err) = app::backend::services::user_tokens::purge_expired(&state).await
-            {
-                tracing::warn!(error = %err, "deleting expired user tokens failed");
-            }
-            if ticks.is_multiple_of(purge_every)
-                && let Err(err) =
-                    app::backend::auth::throttle::purge_expired(&state.db, state.clock.now()).await
-            {
-                tracing::warn!(error = %err, "deleting old sign-in attempts failed");
+            if ticks.is_multiple_of(purge_every) {
+                let now = state.clock.now();
+                report(
+                    "expired user tokens",
+                    jobs::purge_user_tokens(&state.db, now).await,
+                );
+                report(
+                    "old sign-in attempts",
+                    jobs::purge_sign_in_attempts(&state.db, now).await,
+                );
             }
         }
         // The last batch, so a clean stop loses none.

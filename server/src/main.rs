@@ -3,15 +3,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use server::config::Config;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Instant::now();
     let config = Config::from_env_or_exit();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new(&config.log))
-        .init();
+    server::logging::init(&config);
 
     let server = match server::build(&config).await {
         Ok(server) => server,
@@ -21,10 +18,13 @@ async fn main() -> ExitCode {
         }
     };
     server::spawn_session_cleanup(
-        server.sessions.clone(),
+        server.state.db.clone(),
         Duration::from_secs(config.session_cleanup_seconds),
     );
     let usage_flush = server::spawn_usage_flush(server.state.clone(), Duration::from_secs(2));
+    // PostgreSQL: other instances' key changes clear this one's key cache.
+    let key_listener =
+        app::backend::keys::listener::spawn(server.state.key_cache.clone(), &config.database_url);
 
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
@@ -51,6 +51,7 @@ async fn main() -> ExitCode {
     // Only now: every use of a key has been counted. The task finishes a
     // write it may be in the middle of, then writes the last batch.
     usage_flush.stop().await;
+    key_listener.stop().await;
     if let Err(err) = served {
         eprintln!("keyhouse: server error: {err}");
         return ExitCode::FAILURE;

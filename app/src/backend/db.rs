@@ -3,9 +3,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
+use super::advisory::{self, Lock};
 use super::migrations::Migrator;
 
 /// Which database a URL names; anything else is refused before connecting.
@@ -94,9 +95,27 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// Connects and applies every pending migration.
+///
+/// On PostgreSQL, instances started together would all find the same
+/// migrations pending and apply them together (`relation already exists`,
+/// a duplicate `seaql_migrations` row): so they take turns. A transaction
+/// of its own holds the migrations' advisory lock while the migrator runs
+/// beside it as usual (each migration in its own transaction); the next
+/// instance gets the lock only after that and finds nothing pending.
 pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr> {
     let db = connect(url).await?;
-    Migrator::up(&db, None).await?;
+    if db.get_database_backend() != DbBackend::Postgres {
+        Migrator::up(&db, None).await?;
+        return Ok(db);
+    }
+    let turn = db.begin().await?;
+    advisory::wait(&turn, Lock::Migrations).await?;
+    let migrated = Migrator::up(&db, None).await;
+    // Ending the transaction releases the lock, also after a failure (the
+    // migration's error is the one worth reporting).
+    let released = turn.commit().await;
+    migrated?;
+    released?;
     Ok(db)
 }
 

@@ -1,10 +1,12 @@
 //! Server-only code that owns the data: database, entities, migrations,
 //! sessions, authentication and the services behind the server functions.
+pub mod advisory;
 pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod entities;
+pub mod jobs;
 pub mod keys;
 pub mod migrations;
 pub mod operations;

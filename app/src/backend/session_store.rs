@@ -26,13 +26,9 @@ impl SeaOrmSessionStore {
 
     /// Deletes every session whose expiry has passed; returns how many.
     pub async fn delete_expired_count(&self) -> session_store::Result<u64> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let result = session::Entity::delete_many()
-            .filter(session::Column::ExpiresAt.lte(now))
-            .exec(&self.db)
+        delete_expired(&self.db, OffsetDateTime::now_utc())
             .await
-            .map_err(backend)?;
-        Ok(result.rows_affected)
+            .map_err(backend)
     }
 
     /// Ends every session of `user_id`, except `keep` (the caller's own,
@@ -49,6 +45,16 @@ impl SeaOrmSessionStore {
         let result = query.exec(&self.db).await.map_err(backend)?;
         Ok(result.rows_affected)
     }
+}
+
+/// Deletes every session expired at `now` (also the periodic job's work,
+/// inside its transaction); returns how many.
+pub async fn delete_expired<C: ConnectionTrait>(db: &C, now: OffsetDateTime) -> Result<u64, DbErr> {
+    let result = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(now.unix_timestamp()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// Rewrites the credential version a stored session holds (the session that

@@ -21,6 +21,7 @@ use sea_orm::{
 use super::audit::Entry;
 use super::entities::audit_event;
 use super::keys::cache::KeyCache;
+use super::keys::listener;
 
 /// What a committed change makes stale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +30,8 @@ pub enum Invalidate {
     None,
     /// A key check may answer differently now: a key or its secrets, its
     /// owner's status, membership or role, the organization (Public API,
-    /// slug), or the API sets a key has. Clears the key cache after commit.
+    /// slug), or the API sets a key has. Clears the key cache after commit,
+    /// and on PostgreSQL tells the other instances to clear theirs.
     Keys,
 }
 
@@ -106,10 +108,17 @@ impl Work {
         for row in audit {
             row.insert(&txn).await?;
         }
-        if invalidate == Invalidate::Keys {
-            // Telling the other instances goes here (PostgreSQL
-            // `pg_notify`): inside the transaction, so the notice is sent
-            // only if the change commits, and never before it is visible.
+        if invalidate == Invalidate::Keys && txn.get_database_backend() == DbBackend::Postgres {
+            // Tells the other instances (see `keys::listener`): inside the
+            // transaction, so the notice is sent only if the change commits,
+            // and never before it is visible. No payload: every instance
+            // clears its whole cache.
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, '')",
+                [listener::CHANNEL.into()],
+            ))
+            .await?;
         }
         txn.commit().await?;
         if let (Invalidate::Keys, Some(keys)) = (invalidate, keys) {

@@ -339,10 +339,11 @@ async fn user_tokens_end_with_sign_out_password_change_deactivation_and_time() {
         200
     );
     // Expired tokens are purged.
-    let purged = app::backend::services::user_tokens::purge_expired(&app.server.state)
+    let state = &app.server.state;
+    let purged = app::backend::jobs::purge_user_tokens(&state.db, state.clock.now())
         .await
         .expect("purge");
-    assert_eq!(purged, 1);
+    assert_eq!(purged, app::backend::jobs::Round::Ran { deleted: 1 });
 }
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {

@@ -262,3 +262,108 @@ fn key_usage_counted_just_before_sigterm_is_kept() {
     );
     sigterm_and_wait(&mut child);
 }
+
+#[test]
+fn unknown_log_format_is_refused_naming_the_allowed_ones() {
+    let stderr = one_line_failure(keyhouse().env("KEYHOUSE_LOG_FORMAT", "xml"), 2);
+    assert!(stderr.contains("KEYHOUSE_LOG_FORMAT"), "{stderr}");
+    assert!(stderr.contains("'xml'"), "{stderr}");
+    assert!(stderr.contains("allowed values: text, json"), "{stderr}");
+}
+
+/// Every line the server writes with `KEYHOUSE_LOG_FORMAT=json`, on stdout
+/// and stderr, is one JSON object with a level, a target and the event's
+/// fields, and no line holds the password or the key used meanwhile.
+#[test]
+fn json_logs_are_one_object_per_line_without_secrets() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = keyhouse()
+        .env("KEYHOUSE_ADDR", "127.0.0.1:0")
+        .env(
+            "KEYHOUSE_DATABASE_URL",
+            format!("sqlite://{}/kh.db", dir.path().display()),
+        )
+        .env("KEYHOUSE_LOG_FORMAT", "json")
+        // Request spans and events too, as an operator debugging would.
+        .env("KEYHOUSE_LOG", "info,tower_http=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start keyhouse");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).map(|_| text)
+    });
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut lines = Vec::new();
+    let addr = loop {
+        let line = stdout.next().expect("a listening line").expect("read line");
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"));
+        lines.push(line);
+        if let Some(rest) = event["fields"]["message"]
+            .as_str()
+            .and_then(|m| m.split("listening on http://").nth(1))
+        {
+            // The same fields as the text line.
+            assert!(event["fields"]["database"].is_string(), "{event}");
+            assert!(event["fields"]["startup_ms"].is_u64(), "{event}");
+            break rest.to_owned();
+        }
+    };
+
+    let password = "correct horse battery staple";
+    let (status, head, body) = server_fn(
+        &addr,
+        "auth/register",
+        "",
+        "name=Ada&email=ada%40example.com&password=correct+horse+battery+staple\
+         &password_confirm=correct+horse+battery+staple&location_name=Acme",
+    );
+    assert!(status < 400, "{status} {body}");
+    let cookie = head
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, v)| {
+            k.eq_ignore_ascii_case("set-cookie") && v.trim().starts_with("keyhouse_session=")
+        })
+        .and_then(|(_, v)| v.trim().split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    let (status, _, body) = server_fn(&addr, "keys/create", &cookie, "name=Logged&expires=never");
+    assert_eq!(status, 200, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let (status, _, body) = http(
+        &addr,
+        "GET /api/v1/me",
+        &[("Authorization", &format!("Bearer {key}"))],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    sigterm_and_wait(&mut child);
+
+    lines.extend(stdout.map(|line| line.expect("read line")));
+    let stderr = stderr.join().expect("stderr thread").expect("read stderr");
+    lines.extend(stderr.lines().map(str::to_owned));
+    let mut requests = 0;
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}"));
+        assert!(event["level"].is_string(), "no level: {line}");
+        assert!(event["target"].is_string(), "no target: {line}");
+        assert!(event["fields"].is_object(), "no fields: {line}");
+        assert!(
+            !line.contains(password) && !line.contains("correct+horse"),
+            "password logged: {line}"
+        );
+        assert!(!line.contains(&key), "key logged: {line}");
+        requests += usize::from(event["span"]["name"] == "request");
+    }
+    assert!(requests > 0, "the request spans are kept: {lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("keyhouse stopped")),
+        "{lines:#?}"
+    );
+}

@@ -13,8 +13,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 
 use crate::backend::entities::sign_in_attempt;
@@ -177,11 +177,9 @@ pub async fn release<C: ConnectionTrait>(db: &C, reservation: Reservation) -> Re
     Ok(())
 }
 
-/// Deletes reservations older than every window (a background task).
-pub async fn purge_expired<C: ConnectionTrait>(
-    db: &C,
-    now: DateTime<Utc>,
-) -> Result<u64, AppError> {
+/// Deletes reservations older than every window (a periodic job, see
+/// `backend::jobs`).
+pub async fn purge_expired<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let oldest_window = Duration::minutes(WINDOW_MINUTES.max(SIGN_UP_WINDOW_MINUTES));
     Ok(sign_in_attempt::Entity::delete_many()
         .filter(sign_in_attempt::Column::CreatedAt.lte(now - oldest_window))

@@ -2,7 +2,9 @@
 //! key, by the SHA-256 of a presented secret, so a check hashes and answers
 //! without the database. Bounded in size; entries are used at most one second
 //! after loading (so a change made through another instance is seen within
-//! it), and any change made through this instance clears the cache at once.
+//! it even when nothing told us), and any change made through this instance
+//! clears the cache at once; on PostgreSQL, so does one made through another
+//! instance, as soon as its notice arrives (see `listener`).
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};

@@ -5,7 +5,9 @@
 //! stored only as SHA-256, lives 24 hours, belongs to the one key it was
 //! issued through, and ends when the user signs out.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use secrecy::SecretString;
 
 use super::sign_in;
@@ -121,11 +123,11 @@ pub async fn revoke_in<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Deletes tokens that have expired (a background task).
-pub async fn purge_expired(state: &AppState) -> Result<u64, AppError> {
+/// Deletes tokens expired at `now` (a periodic job, see `backend::jobs`).
+pub async fn purge_expired<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
     Ok(user_token::Entity::delete_many()
-        .filter(user_token::Column::ExpiresAt.lte(state.clock.now()))
-        .exec(&state.db)
+        .filter(user_token::Column::ExpiresAt.lte(now))
+        .exec(db)
         .await?
         .rows_affected)
 }

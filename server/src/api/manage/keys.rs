@@ -153,8 +153,8 @@ async fn set_enabled(
     Ok(Json(one_key(&state, &who, id).await?))
 }
 
-/// Disables a key: it stops working at once (on this instance; within a
-/// second on the others).
+/// Disables a key: it stops working at once (on this instance; on the
+/// others within milliseconds on PostgreSQL, within a second at worst).
 #[utoipa::path(
     post, path = "/api/v1/keys/{id}/disable", tag = "Keys",
     security(("bearer" = []), ("api_key" = [])),

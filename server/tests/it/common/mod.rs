@@ -25,6 +25,17 @@ pub struct TestApp {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether the tests run against PostgreSQL (`KEYHOUSE_TEST_POSTGRES`); if
+/// not, says that `test` needs it (the PostgreSQL pass of `make test` runs
+/// it), for a test about several instances on one PostgreSQL.
+pub fn on_postgres(test: &str) -> bool {
+    let set = std::env::var("KEYHOUSE_TEST_POSTGRES").is_ok_and(|url| !url.is_empty());
+    if !set {
+        eprintln!("{test}: needs PostgreSQL (KEYHOUSE_TEST_POSTGRES); skipped");
+    }
+    set
+}
+
 /// A database URL nobody else uses, created for this test.
 pub async fn fresh_database_url() -> (String, Option<tempfile::TempDir>) {
     match std::env::var("KEYHOUSE_TEST_POSTGRES") {
