@@ -3,7 +3,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
 use sea_orm_migration::MigratorTrait;
 
 use super::advisory::{self, Lock};
@@ -109,6 +112,14 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, DbErr>
         return Ok(db);
     }
     let turn = db.begin().await?;
+    // This transaction sits idle while the migrations run beside it: no
+    // server-side timeout may end it (and release the lock) half-way, nor
+    // cancel an instance waiting for its turn.
+    turn.execute_unprepared(
+        "SET LOCAL idle_in_transaction_session_timeout = 0; \
+         SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0",
+    )
+    .await?;
     advisory::wait(&turn, Lock::Migrations).await?;
     let migrated = Migrator::up(&db, None).await;
     // Ending the transaction releases the lock, also after a failure (the

@@ -113,7 +113,7 @@ async fn a_burst_of_concurrent_changes_leaves_the_other_instance_agreeing() {
     }
     let done = Instant::now();
     checking.abort();
-    // The database's word on each key, then B's, within 100 ms.
+    // The database's word on each key, then B's, within PROMPTLY.
     let mut disagreeing = Vec::new();
     let mut retries = 0;
     for (id, key) in keys.iter() {
@@ -219,23 +219,29 @@ async fn a_hung_listener_connection_is_noticed_by_its_heartbeat_and_replaced() {
         inst.stop().await;
         return;
     };
-    let hung = Instant::now();
-    // Nothing is heard from a hung connection: the one-second bound holds.
-    assert!(works(&inst.b, &key).await);
-    inst.set(&id, false).await;
-    let (delay, _) = until(&inst.b, &key, false)
-        .await
-        .expect("refused within 1.1 s while the listener hangs");
-    println!("revocation while the listener hung: refused after {delay:?}");
-    inst.set(&id, true).await;
-    until(&inst.b, &key, true).await.expect("enabled again");
-    // No echo within 2 s: each listener reconnects on a new backend.
-    wait_listening(&inst.listeners, 2).await;
-    println!(
-        "hung listeners replaced {:.1} s after their connections hung",
-        hung.elapsed().as_secs_f64()
-    );
+    // Bounded: a backend stopped inside a commit could block every notifying
+    // commit of the cluster; the guard resumes the backends either way.
+    let phase = async {
+        let hung = Instant::now();
+        // Nothing is heard from a hung connection: the one-second bound holds.
+        assert!(works(&inst.b, &key).await);
+        inst.set(&id, false).await;
+        let (delay, _) = until(&inst.b, &key, false)
+            .await
+            .expect("refused within 1.1 s while the listener hangs");
+        println!("revocation while the listener hung: refused after {delay:?}");
+        inst.set(&id, true).await;
+        until(&inst.b, &key, true).await.expect("enabled again");
+        // No echo within 2 s: each listener reconnects on a new backend.
+        wait_listening(&inst.listeners, 2).await;
+        println!(
+            "hung listeners replaced {:.1} s after their connections hung",
+            hung.elapsed().as_secs_f64()
+        );
+    };
+    let finished = tokio::time::timeout(Duration::from_secs(30), phase).await;
     drop(frozen);
+    finished.expect("the hung-listener phase ends within 30 s");
     revocations(&inst, &id, &key, 5, 4).await;
     inst.stop().await;
 }

@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::Executor;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sea_orm::sqlx::{ConnectOptions as _, Executor};
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 
@@ -173,7 +173,14 @@ impl Listening {
 
     /// A connection of its own (a pool of one, never shared), listening.
     async fn connect(&self) -> Result<PgListener, sea_orm::sqlx::Error> {
-        let options = PgConnectOptions::from_str(&self.url)?.application_name(APPLICATION_NAME);
+        // A statement that cannot finish is ended by the server (a commit
+        // stuck behind the cluster's NOTIFY lock must not pile up blocked
+        // sessions, one per reconnect); its SQL is not worth a log line a
+        // second.
+        let options = PgConnectOptions::from_str(&self.url)?
+            .application_name(APPLICATION_NAME)
+            .options([("statement_timeout", "3000"), ("lock_timeout", "3000")])
+            .disable_statement_logging();
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .max_lifetime(None)
@@ -203,7 +210,10 @@ impl Listening {
         loop {
             // `try_recv` keeps a partly read message when dropped: the
             // other branches may interrupt it.
+            // Biased: an echo already received is read before the next
+            // tick asks whether it came (a slow round trip is no hang).
             tokio::select! {
+                biased;
                 () = self.stop.notified() => return Ended::Stopped,
                 received = listener.try_recv() => match received {
                     Ok(Some(notice)) if notice.channel() == CHANNEL => self.cache.clear(),

@@ -10,7 +10,7 @@ use crate::common::api::{all_sets, call, error_code, new_key};
 use crate::common::{TestApp, as_admin, on_postgres, org};
 
 /// Within this long of A's answer, B refuses the key (in most rounds).
-pub const PROMPTLY: Duration = Duration::from_millis(100);
+pub const PROMPTLY: Duration = Duration::from_millis(250);
 /// The cache's own bound (one second) and some room: B refuses by then
 /// whatever happened to the listener.
 pub const AT_THE_LATEST: Duration = Duration::from_millis(1100);
