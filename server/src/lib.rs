@@ -61,6 +61,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         max_keys_per_user: u64::from(config.max_keys_per_user),
         invite_only_signup: config.signup == config::Signup::InviteOnly,
         sign_ups_per_hour: u64::from(config.sign_ups_per_hour),
+        secure_cookies: config.secure_cookies,
     };
     let state = AppState {
         leptos_options,
@@ -68,7 +69,6 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         sessions: sessions.clone(),
         clock,
         settings: Arc::new(settings),
-        handover: Default::default(),
         key_cache: Default::default(),
         usage: Default::default(),
     };
@@ -127,7 +127,8 @@ impl UsageFlush {
 
 /// Writes the keys' use to the database every `period` (batched, off the
 /// request path), and about every five minutes deletes expired user
-/// tokens and sign-in attempts past every throttle window (each instance
+/// tokens, sign-in attempts past every throttle window, key hand-overs
+/// nobody came for and ended rate windows (each instance
 /// writes the use it counted; the deleting is done by one instance at a
 /// time); logging (not stopping) on error. A write is never interrupted:
 /// the stop request is only looked at between writes.
@@ -157,6 +158,14 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                 report(
                     "old sign-in attempts",
                     jobs::purge_sign_in_attempts(&state.db, now).await,
+                );
+                report(
+                    "key hand-overs not taken",
+                    jobs::purge_handovers(&state.db, now).await,
+                );
+                report(
+                    "ended rate windows",
+                    jobs::purge_rate_windows(&state.db).await,
                 );
             }
         }

@@ -1,13 +1,19 @@
-//! `keyhouse`: serves the portal and its API.
+//! `keyhouse`: serves the portal and its API; `keyhouse backup FILE` copies
+//! its database.
+mod backup;
+
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use server::config::Config;
+use server::config::{Command, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Instant::now();
     let config = Config::from_env_or_exit();
+    if let Some(Command::Backup { file }) = &config.command {
+        return backup::run(&config.database_url, file).await;
+    }
     server::logging::init(&config);
 
     let server = match server::build(&config).await {

@@ -91,7 +91,7 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(api::routes())
+        .merge(api::routes(&state.db))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -16,6 +16,8 @@ pub enum Lock {
     SessionCleanup,
     UserTokenPurge,
     SignInAttemptPurge,
+    HandoverPurge,
+    RateWindowPurge,
 }
 
 impl Lock {
@@ -27,6 +29,8 @@ impl Lock {
             Lock::SessionCleanup => b"kh:sessn",
             Lock::UserTokenPurge => b"kh:utokn",
             Lock::SignInAttemptPurge => b"kh:signa",
+            Lock::HandoverPurge => b"kh:hando",
+            Lock::RateWindowPurge => b"kh:ratew",
         })
     }
 }
@@ -76,6 +80,8 @@ mod tests {
             Lock::SessionCleanup,
             Lock::UserTokenPurge,
             Lock::SignInAttemptPurge,
+            Lock::HandoverPurge,
+            Lock::RateWindowPurge,
         ];
         let keys: std::collections::HashSet<i64> = all.iter().map(|l| l.key()).collect();
         assert_eq!(keys.len(), all.len());

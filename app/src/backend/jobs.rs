@@ -10,6 +10,8 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
 use super::advisory::{self, Lock};
 use super::auth::throttle;
+use super::keys::handover;
+use super::rate_windows;
 use super::services::user_tokens;
 use super::session_store;
 
@@ -66,6 +68,26 @@ pub async fn purge_sign_in_attempts(
         return Ok(Round::Skipped);
     };
     let deleted = throttle::purge_expired(&txn, now).await?;
+    txn.commit().await?;
+    Ok(Round::Ran { deleted })
+}
+
+/// Deletes the key hand-overs nobody came for within their five minutes.
+pub async fn purge_handovers(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Round, DbErr> {
+    let Some(txn) = begin(db, Lock::HandoverPurge).await? else {
+        return Ok(Round::Skipped);
+    };
+    let deleted = handover::purge_expired(&txn, now).await?;
+    txn.commit().await?;
+    Ok(Round::Ran { deleted })
+}
+
+/// Deletes the rate windows that have ended (PostgreSQL).
+pub async fn purge_rate_windows(db: &DatabaseConnection) -> Result<Round, DbErr> {
+    let Some(txn) = begin(db, Lock::RateWindowPurge).await? else {
+        return Ok(Round::Skipped);
+    };
+    let deleted = rate_windows::purge_ended(&txn).await?;
     txn.commit().await?;
     Ok(Round::Ran { deleted })
 }

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod migrations;
 pub mod operations;
 pub mod paging;
+pub mod rate_windows;
 pub mod request_meta;
 pub mod services;
 pub mod session_store;

@@ -2,8 +2,10 @@
 //! sqlx store wants a second pool on another sqlx), so this one shares the
 //! application's connection and runs on SQLite and PostgreSQL alike.
 use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Set, SqlErr,
 };
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
@@ -161,10 +163,12 @@ impl SessionStore for SeaOrmSessionStore {
         Ok(())
     }
 
+    /// Only a session not yet expired by the DATABASE's clock: instances
+    /// behind one load balancer agree on when a session ends even when
+    /// their own clocks drift apart.
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
         let row = session::Entity::find_by_id(session_id.to_string())
-            .filter(session::Column::ExpiresAt.gt(now))
+            .filter(Expr::col(session::Column::ExpiresAt).gt(database_now(&self.db)))
             .one(&self.db)
             .await
             .map_err(backend)?;
@@ -184,6 +188,14 @@ impl SessionStore for SeaOrmSessionStore {
 impl ExpiredDeletion for SeaOrmSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         self.delete_expired_count().await.map(|_| ())
+    }
+}
+
+/// The database's clock, in Unix seconds (what `expires_at` holds).
+fn database_now(db: &DatabaseConnection) -> Expr {
+    match db.get_database_backend() {
+        DbBackend::Postgres => Expr::cust("CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)"),
+        _ => Expr::cust("CAST(strftime('%s', 'now') AS INTEGER)"),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Settings {
     pub invite_only_signup: bool,
     /// Sign-ups one client address may make in an hour.
     pub sign_ups_per_hour: u64,
+    /// Cookies only over HTTPS (`KEYHOUSE_SECURE_COOKIES`).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -34,6 +36,7 @@ impl Default for Settings {
             max_keys_per_user: 100,
             invite_only_signup: false,
             sign_ups_per_hour: crate::backend::auth::throttle::SIGN_UPS_PER_IP,
+            secure_cookies: false,
         }
     }
 }
@@ -45,7 +48,6 @@ pub struct AppState {
     pub sessions: SeaOrmSessionStore,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
-    pub handover: super::keys::handover::Handover,
     pub key_cache: super::keys::cache::KeyCache,
     pub usage: super::keys::usage::Usage,
 }

@@ -48,7 +48,10 @@ pub async fn register(
         } else {
             // Sign-up ends on the Save generated key dialog of the Public
             // API page, which receives the key once through the hand-over.
-            accounts::first_key(&v.state, &auth, &first_key_name, &v.meta).await;
+            let ticket = accounts::first_key(&v.state, &auth, &first_key_name, &v.meta).await;
+            if let Some(ticket) = ticket {
+                super::support::give_handover_ticket(&v.state, &ticket);
+            }
             leptos_axum::redirect("/settings/integrations/public-api");
         }
         Ok(())

@@ -52,7 +52,7 @@ pub async fn create_key(
             request_token,
         };
         let key = api_keys::create(&state, &c.who, new, &c.meta).await?;
-        Ok(hand_over(&state, &c.who, key, &back))
+        hand_over(&state, &c.who, key, &back).await
     })
     .await
     .inspect(|_| no_store())
@@ -87,7 +87,7 @@ pub async fn roll_key(
     call(api_keys::ROLL, move |c| async move {
         let state = c.state;
         let key = api_keys::roll(&state, &c.who, id, grace_hours, &c.meta).await?;
-        Ok(hand_over(&state, &c.who, key, &back))
+        hand_over(&state, &c.who, key, &back).await
     })
     .await
     .inspect(|_| no_store())
@@ -169,9 +169,20 @@ pub async fn delete_key(id: i64, #[server(default)] back: String) -> Result<(), 
 #[server(prefix = "/rpc", endpoint = "keys/take-generated")]
 pub async fn take_generated_key() -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{call, no_store};
+    use crate::backend::keys::handover;
     use crate::backend::services::api_keys;
     call(api_keys::TAKE_GENERATED, move |c| async move {
-        let key = c.state.handover.take(c.who.user.id, c.who.organization.id);
+        let Some(ticket) = super::support::take_handover_ticket(&c.state) else {
+            return Ok(None);
+        };
+        let key = handover::take(
+            &c.state.db,
+            c.who.user.id,
+            c.who.organization.id,
+            &ticket,
+            c.state.clock.now(),
+        )
+        .await?;
         if key.is_some() {
             no_store();
         }
@@ -200,22 +211,26 @@ fn redirect_back(back: &str) {
 }
 
 /// With JavaScript the key is the call's answer. A plain form post is
-/// answered with a redirect, so the key waits in memory for the next page.
+/// answered with a redirect, so the key waits, sealed, for the next page
+/// (which any instance may serve).
 #[cfg(feature = "ssr")]
-fn hand_over(
+async fn hand_over(
     state: &crate::backend::state::AppState,
     who: &crate::backend::auth::session::Principal,
     key: GeneratedKey,
     back: &str,
-) -> Option<GeneratedKey> {
+) -> Result<Option<GeneratedKey>, AppError> {
+    use crate::backend::keys::handover;
     if super::support::is_form_post()
         && let Some(path) = safe_back(back)
     {
-        state.handover.put(who.user.id, who.organization.id, key);
+        let (user, org, now) = (who.user.id, who.organization.id, state.clock.now());
+        let ticket = handover::put(&state.db, user, org, &key, now).await?;
+        super::support::give_handover_ticket(state, &ticket);
         leptos_axum::redirect(path);
-        None
+        Ok(None)
     } else {
-        Some(key)
+        Ok(Some(key))
     }
 }
 

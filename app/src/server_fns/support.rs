@@ -6,6 +6,7 @@ use leptos_axum::ResponseOptions;
 use crate::backend::auth::guard;
 use crate::backend::auth::operation::{Caller, Operation};
 use crate::backend::auth::session::Principal;
+use crate::backend::keys::handover;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::{AppState, app_state};
 use crate::model::error::AppError;
@@ -117,5 +118,34 @@ pub fn instance_url() -> String {
 pub fn no_store() {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// Gives the browser the ticket of a key waiting in the hand-over.
+pub fn give_handover_ticket(state: &AppState, ticket: &handover::Ticket) {
+    set_cookie(&ticket.cookie(state.settings.secure_cookies));
+}
+
+/// The hand-over ticket this browser sent, removing it from the browser
+/// (it opens one hand-over, once).
+pub fn take_handover_ticket(state: &AppState) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let ticket = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(handover::ticket_in)
+        .map(str::to_owned)?;
+    set_cookie(&handover::clear_cookie(state.settings.secure_cookies));
+    Some(ticket)
+}
+
+fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        response.append_header(header::SET_COOKIE, value);
     }
 }

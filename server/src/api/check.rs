@@ -312,7 +312,7 @@ pub async fn verify_key(
 ) -> Result<Json<VerifyResponse>, ApiError> {
     refuse_key_in_query(&uri)?;
     if let Some(ip) = meta.client_ip
-        && let Err(seconds) = limits.per_ip.check(ip, VERIFY_PER_MINUTE)
+        && let Err(seconds) = limits.address(ip, VERIFY_PER_MINUTE).await
     {
         return Err(ApiError::too_many(
             seconds,
@@ -343,18 +343,10 @@ pub async fn verify_key(
     if facts.organization.id != verifier.organization.id {
         return Ok(no("unknown"));
     }
-    let over_limit = |facts: &Facts| {
-        facts.key.rate_limit_per_minute.is_some_and(|n| {
-            limits
-                .per_key
-                .check(facts.key.id, u32::try_from(n).unwrap_or(u32::MAX))
-                .is_err()
-        })
-    };
     let reason = match status {
         KeyStatus::Active => match &request.api_set {
             Some(set) if !facts.api_sets.iter().any(|s| s == set) => Some("missing_api_set"),
-            _ if over_limit(&facts) => Some("rate_limited"),
+            _ if over_limit(&limits, &facts).await => Some("rate_limited"),
             _ => None,
         },
         other => Some(refused(other).code),
@@ -368,4 +360,15 @@ pub async fn verify_key(
         );
     }
     Ok(Json(VerifyResponse::of(reason, key_info(&facts))))
+}
+
+/// Whether this check puts the key over its own rate limit.
+async fn over_limit(limits: &Limits, facts: &Facts) -> bool {
+    match facts.key.rate_limit_per_minute {
+        Some(n) => limits
+            .key(facts.key.id, u32::try_from(n).unwrap_or(u32::MAX))
+            .await
+            .is_err(),
+        None => false,
+    }
 }

@@ -196,8 +196,8 @@ async fn authenticate(
     }
     if let (Some(per_minute), Some(limits)) = (facts.key.rate_limit_per_minute, limits)
         && let Err(seconds) = limits
-            .per_key
-            .check(facts.key.id, u32::try_from(per_minute).unwrap_or(u32::MAX))
+            .key(facts.key.id, u32::try_from(per_minute).unwrap_or(u32::MAX))
+            .await
     {
         return Err(ApiError::too_many(
             seconds,

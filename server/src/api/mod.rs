@@ -47,7 +47,7 @@ async fn method_not_allowed(uri: Uri) -> ApiError {
     )
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(db: &sea_orm::DatabaseConnection) -> Router<AppState> {
     Router::new()
         .route("/api/v1/orgs/{org}/auth", get(check::forward_auth))
         .route("/api/v1/auth", any(check::forward_auth_without_org))
@@ -75,6 +75,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1", any(not_found))
         .route("/api/v1/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(Extension(Limits::default()))
+        .layer(Extension(Limits::for_database(db)))
         .merge(docs::routes())
 }

@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn keyhouse() -> Command {
+pub(crate) fn keyhouse() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyhouse"));
     for (key, _) in std::env::vars() {
         if key.starts_with("KEYHOUSE_") {
@@ -123,12 +123,14 @@ fn serves_then_stops_cleanly_on_sigterm() {
 
 /// A started `keyhouse` on a loopback port over `db`, and its address.
 fn start(db: &std::path::Path) -> (std::process::Child, String) {
+    start_on(&format!("sqlite://{}", db.display()))
+}
+
+/// A started `keyhouse` on a loopback port over `database_url`, and its address.
+pub(crate) fn start_on(database_url: &str) -> (std::process::Child, String) {
     let mut child = keyhouse()
         .env("KEYHOUSE_ADDR", "127.0.0.1:0")
-        .env(
-            "KEYHOUSE_DATABASE_URL",
-            format!("sqlite://{}", db.display()),
-        )
+        .env("KEYHOUSE_DATABASE_URL", database_url)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -151,7 +153,7 @@ fn start(db: &std::path::Path) -> (std::process::Child, String) {
 }
 
 /// One HTTP/1.0 exchange (no chunked answer): status, head, body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     request_line: &str,
     headers: &[(&str, &str)],
@@ -182,7 +184,12 @@ fn http(
     (status, head.to_owned(), body.to_owned())
 }
 
-fn server_fn(addr: &str, endpoint: &str, cookie: &str, form: &str) -> (u16, String, String) {
+pub(crate) fn server_fn(
+    addr: &str,
+    endpoint: &str,
+    cookie: &str,
+    form: &str,
+) -> (u16, String, String) {
     http(
         addr,
         &format!("POST /rpc/{endpoint}"),
@@ -195,7 +202,7 @@ fn server_fn(addr: &str, endpoint: &str, cookie: &str, form: &str) -> (u16, Stri
     )
 }
 
-fn sigterm_and_wait(child: &mut std::process::Child) {
+pub(crate) fn sigterm_and_wait(child: &mut std::process::Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -8,6 +8,7 @@ pub mod api_key_usage_day;
 pub mod api_set;
 pub mod audit_event;
 pub mod invitation;
+pub mod key_handover;
 pub mod membership;
 pub mod organization;
 pub mod retired_org_slug;

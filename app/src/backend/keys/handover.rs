@@ -1,66 +1,228 @@
-//! Hands a just-generated key to the next page of the same user, for the
-//! flows where the browser cannot receive it as the answer of the call:
-//! a form posted without JavaScript (the post answers with a redirect) and
-//! sign-up with "Create my first API key now" (which redirects as well).
+//! Hands a just-generated key to the next page of the same browser, for the
+//! flows where the browser cannot receive it as the answer of the call: a
+//! form posted without JavaScript (answered with a redirect) and sign-up
+//! with "Create my first API key now" (which redirects as well).
 //!
-//! The key is held in this process's memory only (never the database, the
-//! session or a URL), for at most five minutes, and handed over once.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+//! Behind a load balancer the next page may be served by another instance,
+//! so the key waits in the database, but only sealed: AES-256-GCM under a
+//! key derived from 32 random bytes that exist only in a short-lived
+//! HttpOnly cookie of that browser (the ticket). The row's id is derived
+//! from the ticket too, so the row cannot even be found without it. It is
+//! read once (deleted as it is read), by the same user in the same
+//! organization, at most five minutes after it was put; then the ticket is
+//! worthless. The database never holds the plaintext, and neither a URL, a
+//! session nor a log ever holds the ticket or the key.
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
 
+use crate::backend::entities::key_handover;
+use crate::model::error::AppError;
 use crate::model::keys::GeneratedKey;
 
-const TTL: Duration = Duration::from_secs(300);
+/// The cookie that carries the ticket.
+pub const COOKIE: &str = "keyhouse_handover";
+/// How long a key waits: also the cookie's `Max-Age`.
+pub const TTL_SECONDS: i64 = 300;
 
-/// (user id, organization id) → the key and when it was put.
-type Waiting = HashMap<(i64, i64), (GeneratedKey, Instant)>;
+/// The browser's half: 32 random bytes, base64url. Not `Debug`: it opens
+/// the sealed key.
+pub struct Ticket(String);
 
-#[derive(Clone, Default)]
-pub struct Handover {
-    inner: Arc<Mutex<Waiting>>,
+impl Ticket {
+    /// The cookie's value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The `Set-Cookie` value that gives the ticket to the browser (only
+    /// to this site's pages, never to scripts).
+    pub fn cookie(&self, secure: bool) -> String {
+        format!(
+            "{COOKIE}={}; Path=/; Max-Age={TTL_SECONDS}; HttpOnly; SameSite=Strict{}",
+            self.0,
+            if secure { "; Secure" } else { "" }
+        )
+    }
 }
 
-impl Handover {
-    /// Keeps `key` for user `user_id` in organization `org_id`, replacing an
-    /// earlier one not yet taken.
-    pub fn put(&self, user_id: i64, org_id: i64, key: GeneratedKey) {
-        if let Ok(mut map) = self.inner.lock() {
-            map.retain(|_, (_, at)| at.elapsed() < TTL);
-            map.insert((user_id, org_id), (key, Instant::now()));
-        }
-    }
+/// The `Set-Cookie` value that removes the ticket once used.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
 
-    /// The waiting key, removed: a second call gets nothing.
-    pub fn take(&self, user_id: i64, org_id: i64) -> Option<GeneratedKey> {
-        let mut map = self.inner.lock().ok()?;
-        let (key, at) = map.remove(&(user_id, org_id))?;
-        (at.elapsed() < TTL).then_some(key)
+/// The ticket in a `Cookie` request header, if any.
+pub fn ticket_in(cookie_header: &str) -> Option<&str> {
+    cookie_header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+fn derive(label: &[u8], secret: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"keyhouse handover ");
+    hash.update(label);
+    hash.update(secret);
+    hash.finalize().into()
+}
+
+/// The row's id and the sealing key of a ticket; `None` when it is not one
+/// of ours (wrong length or alphabet).
+fn open_ticket(ticket: &str) -> Option<(String, LessSafeKey)> {
+    let secret = URL_SAFE_NO_PAD.decode(ticket).ok()?;
+    if secret.len() != 32 {
+        return None;
     }
+    let id = hex(&derive(b"id", &secret));
+    let key = UnboundKey::new(&AES_256_GCM, &derive(b"key", &secret)).ok()?;
+    Some((id, LessSafeKey::new(key)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the seal is bound to besides the key: whose it is.
+fn aad(id: &str, user_id: i64, org_id: i64) -> Vec<u8> {
+    format!("{id}/{user_id}/{org_id}").into_bytes()
+}
+
+fn random<const N: usize>() -> Result<[u8; N], AppError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// Seals `key` for user `user_id` in organization `org_id` and stores it,
+/// replacing one of theirs not yet taken; the ticket goes to the browser.
+pub async fn put<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    org_id: i64,
+    key: &GeneratedKey,
+    now: DateTime<Utc>,
+) -> Result<Ticket, AppError> {
+    let ticket = Ticket(URL_SAFE_NO_PAD.encode(random::<32>()?));
+    let (id, sealing) =
+        open_ticket(ticket.as_str()).ok_or_else(|| AppError::internal("a fresh ticket"))?;
+    let nonce = random::<NONCE_LEN>()?;
+    let mut sealed = serde_json::to_vec(key).map_err(|e| AppError::internal(e.to_string()))?;
+    sealing
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad(&id, user_id, org_id)),
+            &mut sealed,
+        )
+        .map_err(|_| AppError::internal("sealing the key hand-over"))?;
+    let mut row = nonce.to_vec();
+    row.extend_from_slice(&sealed);
+    key_handover::Entity::delete_many()
+        .filter(key_handover::Column::UserId.eq(user_id))
+        .filter(key_handover::Column::OrganizationId.eq(org_id))
+        .exec(db)
+        .await?;
+    key_handover::Entity::insert(key_handover::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        organization_id: Set(org_id),
+        sealed: Set(row),
+        created_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(ticket)
+}
+
+/// The key waiting under `ticket` for this user in this organization,
+/// deleted as it is read: of two requests with the same ticket at once,
+/// one gets it. Anything else (no such row, someone else's, too old, a
+/// ticket that does not open it) is `None`.
+pub async fn take<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    org_id: i64,
+    ticket: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<GeneratedKey>, AppError> {
+    let Some((id, sealing)) = open_ticket(ticket) else {
+        return Ok(None);
+    };
+    let rows = key_handover::Entity::delete_many()
+        .filter(key_handover::Column::Id.eq(id.as_str()))
+        .filter(key_handover::Column::UserId.eq(user_id))
+        .filter(key_handover::Column::OrganizationId.eq(org_id))
+        .exec_with_returning(db)
+        .await?;
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    if now - row.created_at >= Duration::seconds(TTL_SECONDS) || row.sealed.len() < NONCE_LEN {
+        return Ok(None);
+    }
+    let (nonce, sealed) = row.sealed.split_at(NONCE_LEN);
+    let Ok(nonce) = Nonce::try_assume_unique_for_key(nonce) else {
+        return Ok(None);
+    };
+    let mut sealed = sealed.to_vec();
+    let Ok(plain) = sealing.open_in_place(nonce, Aad::from(aad(&id, user_id, org_id)), &mut sealed)
+    else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice(plain).ok())
+}
+
+/// Deletes the hand-overs nobody came for in time.
+pub async fn purge_expired<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = key_handover::Entity::delete_many()
+        .filter(key_handover::Column::CreatedAt.lte(now - Duration::seconds(TTL_SECONDS)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn key() -> GeneratedKey {
-        GeneratedKey {
-            id: 1,
-            name: "CRM".into(),
-            key: "kh_x".into(),
-            organization: "Acme".into(),
-            api_sets: vec![],
-            created_at: String::new(),
-        }
+    #[test]
+    fn the_ticket_is_found_in_a_cookie_header() {
+        assert_eq!(ticket_in("a=1; keyhouse_handover=abc; b=2"), Some("abc"));
+        assert_eq!(ticket_in("keyhouse_handover="), None);
+        assert_eq!(ticket_in("xkeyhouse_handover=abc"), None);
     }
 
     #[test]
-    fn handed_over_once_and_only_to_its_user() {
-        let h = Handover::default();
-        h.put(1, 10, key());
-        assert!(h.take(2, 10).is_none());
-        assert!(h.take(1, 11).is_none());
-        assert_eq!(h.take(1, 10), Some(key()));
-        assert!(h.take(1, 10).is_none());
+    fn only_a_ticket_of_32_bytes_opens_anything() {
+        assert!(open_ticket("short").is_none());
+        assert!(open_ticket(&URL_SAFE_NO_PAD.encode([7u8; 31])).is_none());
+        let (id, _) = open_ticket(&URL_SAFE_NO_PAD.encode([7u8; 32])).expect("a ticket");
+        assert_eq!(id.len(), 64);
+        let (other, _) = open_ticket(&URL_SAFE_NO_PAD.encode([8u8; 32])).expect("a ticket");
+        assert_ne!(id, other);
+    }
+
+    #[test]
+    fn the_cookie_is_http_only_strict_and_short_lived() {
+        let cookie = Ticket("t".into()).cookie(true);
+        for part in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Max-Age=300",
+            "Secure",
+            "Path=/",
+        ] {
+            assert!(cookie.contains(part), "{cookie}");
+        }
+        assert!(!Ticket("t".into()).cookie(false).contains("Secure"));
+        assert!(clear_cookie(false).contains("Max-Age=0"));
     }
 }

@@ -10,6 +10,7 @@ mod m20261124_000005_api_keys;
 mod m20261124_000006_api_usage;
 mod m20261129_000007_trust_boundaries;
 mod m20261129_000008_sessions_throttle;
+mod m20261129_000009_scale_out;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_api_usage::Migration),
             Box::new(m20261129_000007_trust_boundaries::Migration),
             Box::new(m20261129_000008_sessions_throttle::Migration),
+            Box::new(m20261129_000009_scale_out::Migration),
         ]
     }
 }

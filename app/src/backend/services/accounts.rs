@@ -292,21 +292,28 @@ pub async fn switchable(
 }
 
 /// "Create my first API key now" at sign-up: a key for the new account,
-/// left in the hand-over for the Save generated key dialog. The account
-/// exists by now, so a problem with its first key must not turn sign-up
-/// into an error: it is logged, and a bad name falls back to a plain one.
+/// left in the hand-over for the Save generated key dialog; the ticket is
+/// for the browser. The account exists by now, so a problem with its first
+/// key must not turn sign-up into an error: it is logged (`None`), and a bad
+/// name falls back to a plain one.
 pub async fn first_key(
     state: &AppState,
     auth: &crate::backend::auth::session::SessionAuth,
     name: &str,
     meta: &RequestMeta,
-) {
+) -> Option<crate::backend::keys::handover::Ticket> {
     use crate::backend::services::api_keys;
     use crate::model::validation::{NAME_MAX, short_text};
     let who = match crate::backend::auth::session::load(state, auth.user_id, auth.org_id).await {
         Ok(Some(who)) => who,
-        Ok(None) => return tracing::warn!("no principal after sign-up"),
-        Err(err) => return tracing::warn!(error = %err, "no principal after sign-up"),
+        Ok(None) => {
+            tracing::warn!("no principal after sign-up");
+            return None;
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "no principal after sign-up");
+            return None;
+        }
     };
     let first = api_keys::NewKey {
         name: short_text(name, NAME_MAX).unwrap_or_else(|_| "API key".to_owned()),
@@ -317,7 +324,14 @@ pub async fn first_key(
         request_token: String::new(),
     };
     match api_keys::create(state, &who, first, meta).await {
-        Ok(key) => state.handover.put(who.user.id, who.organization.id, key),
+        Ok(key) => {
+            let (user, org, now) = (who.user.id, who.organization.id, state.clock.now());
+            match crate::backend::keys::handover::put(&state.db, user, org, &key, now).await {
+                Ok(ticket) => return Some(ticket),
+                Err(err) => tracing::warn!(error = %err, "first API key not handed over"),
+            }
+        }
         Err(err) => tracing::warn!(error = %err, "first API key at sign-up not created"),
     }
+    None
 }
