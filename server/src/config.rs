@@ -33,8 +33,10 @@ pub enum Command {
     ///
     /// SQLite: VACUUM INTO, a consistent copy of everything committed when
     /// it begins. PostgreSQL: pg_dump --format=custom when pg_dump is on
-    /// PATH, otherwise the recipe. FILE is never overwritten. Exit status: 0
-    /// written, 2 refused (nothing written), 1 failed (nothing left behind).
+    /// PATH, otherwise the recipe. FILE is never overwritten: the copy is
+    /// written beside it under a temporary name and linked as FILE once
+    /// complete. Exit status: 0 written, 2 refused (nothing written), 1
+    /// failed or interrupted (nothing left behind).
     Backup {
         /// Where the copy goes; must not exist yet.
         file: PathBuf,

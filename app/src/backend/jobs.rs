@@ -36,12 +36,12 @@ async fn begin(db: &DatabaseConnection, lock: Lock) -> Result<Option<DatabaseTra
     }
 }
 
-/// Deletes the sessions expired by now (tower-sessions' clock: system time).
+/// Deletes the sessions expired by now (the database's clock).
 pub async fn delete_expired_sessions(db: &DatabaseConnection) -> Result<Round, DbErr> {
     let Some(txn) = begin(db, Lock::SessionCleanup).await? else {
         return Ok(Round::Skipped);
     };
-    let deleted = session_store::delete_expired(&txn, time::OffsetDateTime::now_utc()).await?;
+    let deleted = session_store::delete_expired(&txn).await?;
     txn.commit().await?;
     Ok(Round::Ran { deleted })
 }

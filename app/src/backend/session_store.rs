@@ -28,9 +28,7 @@ impl SeaOrmSessionStore {
 
     /// Deletes every session whose expiry has passed; returns how many.
     pub async fn delete_expired_count(&self) -> session_store::Result<u64> {
-        delete_expired(&self.db, OffsetDateTime::now_utc())
-            .await
-            .map_err(backend)
+        delete_expired(&self.db).await.map_err(backend)
     }
 
     /// Ends every session of `user_id`, except `keep` (the caller's own,
@@ -49,11 +47,11 @@ impl SeaOrmSessionStore {
     }
 }
 
-/// Deletes every session expired at `now` (also the periodic job's work,
-/// inside its transaction); returns how many.
-pub async fn delete_expired<C: ConnectionTrait>(db: &C, now: OffsetDateTime) -> Result<u64, DbErr> {
+/// Deletes every session expired by the database's clock (also the
+/// periodic job's work, inside its transaction); returns how many.
+pub async fn delete_expired<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
     let result = session::Entity::delete_many()
-        .filter(session::Column::ExpiresAt.lte(now.unix_timestamp()))
+        .filter(Expr::col(session::Column::ExpiresAt).lte(database_now(db)))
         .exec(db)
         .await?;
     Ok(result.rows_affected)
@@ -192,9 +190,10 @@ impl ExpiredDeletion for SeaOrmSessionStore {
 }
 
 /// The database's clock, in Unix seconds (what `expires_at` holds).
-fn database_now(db: &DatabaseConnection) -> Expr {
+/// Whole seconds, rounded down on both.
+fn database_now<C: ConnectionTrait>(db: &C) -> Expr {
     match db.get_database_backend() {
-        DbBackend::Postgres => Expr::cust("CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)"),
+        DbBackend::Postgres => Expr::cust("CAST(FLOOR(EXTRACT(EPOCH FROM now())) AS BIGINT)"),
         _ => Expr::cust("CAST(strftime('%s', 'now') AS INTEGER)"),
     }
 }

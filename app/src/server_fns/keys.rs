@@ -51,8 +51,9 @@ pub async fn create_key(
             expires_on,
             request_token,
         };
-        let key = api_keys::create(&state, &c.who, new, &c.meta).await?;
-        hand_over(&state, &c.who, key, &back).await
+        let delivery = delivery(&back);
+        let issued = api_keys::create(&state, &c.who, new, &c.meta, delivery).await?;
+        Ok(hand_over(&state, issued, &back))
     })
     .await
     .inspect(|_| no_store())
@@ -86,8 +87,9 @@ pub async fn roll_key(
     use crate::backend::services::api_keys;
     call(api_keys::ROLL, move |c| async move {
         let state = c.state;
-        let key = api_keys::roll(&state, &c.who, id, grace_hours, &c.meta).await?;
-        hand_over(&state, &c.who, key, &back).await
+        let delivery = delivery(&back);
+        let issued = api_keys::roll(&state, &c.who, id, grace_hours, &c.meta, delivery).await?;
+        Ok(hand_over(&state, issued, &back))
     })
     .await
     .inspect(|_| no_store())
@@ -169,20 +171,9 @@ pub async fn delete_key(id: i64, #[server(default)] back: String) -> Result<(), 
 #[server(prefix = "/rpc", endpoint = "keys/take-generated")]
 pub async fn take_generated_key() -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{call, no_store};
-    use crate::backend::keys::handover;
     use crate::backend::services::api_keys;
     call(api_keys::TAKE_GENERATED, move |c| async move {
-        let Some(ticket) = super::support::take_handover_ticket(&c.state) else {
-            return Ok(None);
-        };
-        let key = handover::take(
-            &c.state.db,
-            c.who.user.id,
-            c.who.organization.id,
-            &ticket,
-            c.state.clock.now(),
-        )
-        .await?;
+        let key = super::support::take_handed_over(&c).await?;
         if key.is_some() {
             no_store();
         }
@@ -214,23 +205,30 @@ fn redirect_back(back: &str) {
 /// answered with a redirect, so the key waits, sealed, for the next page
 /// (which any instance may serve).
 #[cfg(feature = "ssr")]
-async fn hand_over(
-    state: &crate::backend::state::AppState,
-    who: &crate::backend::auth::session::Principal,
-    key: GeneratedKey,
-    back: &str,
-) -> Result<Option<GeneratedKey>, AppError> {
-    use crate::backend::keys::handover;
-    if super::support::is_form_post()
-        && let Some(path) = safe_back(back)
-    {
-        let (user, org, now) = (who.user.id, who.organization.id, state.clock.now());
-        let ticket = handover::put(&state.db, user, org, &key, now).await?;
-        super::support::give_handover_ticket(state, &ticket);
-        leptos_axum::redirect(path);
-        Ok(None)
+fn delivery(back: &str) -> crate::backend::keys::handover::Delivery {
+    use crate::backend::keys::handover::Delivery;
+    if super::support::is_form_post() && safe_back(back).is_some() {
+        Delivery::HandOver
     } else {
-        Ok(Some(key))
+        Delivery::Answer
+    }
+}
+
+/// The call's answer: the key, or (handed over) the ticket to the browser
+/// and a redirect to `back`.
+#[cfg(feature = "ssr")]
+fn hand_over(
+    state: &crate::backend::state::AppState,
+    issued: crate::backend::keys::handover::Issued,
+    back: &str,
+) -> Option<GeneratedKey> {
+    match issued.ticket {
+        Some(ticket) => {
+            super::support::give_handover_ticket(state, &ticket);
+            redirect_back(back);
+            None
+        }
+        None => Some(issued.key),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::{AppState, app_state};
 use crate::model::error::AppError;
 pub use crate::model::error::{is_form_post, respond as fail};
+use crate::model::keys::GeneratedKey;
 
 /// What a server function works with once the guard has let it in.
 pub struct Call {
@@ -126,19 +127,28 @@ pub fn give_handover_ticket(state: &AppState, ticket: &handover::Ticket) {
     set_cookie(&ticket.cookie(state.settings.secure_cookies));
 }
 
-/// The hand-over ticket this browser sent, removing it from the browser
-/// (it opens one hand-over, once).
-pub fn take_handover_ticket(state: &AppState) -> Option<String> {
-    let parts = use_context::<Parts>()?;
-    let ticket = parts
-        .headers
-        .get_all(header::COOKIE)
+/// The key handed over to this browser for the caller, if one waits: each
+/// ticket the browser sent is tried, and the cookie removed once one opened
+/// a key (it is worthless after that).
+pub async fn take_handed_over(call: &Call) -> Result<Option<GeneratedKey>, AppError> {
+    let Some(parts) = use_context::<Parts>() else {
+        return Ok(None);
+    };
+    let secure = call.state.settings.secure_cookies;
+    let headers = parts.headers.get_all(header::COOKIE);
+    let tickets = headers
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(handover::ticket_in)
-        .map(str::to_owned)?;
-    set_cookie(&handover::clear_cookie(state.settings.secure_cookies));
-    Some(ticket)
+        .flat_map(|h| handover::tickets_in(h, secure));
+    let (user, org) = (call.who.user.id, call.who.organization.id);
+    for ticket in tickets {
+        let now = call.state.clock.now();
+        if let Some(key) = handover::take(&call.state.db, user, org, ticket, now).await? {
+            set_cookie(&handover::clear_cookie(secure));
+            return Ok(Some(key));
+        }
+    }
+    Ok(None)
 }
 
 fn set_cookie(value: &str) {

@@ -82,25 +82,44 @@ impl<K: Hash + Eq> RateLimiter<K> {
 /// The API's limiters: in this process, or shared through PostgreSQL.
 #[derive(Clone, Default)]
 pub struct Limits {
-    per_ip: RateLimiter<IpAddr>,
+    /// By address, an IPv6 client by its /64 (`throttle::address_key`).
+    per_ip: RateLimiter<String>,
     per_key: RateLimiter<i64>,
     shared: Option<Shared>,
 }
 
-/// The database's windows, and the buckets known to be over their limit
-/// until the instant their window ends.
+/// The database's windows; the buckets known to be over their limit until
+/// the instant their window ends; and, after the database failed to answer,
+/// until when this process counts on its own.
 #[derive(Clone)]
 struct Shared {
     db: DatabaseConnection,
-    denied: Arc<Mutex<HashMap<String, Instant>>>,
+    denied: Arc<Mutex<Denied>>,
+    offline_until: Arc<Mutex<Option<Instant>>>,
 }
+
+/// Buckets over their limit, and until when.
+struct Denied {
+    map: HashMap<String, Instant>,
+    swept: Instant,
+}
+
+/// How long a request waits for the database's count.
+const ASK_TIMEOUT: Duration = Duration::from_millis(250);
+/// After a failure, how long this process counts alone before asking again
+/// (a database in trouble is not asked once per request).
+const OFFLINE_FOR: Duration = Duration::from_secs(5);
 
 impl Limits {
     /// Counted in the database when it is PostgreSQL, else in memory.
     pub fn for_database(db: &DatabaseConnection) -> Self {
         let shared = (db.get_database_backend() == DbBackend::Postgres).then(|| Shared {
             db: db.clone(),
-            denied: Arc::default(),
+            denied: Arc::new(Mutex::new(Denied {
+                map: HashMap::new(),
+                swept: Instant::now(),
+            })),
+            offline_until: Arc::default(),
         });
         Limits {
             shared,
@@ -121,56 +140,102 @@ impl Limits {
 
     /// Counts a request from `ip` (an IPv6 client by its /64).
     pub async fn address(&self, ip: IpAddr, per_minute: u32) -> Result<(), u64> {
+        let client = throttle::address_key(ip);
         match &self.shared {
-            Some(shared) => {
-                let bucket = format!("ip:{}", throttle::address_key(ip));
-                match shared.hit(bucket, per_minute).await {
-                    Some(verdict) => verdict,
-                    None => self.per_ip.check(ip, per_minute),
-                }
-            }
-            None => self.per_ip.check(ip, per_minute),
+            Some(shared) => match shared.hit(format!("ip:{client}"), per_minute).await {
+                Some(verdict) => verdict,
+                None => self.per_ip.check(client, per_minute),
+            },
+            None => self.per_ip.check(client, per_minute),
         }
     }
 }
 
 impl Shared {
-    /// The database's verdict; `None` when it could not be asked (logged).
+    /// The database's verdict; `None` when it is not to be asked now or did
+    /// not answer in time (then logged, once per outage).
     async fn hit(&self, bucket: String, per_minute: u32) -> Option<Result<(), u64>> {
-        // Remembered with the limit it was over: a raised limit is asked
+        // Remembered with the limit it was over: a changed limit is asked
         // about again at once.
         let remembered = format!("{bucket}/{per_minute}");
         if let Some(wait) = self.still_denied(&remembered) {
             return Some(Err(wait));
         }
-        match rate_windows::hit(&self.db, &bucket, per_minute).await {
-            Ok(Verdict::Allowed) => Some(Ok(())),
-            Ok(Verdict::Denied { retry_after }) => {
-                if let Ok(mut denied) = self.denied.lock() {
-                    if denied.len() >= MAX_TRACKED {
-                        denied.retain(|_, until| *until > Instant::now());
-                    }
-                    if denied.len() < MAX_TRACKED {
-                        let until = Instant::now() + Duration::from_secs(retry_after);
-                        denied.insert(remembered, until);
-                    }
-                }
+        if self.offline() {
+            return None;
+        }
+        let asked = tokio::time::timeout(
+            ASK_TIMEOUT,
+            rate_windows::hit(&self.db, &bucket, per_minute),
+        )
+        .await;
+        match asked {
+            Ok(Ok(Verdict::Allowed)) => Some(Ok(())),
+            Ok(Ok(Verdict::Denied { retry_after })) => {
+                self.remember(remembered, retry_after);
                 Some(Err(retry_after))
             }
-            Err(err) => {
-                tracing::warn!(error = %err, "rate window not counted in the database");
+            Ok(Err(err)) => {
+                self.go_offline(&err.to_string());
                 None
             }
+            Err(_) => {
+                self.go_offline("no answer within 250 ms");
+                None
+            }
+        }
+    }
+
+    fn offline(&self) -> bool {
+        let Ok(mut until) = self.offline_until.lock() else {
+            return false;
+        };
+        match *until {
+            Some(t) if t > Instant::now() => true,
+            Some(_) => {
+                *until = None;
+                tracing::info!("rate limits counted in the database again");
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn go_offline(&self, why: &str) {
+        if let Ok(mut until) = self.offline_until.lock()
+            && until.is_none()
+        {
+            tracing::warn!(error = why, "rate limits counted in this process for 5 s");
+            *until = Some(Instant::now() + OFFLINE_FOR);
+        }
+    }
+
+    /// Notes that `bucket` is over its limit for `seconds`. Bounded like
+    /// the in-process windows: ended entries are swept at most once a
+    /// second, and when the map is full a denial is simply not remembered.
+    fn remember(&self, bucket: String, seconds: u64) {
+        let Ok(mut denied) = self.denied.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if denied.map.len() >= MAX_TRACKED && denied.swept.elapsed() >= Duration::from_secs(1) {
+            denied.map.retain(|_, until| *until > now);
+            denied.swept = now;
+        }
+        if denied.map.len() < MAX_TRACKED {
+            denied
+                .map
+                .insert(bucket, now + Duration::from_secs(seconds));
         }
     }
 
     /// The seconds left while `bucket` is known to be over its limit.
     fn still_denied(&self, bucket: &str) -> Option<u64> {
         let mut denied = self.denied.lock().ok()?;
-        let until = *denied.get(bucket)?;
+        let until = *denied.map.get(bucket)?;
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            denied.remove(bucket);
+            denied.map.remove(bucket);
             return None;
         }
         Some(left.as_secs().max(1))

@@ -1,9 +1,11 @@
 //! `keyhouse backup FILE` as an operator runs it, beside the running server:
 //! a copy taken while keys are being created and checked holds every key
 //! acknowledged before it began, passes SQLite's integrity check and serves
-//! a fresh instance; an existing FILE is never touched; PostgreSQL goes
-//! through `pg_dump` (and `pg_restore` brings it back), or, without it, gets
-//! the recipe; no secret is ever printed.
+//! a fresh instance; an existing FILE is never touched, and no partial file
+//! is left; PostgreSQL in [`postgres`]. No secret is ever printed.
+mod postgres;
+
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::{Connection, sqlite::SqliteConnection};
 
-use crate::binary::{http, keyhouse, server_fn, sigterm_and_wait, start_on};
-use crate::common::{fresh_database_url, on_postgres};
+use crate::binary::{http, keyhouse, server_fn, sigterm_and_wait, start_on, start_with};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -77,7 +78,8 @@ fn backup(database_url: &str, file: &Path) -> Output {
 }
 
 /// The one success line names the file and its size; nothing else, and no
-/// secret, is printed.
+/// secret, is printed. The file is its owner's alone, and no partial file is
+/// left beside it.
 fn assert_written(out: &Output, file: &Path, secrets: &[String]) {
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
@@ -93,6 +95,12 @@ fn assert_written(out: &Output, file: &Path, secrets: &[String]) {
         )
     );
     assert!(stderr.is_empty(), "{stderr}");
+    let mode = std::fs::metadata(file)
+        .expect("backup file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    assert_eq!(partial_files(file), Vec::<String>::new());
     for secret in secrets {
         assert!(
             !stdout.contains(secret.as_str()),
@@ -101,11 +109,82 @@ fn assert_written(out: &Output, file: &Path, secrets: &[String]) {
     }
 }
 
-fn pg_dump_on_path() -> bool {
-    std::process::Command::new("pg_dump")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// The partial files of a backup to `file` left in its folder.
+fn partial_files(file: &Path) -> Vec<String> {
+    let folder = file.parent().expect("folder");
+    let prefix = format!(
+        ".{}.keyhouse-partial-",
+        file.file_name().expect("name").display()
+    );
+    std::fs::read_dir(folder)
+        .expect("list folder")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with(&prefix))
+        .collect()
+}
+
+/// A key creation as its client saw it.
+struct Write {
+    key: String,
+    sent: Instant,
+    acknowledged: Instant,
+}
+
+/// At most this many requests, and this long, per load client.
+const LOAD_REQUESTS: usize = 300;
+const LOAD_TIME: Duration = Duration::from_secs(20);
+
+/// Two clients create keys, one after the other, and a third checks them,
+/// until `stop` (or their bounds): before, during and after the backup.
+fn load(
+    addr: &str,
+    cookie: &str,
+    org: &str,
+    writes: &Arc<Mutex<Vec<Write>>>,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let deadline = Instant::now() + LOAD_TIME;
+    let go_on = move |stop: &AtomicBool, n: usize| {
+        !stop.load(Ordering::SeqCst) && n < LOAD_REQUESTS && Instant::now() < deadline
+    };
+    let mut clients: Vec<_> = (0..2)
+        .map(|c| {
+            let (addr, cookie) = (addr.to_owned(), cookie.to_owned());
+            let (writes, stop) = (writes.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for n in (0..).take_while(|&n| go_on(&stop, n)) {
+                    let sent = Instant::now();
+                    let key = create_key(&addr, &cookie, &format!("Load{c}x{n}"));
+                    let acknowledged = Instant::now();
+                    let write = Write {
+                        key,
+                        sent,
+                        acknowledged,
+                    };
+                    writes.lock().expect("lock").push(write);
+                }
+            })
+        })
+        .collect();
+    let (addr, org) = (addr.to_owned(), org.to_owned());
+    let (writes, stop) = (writes.clone(), stop.clone());
+    clients.push(std::thread::spawn(move || {
+        for n in (0..).take_while(|&n| go_on(&stop, n)) {
+            let key = {
+                let writes = writes.lock().expect("lock");
+                writes[n % writes.len()].key.clone()
+            };
+            assert_eq!(check(&addr, &org, &key), 204, "an acknowledged key");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }));
+    clients
 }
 
 #[test]
@@ -117,61 +196,86 @@ fn backup_taken_under_load_restores_every_acknowledged_key() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("kh.db").display());
-    let (mut server, addr) = start_on(&url);
+    // Room for every key the load may create.
+    let (mut server, addr) = start_with(&url, &[("KEYHOUSE_MAX_KEYS_PER_USER", "10000")]);
     let cookie = sign_up(&addr);
     let first = create_key(&addr, &cookie, "First");
     let org = org_slug(&addr, &first);
-    let mut keys = vec![first];
-    keys.extend((1..5).map(|i| create_key(&addr, &cookie, &format!("Key{i}"))));
-    let acknowledged = Arc::new(Mutex::new(keys));
-
-    // Two clients create and check keys until told to stop (at most 40
-    // each, at most 20 s): before, during and after the backup.
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..2)
-        .map(|c| {
-            let (addr, cookie, org) = (addr.clone(), cookie.clone(), org.clone());
-            let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let deadline = Instant::now() + Duration::from_secs(20);
-                for n in 0..40 {
-                    if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
-                        break;
-                    }
-                    let key = create_key(&addr, &cookie, &format!("Load{c}x{n}"));
-                    acknowledged.lock().expect("lock").push(key.clone());
-                    assert_eq!(check(&addr, &org, &key), 204);
-                }
-            })
+    let keys: Vec<String> = std::iter::once(first)
+        .chain((1..5).map(|i| create_key(&addr, &cookie, &format!("Key{i}"))))
+        .collect();
+    let now = Instant::now();
+    let writes: Vec<Write> = keys
+        .into_iter()
+        .map(|key| Write {
+            key,
+            sent: now,
+            acknowledged: now,
         })
         .collect();
-    let count = || acknowledged.lock().expect("lock").len();
-    let wait_for = |n: usize| {
+    let writes = Arc::new(Mutex::new(writes));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(&addr, &cookie, &org, &writes, &stop);
+    let sent_after = |t: Instant| {
+        writes
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|w| w.sent > t)
+            .count()
+    };
+    // Until a write is acknowledged that was sent after `t`, or the writers
+    // are done.
+    let wait_for_write_after = |t: Instant| {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while count() < n && Instant::now() < deadline {
+        while sent_after(t) == 0 && !clients[..2].iter().all(|c| c.is_finished()) {
+            assert!(Instant::now() < deadline, "the writers stalled");
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert!(count() >= n, "the clients stalled at {} keys", count());
     };
-    wait_for(7);
+    wait_for_write_after(now);
 
-    let before = acknowledged.lock().expect("lock").clone();
     let file = dir.path().join("backup.db");
+    let began = Instant::now();
     let out = backup(&url, &file);
-    let after = count();
-    // The writers were never held up: they go on after the backup too.
-    wait_for(after + 2);
+    let ended = Instant::now();
+    // The writers were not held up: they go on after the backup too (unless
+    // they reached their bounds meanwhile).
+    wait_for_write_after(ended);
     stop.store(true, Ordering::SeqCst);
     for client in clients {
         client.join().expect("client");
     }
-    let mut secrets = acknowledged.lock().expect("lock").clone();
+    let writes = Arc::into_inner(writes)
+        .expect("clients gone")
+        .into_inner()
+        .expect("lock");
+    let mut secrets: Vec<String> = writes.iter().map(|w| w.key.clone()).collect();
     secrets.push(PASSWORD.into());
     assert_written(&out, &file, &secrets);
+
+    // Under load: writes from the load acknowledged before the backup began,
+    // and a write in flight while it ran (sent before it ended, acknowledged
+    // after it began). By construction: the writers were running before it
+    // began, and go on until `stop`, set after it ended (or their bounds).
+    let before: Vec<&Write> = writes.iter().filter(|w| w.acknowledged < began).collect();
+    let during = |w: &&Write| w.sent < ended && w.acknowledged > began;
+    let overlapping = writes.iter().filter(during).count();
+    let inside = writes
+        .iter()
+        .filter(|w| w.acknowledged > began && w.acknowledged < ended)
+        .count();
+    assert!(before.len() > 5, "no write from the load before the backup");
+    assert!(
+        overlapping > 0,
+        "no write while the backup ran ({:?})",
+        ended - began
+    );
     eprintln!(
-        "{test}: {} keys before the backup, {} during it",
+        "{test}: {} keys acknowledged before the backup, {inside} during its {:?}, {} in all",
         before.len(),
-        after - before.len()
+        ended - began,
+        writes.len()
     );
 
     // A second run never overwrites the first backup, nor anything else.
@@ -181,6 +285,7 @@ fn backup_taken_under_load_restores_every_acknowledged_key() {
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("exists already"), "{stderr}");
     assert_eq!(std::fs::read(&file).expect("read backup"), kept);
+    assert_eq!(partial_files(&file), Vec::<String>::new());
     sigterm_and_wait(&mut server);
 
     let integrity = tokio::runtime::Builder::new_current_thread()
@@ -204,91 +309,12 @@ fn backup_taken_under_load_restores_every_acknowledged_key() {
     std::fs::create_dir(&restored).expect("folder");
     std::fs::copy(&file, restored.join("kh.db")).expect("copy");
     let (mut server, addr) = start_on(&format!("sqlite://{}", restored.join("kh.db").display()));
-    for key in &before {
-        assert_eq!(check(&addr, &org, key), 204, "a key acknowledged before");
-    }
-    sigterm_and_wait(&mut server);
-}
-
-#[test]
-fn postgres_without_pg_dump_gets_the_recipe_and_a_failure_leaves_nothing() {
-    let test = "backup::postgres_without_pg_dump_gets_the_recipe_and_a_failure_leaves_nothing";
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("kh.dump");
-    let url = "postgres://kh:hunter2@127.0.0.1:1/keyhouse";
-    let out = keyhouse()
-        .env("KEYHOUSE_DATABASE_URL", url)
-        .env("PATH", dir.path().join("nothing-here"))
-        .arg("backup")
-        .arg(&file)
-        .output()
-        .expect("run keyhouse backup");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(out.stdout.is_empty(), "{out:?}");
-    let dump = format!(
-        "pg_dump --format=custom --file='{}' \"$KEYHOUSE_DATABASE_URL\"",
-        file.display()
-    );
-    assert!(stderr.contains(&dump), "{stderr}");
-    assert!(stderr.contains("pg_restore"), "{stderr}");
-    assert!(!stderr.contains("hunter2"), "password printed: {stderr}");
-    assert!(!file.exists(), "nothing written");
-
-    if !pg_dump_on_path() {
-        eprintln!("{test}: pg_dump is not on PATH; its failure case skipped");
-        return;
-    }
-    // pg_dump on PATH, the server unreachable: failed, no half file left.
-    let out = backup(url, &file);
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let printed = format!("{out:?}");
-    assert!(!printed.contains("hunter2"), "password printed: {printed}");
-    assert!(!file.exists(), "the unfinished file is removed");
-}
-
-#[test]
-fn postgres_backup_restores_with_pg_restore() {
-    let test = "backup::postgres_backup_restores_with_pg_restore";
-    if !on_postgres(test) {
-        return;
-    }
-    if !pg_dump_on_path() {
-        eprintln!("{test}: pg_dump is not on PATH; skipped");
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (url, _) = runtime.block_on(fresh_database_url());
-    let (mut server, addr) = start_on(&url);
-    let cookie = sign_up(&addr);
-    let keys: Vec<String> = (0..3)
-        .map(|i| create_key(&addr, &cookie, &format!("Key{i}")))
-        .collect();
-    let org = org_slug(&addr, &keys[0]);
-
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("kh.dump");
-    let out = backup(&url, &file);
-    let mut secrets = keys.clone();
-    secrets.push(PASSWORD.into());
-    assert_written(&out, &file, &secrets);
-    sigterm_and_wait(&mut server);
-
-    // The documented restore: into a new, empty database.
-    let (restored, _) = runtime.block_on(fresh_database_url());
-    let status = std::process::Command::new("pg_restore")
-        .args(["--no-owner", "--exit-on-error"])
-        .arg(format!("--dbname={restored}"))
-        .arg(&file)
-        .status()
-        .expect("run pg_restore");
-    assert!(status.success(), "pg_restore: {status}");
-    let (mut server, addr) = start_on(&restored);
-    for key in &keys {
-        assert_eq!(check(&addr, &org, key), 204, "a backed-up key");
+    for write in &before {
+        assert_eq!(
+            check(&addr, &org, &write.key),
+            204,
+            "a key acknowledged before"
+        );
     }
     sigterm_and_wait(&mut server);
 }

@@ -128,10 +128,19 @@ fn start(db: &std::path::Path) -> (std::process::Child, String) {
 
 /// A started `keyhouse` on a loopback port over `database_url`, and its address.
 pub(crate) fn start_on(database_url: &str) -> (std::process::Child, String) {
+    start_with(database_url, &[])
+}
+
+/// [`start_on`] with more settings in its environment.
+pub(crate) fn start_with(
+    database_url: &str,
+    settings: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let mut child = keyhouse()
         .env("KEYHOUSE_ADDR", "127.0.0.1:0")
         .env("KEYHOUSE_DATABASE_URL", database_url)
         .env("NO_COLOR", "1")
+        .envs(settings.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -4,6 +4,7 @@
 
 use crate::rules::{audited, bot, builtin_role, meta, register};
 use app::backend::entities::{api_key, api_key_secret};
+use app::backend::keys::handover::Delivery;
 use app::backend::services::api_keys;
 use app::backend::state::AppState;
 use app::model::authz::BuiltinRole;
@@ -57,16 +58,23 @@ async fn nobody_passes_the_per_user_key_limit() {
             &admin,
             new_key(&format!("key {i}"), "never"),
             &meta(),
+            Delivery::Answer,
         )
         .await
         .expect("within the limit");
-        ids.push(key.id);
+        ids.push(key.key.id);
     }
     assert_eq!(key_rows(state).await, (limit, limit, limit));
     assert_eq!(
-        api_keys::create(state, &admin, new_key("one too many", "never"), &meta())
-            .await
-            .map(|k| k.id),
+        api_keys::create(
+            state,
+            &admin,
+            new_key("one too many", "never"),
+            &meta(),
+            Delivery::Answer
+        )
+        .await
+        .map(|k| k.key.id),
         Err(AppError::Conflict(Conflict::TooManyKeys))
     );
     assert_eq!(
@@ -78,17 +86,29 @@ async fn nobody_passes_the_per_user_key_limit() {
     // The limit is per user: another member of the organization has their own.
     let developer = builtin_role(state, org, BuiltinRole::Developer).await;
     let dev = bot(state, &admin, "dev-bot", developer).await;
-    api_keys::create(state, &dev, new_key("dev's own", "never"), &meta())
-        .await
-        .expect("another user's limit");
+    api_keys::create(
+        state,
+        &dev,
+        new_key("dev's own", "never"),
+        &meta(),
+        Delivery::Answer,
+    )
+    .await
+    .expect("another user's limit");
 
     // A disabled key does not count; re-enabling it over the limit is refused.
     api_keys::set_enabled(state, &admin, ids[0], false, &meta())
         .await
         .expect("disabled");
-    api_keys::create(state, &admin, new_key("in its place", "never"), &meta())
-        .await
-        .expect("room for one");
+    api_keys::create(
+        state,
+        &admin,
+        new_key("in its place", "never"),
+        &meta(),
+        Delivery::Answer,
+    )
+    .await
+    .expect("room for one");
     let before = key_rows(state).await;
     assert_eq!(
         api_keys::set_enabled(state, &admin, ids[0], true, &meta()).await,
@@ -105,18 +125,30 @@ async fn nobody_passes_the_per_user_key_limit() {
 
     // An expired key does not count either.
     for name in ["short 1", "short 2"] {
-        api_keys::create(state, &dev, new_key(name, "30"), &meta())
+        api_keys::create(state, &dev, new_key(name, "30"), &meta(), Delivery::Answer)
             .await
             .expect("within dev's limit");
     }
     assert_eq!(
-        api_keys::create(state, &dev, new_key("fourth", "never"), &meta())
-            .await
-            .map(|k| k.id),
+        api_keys::create(
+            state,
+            &dev,
+            new_key("fourth", "never"),
+            &meta(),
+            Delivery::Answer
+        )
+        .await
+        .map(|k| k.key.id),
         Err(AppError::Conflict(Conflict::TooManyKeys))
     );
     clock.advance(chrono::Duration::days(31));
-    api_keys::create(state, &dev, new_key("fourth", "never"), &meta())
-        .await
-        .expect("the expired keys left room");
+    api_keys::create(
+        state,
+        &dev,
+        new_key("fourth", "never"),
+        &meta(),
+        Delivery::Answer,
+    )
+    .await
+    .expect("the expired keys left room");
 }

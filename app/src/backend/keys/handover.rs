@@ -23,10 +23,55 @@ use crate::backend::entities::key_handover;
 use crate::model::error::AppError;
 use crate::model::keys::GeneratedKey;
 
-/// The cookie that carries the ticket.
+/// The cookie that carries the ticket; over HTTPS with the `__Host-`
+/// prefix, so no sibling subdomain can set one that shadows it.
 pub const COOKIE: &str = "keyhouse_handover";
+pub const SECURE_COOKIE: &str = "__Host-keyhouse_handover";
+
+fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE } else { COOKIE }
+}
+
 /// How long a key waits: also the cookie's `Max-Age`.
 pub const TTL_SECONDS: i64 = 300;
+
+/// How a just-generated key reaches its user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// As the answer of the call (JavaScript, the HTTP API).
+    Answer,
+    /// Sealed in the hand-over, in the same transaction as the key: the
+    /// call is answered with a redirect (a form posted without JavaScript,
+    /// sign-up), and the ticket goes to the browser.
+    HandOver,
+}
+
+/// A just-generated key, and the ticket of its hand-over if it was left
+/// there.
+pub struct Issued {
+    pub key: GeneratedKey,
+    pub ticket: Option<Ticket>,
+}
+
+impl Issued {
+    /// Seals `key` in the hand-over within `work`'s transaction when
+    /// `delivery` says so: the key and its hand-over commit together, so a
+    /// key is never made that nobody can be shown.
+    pub async fn deliver<C: ConnectionTrait>(
+        db: &C,
+        delivery: Delivery,
+        user_id: i64,
+        org_id: i64,
+        key: GeneratedKey,
+        now: DateTime<Utc>,
+    ) -> Result<Issued, AppError> {
+        let ticket = match delivery {
+            Delivery::Answer => None,
+            Delivery::HandOver => Some(put(db, user_id, org_id, &key, now).await?),
+        };
+        Ok(Issued { key, ticket })
+    }
+}
 
 /// The browser's half: 32 random bytes, base64url. Not `Debug`: it opens
 /// the sealed key.
@@ -42,7 +87,8 @@ impl Ticket {
     /// to this site's pages, never to scripts).
     pub fn cookie(&self, secure: bool) -> String {
         format!(
-            "{COOKIE}={}; Path=/; Max-Age={TTL_SECONDS}; HttpOnly; SameSite=Strict{}",
+            "{}={}; Path=/; Max-Age={TTL_SECONDS}; HttpOnly; SameSite=Strict{}",
+            cookie_name(secure),
             self.0,
             if secure { "; Secure" } else { "" }
         )
@@ -52,17 +98,19 @@ impl Ticket {
 /// The `Set-Cookie` value that removes the ticket once used.
 pub fn clear_cookie(secure: bool) -> String {
     format!(
-        "{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
 
-/// The ticket in a `Cookie` request header, if any.
-pub fn ticket_in(cookie_header: &str) -> Option<&str> {
+/// Every ticket in a `Cookie` request header (a planted cookie of the same
+/// name must not hide the real one: each is tried).
+pub fn tickets_in(cookie_header: &str, secure: bool) -> impl Iterator<Item = &str> {
     cookie_header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .filter(move |(name, _)| *name == cookie_name(secure))
         .map(|(_, value)| value.trim())
         .filter(|value| !value.is_empty())
 }
@@ -194,10 +242,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_ticket_is_found_in_a_cookie_header() {
-        assert_eq!(ticket_in("a=1; keyhouse_handover=abc; b=2"), Some("abc"));
-        assert_eq!(ticket_in("keyhouse_handover="), None);
-        assert_eq!(ticket_in("xkeyhouse_handover=abc"), None);
+    fn every_ticket_is_found_in_a_cookie_header() {
+        let found = |header, secure| tickets_in(header, secure).collect::<Vec<_>>();
+        assert_eq!(found("a=1; keyhouse_handover=abc; b=2", false), ["abc"]);
+        assert_eq!(
+            found("keyhouse_handover=x; keyhouse_handover=y", false),
+            ["x", "y"]
+        );
+        assert!(found("keyhouse_handover=", false).is_empty());
+        assert!(found("xkeyhouse_handover=abc", false).is_empty());
+        // Over HTTPS only the __Host- cookie counts.
+        assert!(found("keyhouse_handover=abc", true).is_empty());
+        assert_eq!(found("__Host-keyhouse_handover=abc", true), ["abc"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::SessionAuth;
 use crate::backend::auth::{password, throttle};
 use crate::backend::entities::{membership, organization, role, role_authority, user};
+use crate::backend::keys::handover::{Delivery, Ticket};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::backend::unit_of_work::{Invalidate, Work};
@@ -298,13 +299,14 @@ pub async fn switchable(
 /// name falls back to a plain one.
 pub async fn first_key(
     state: &AppState,
-    auth: &crate::backend::auth::session::SessionAuth,
+    auth: &SessionAuth,
     name: &str,
     meta: &RequestMeta,
-) -> Option<crate::backend::keys::handover::Ticket> {
+) -> Option<Ticket> {
+    use crate::backend::auth::session;
     use crate::backend::services::api_keys;
     use crate::model::validation::{NAME_MAX, short_text};
-    let who = match crate::backend::auth::session::load(state, auth.user_id, auth.org_id).await {
+    let who = match session::load(state, auth.user_id, auth.org_id).await {
         Ok(Some(who)) => who,
         Ok(None) => {
             tracing::warn!("no principal after sign-up");
@@ -323,15 +325,11 @@ pub async fn first_key(
         expires_on: String::new(),
         request_token: String::new(),
     };
-    match api_keys::create(state, &who, first, meta).await {
-        Ok(key) => {
-            let (user, org, now) = (who.user.id, who.organization.id, state.clock.now());
-            match crate::backend::keys::handover::put(&state.db, user, org, &key, now).await {
-                Ok(ticket) => return Some(ticket),
-                Err(err) => tracing::warn!(error = %err, "first API key not handed over"),
-            }
+    match api_keys::create(state, &who, first, meta, Delivery::HandOver).await {
+        Ok(issued) => issued.ticket,
+        Err(err) => {
+            tracing::warn!(error = %err, "first API key at sign-up not created");
+            None
         }
-        Err(err) => tracing::warn!(error = %err, "first API key at sign-up not created"),
     }
-    None
 }

@@ -17,6 +17,7 @@ use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{api_key, api_key_api_set, api_key_secret, api_set};
 use crate::backend::keys::format;
+use crate::backend::keys::handover::{Delivery, Issued};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::backend::unit_of_work::{Invalidate, Work};
@@ -119,7 +120,8 @@ pub async fn create(
     who: &Principal,
     new: NewKey,
     meta: &RequestMeta,
-) -> Result<GeneratedKey, AppError> {
+    delivery: Delivery,
+) -> Result<Issued, AppError> {
     let now = state.clock.now();
     let mut errors = Vec::new();
     let name = validation::short_text(&new.name, NAME_MAX)
@@ -216,15 +218,18 @@ pub async fn create(
             "api_sets": slugs,
         })),
     );
-    work.commit(Invalidate::None).await?;
-    Ok(GeneratedKey {
+    let generated = GeneratedKey {
         id: key.id,
         name,
         organization: who.organization.name.clone(),
         api_sets: slugs,
         created_at: now.to_rfc3339(),
         key: plain.into_exposed(),
-    })
+    };
+    let (user, org) = (who.user.id, who.organization.id);
+    let issued = Issued::deliver(&work, delivery, user, org, generated, now).await?;
+    work.commit(Invalidate::None).await?;
+    Ok(issued)
 }
 
 async fn insert_secret<C: ConnectionTrait>(
@@ -253,7 +258,8 @@ pub async fn roll(
     id: i64,
     grace_hours: u32,
     meta: &RequestMeta,
-) -> Result<GeneratedKey, AppError> {
+    delivery: Delivery,
+) -> Result<Issued, AppError> {
     if !GRACE_CHOICES.contains(&grace_hours) {
         return Err(AppError::BadRequest("grace period".into()));
     }
@@ -264,6 +270,7 @@ pub async fn roll(
     }
     let now = state.clock.now();
     let plain = format::generate().map_err(AppError::internal)?;
+    let sets = sets_of(state, &key).await?;
     let mut work = Work::begin(state).await?;
     let grace_until = now + Duration::hours(i64::from(grace_hours));
     // One statement retires the current secret; a roll running at the same
@@ -299,14 +306,16 @@ pub async fn roll(
             "grace_hours": grace_hours,
         })),
     );
-    work.commit(Invalidate::Keys).await?;
-    let sets = sets_of(state, &key).await?;
-    Ok(GeneratedKey {
+    let generated = GeneratedKey {
         id: key.id,
         name: key.name,
         organization: who.organization.name.clone(),
         api_sets: sets,
         created_at: now.to_rfc3339(),
         key: plain.into_exposed(),
-    })
+    };
+    let (user, org) = (who.user.id, who.organization.id);
+    let issued = Issued::deliver(&work, delivery, user, org, generated, now).await?;
+    work.commit(Invalidate::Keys).await?;
+    Ok(issued)
 }
