@@ -1,5 +1,5 @@
 # The two commands of the README, and a few shortcuts.
-.PHONY: run test setup build measure bench conformance fmt
+.PHONY: run test setup build measure bench scale-bench soak conformance fmt
 
 run:      ## install what is missing, build in release, serve on 127.0.0.1:3000
 	./scripts/run
@@ -18,6 +18,12 @@ measure:  ## size and start-up figures for the README
 
 bench:    ## the key check's speed with wrk (a script that prints figures, not a test)
 	./scripts/bench
+
+scale-bench: ## 3 instances on PostgreSQL behind nginx: revocation latency, key checks/s over 1-3 instances (figures)
+	./scripts/scale-test bench
+
+soak:     ## 5 minutes of mixed load over 3 instances behind nginx: errors, RSS, p99, delete racing use (figures)
+	./scripts/scale-test soak
 
 conformance: ## the HTTP API behind nginx (auth_request) and under schemathesis
 	./scripts/api-conformance

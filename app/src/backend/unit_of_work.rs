@@ -108,21 +108,30 @@ impl Work {
         for row in audit {
             row.insert(&txn).await?;
         }
-        if invalidate == Invalidate::Keys && txn.get_database_backend() == DbBackend::Postgres {
+        let mut notice = None;
+        if let (Invalidate::Keys, Some(keys)) = (invalidate, &keys)
+            && txn.get_database_backend() == DbBackend::Postgres
+        {
             // Tells the other instances (see `keys::listener`): inside the
             // transaction, so the notice is sent only if the change commits,
-            // and never before it is visible. No payload: every instance
+            // and never before it is visible. Its payload names this
+            // instance and a number (see `keys::echo`); every instance
             // clears its whole cache.
+            let (seq, payload) = keys.echo.next();
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT pg_notify($1, '')",
-                [listener::CHANNEL.into()],
+                "SELECT pg_notify($1, $2)",
+                [listener::CHANNEL.into(), payload.into()],
             ))
             .await?;
+            notice = Some(seq);
         }
         txn.commit().await?;
         if let (Invalidate::Keys, Some(keys)) = (invalidate, keys) {
             keys.clear();
+            if let Some(seq) = notice {
+                keys.echo.wait(seq).await;
+            }
         }
         Ok(())
     }

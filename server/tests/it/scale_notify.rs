@@ -185,7 +185,11 @@ async fn only_a_key_change_is_announced() {
         .expect("received")
         .expect("connected");
     assert_eq!(heard.channel(), CHANNEL);
-    assert_eq!(heard.payload(), "", "no ids, rows or secrets");
+    // Which instance, and its number there: no rows, no secrets.
+    let (instance, seq) = heard.payload().split_once(':').expect("instance:number");
+    assert_eq!(instance.len(), 16, "{}", heard.payload());
+    assert!(instance.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(seq.parse::<u64>().is_ok(), "{}", heard.payload());
     inst.stop().await;
 }
 

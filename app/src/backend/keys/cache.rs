@@ -64,6 +64,8 @@ pub struct KeyCache {
     fresh: Duration,
     max_age: Duration,
     capacity: usize,
+    /// This instance's notices heard back (PostgreSQL).
+    pub echo: super::echo::Echo,
 }
 
 impl Default for KeyCache {
@@ -82,6 +84,7 @@ impl KeyCache {
             fresh,
             max_age: max_age.max(fresh),
             capacity: capacity.max(1),
+            echo: super::echo::Echo::default(),
         }
     }
 

@@ -28,8 +28,9 @@ use tokio::time::MissedTickBehavior;
 use super::cache::KeyCache;
 use crate::backend::db::Backend;
 
-/// Where commits that change a key check are announced. The payload is
-/// empty ("clear everything"): never a row, never a secret.
+/// Where commits that change a key check are announced ("clear
+/// everything"). The payload names the sending instance and a number (see
+/// `echo`): never a row, never a secret.
 pub const CHANNEL: &str = "keyhouse_keys";
 /// The listener's connection, as `pg_stat_activity.application_name` shows it.
 pub const APPLICATION_NAME: &str = "keyhouse-listener";
@@ -136,7 +137,9 @@ impl Listening {
                     self.cache.clear();
                     self.sessions.fetch_add(1, Ordering::AcqRel);
                     let began = Instant::now();
+                    self.cache.echo.set_listening(true);
                     let ended = self.serve(&mut listener).await;
+                    self.cache.echo.set_listening(false);
                     // Notices sent from now until listening again are lost.
                     self.cache.clear();
                     match ended {
@@ -216,7 +219,10 @@ impl Listening {
                 biased;
                 () = self.stop.notified() => return Ended::Stopped,
                 received = listener.try_recv() => match received {
-                    Ok(Some(notice)) if notice.channel() == CHANNEL => self.cache.clear(),
+                    Ok(Some(notice)) if notice.channel() == CHANNEL => {
+                        self.cache.clear();
+                        self.cache.echo.heard(notice.payload());
+                    }
                     Ok(Some(notice)) if notice.channel() == self.heartbeat => unanswered = None,
                     Ok(Some(_)) => {}
                     Ok(None) => return Ended::Lost("the connection closed".into()),

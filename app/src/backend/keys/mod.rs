@@ -3,6 +3,7 @@
 //! recording, and the one-time hand-over of a generated key to a page
 //! rendered without JavaScript.
 pub mod cache;
+pub mod echo;
 pub mod format;
 pub mod handover;
 pub mod listener;

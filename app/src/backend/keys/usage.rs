@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -133,16 +133,26 @@ impl Usage {
 /// Writes one batch in one transaction, rows in id order (two instances
 /// flushing at once take their locks in the same order). Keys deleted
 /// meanwhile are skipped.
+///
+/// The keys' own rows are locked first, in id order (PostgreSQL; SQLite
+/// ignores the clause and lets one writer in anyway): a key deleted at the
+/// same time (its row first, then its secrets by cascade) then waits for
+/// this write or is already gone, so the two never hold each other's rows
+/// (a deadlock), and no count is written for a key deleted after it was
+/// looked up (a foreign-key failure that would lose the whole batch).
 async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::DbErr> {
     let work = Work::begin_bookkeeping(db).await?;
     let mut ids: Vec<i64> = batch.last.values().map(|s| s.key_id).collect();
     ids.extend(batch.days.keys().map(|(id, _)| *id));
+    ids.extend(batch.ips.keys().map(|(id, _)| *id));
     ids.sort_unstable();
     ids.dedup();
     let existing: Vec<i64> = api_key::Entity::find()
         .select_only()
         .column(api_key::Column::Id)
         .filter(api_key::Column::Id.is_in(ids))
+        .order_by_asc(api_key::Column::Id)
+        .lock(LockType::NoKeyUpdate)
         .into_tuple()
         .all(&work)
         .await?;
