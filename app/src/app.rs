@@ -63,8 +63,19 @@ fn Frame() -> impl IntoView {
     let i18n = use_i18n();
     mark_hydrated();
 
+    // leptos_meta renders <title> after the page, outside this request's
+    // reactive arena (leptos_integration_utils 0.8.9, `inject_meta_context`):
+    // a signal read there finds another request's arena, or none, and
+    // panicked under concurrent load. So the server reads the locale now,
+    // during the render; in the browser the title follows a language change.
+    #[cfg(feature = "ssr")]
+    let title = leptos::text_prop::TextProp::from(t_string!(i18n, product_name).to_string());
+    #[cfg(not(feature = "ssr"))]
+    let title =
+        leptos::text_prop::TextProp::from(move || t_string!(i18n, product_name).to_string());
+
     view! {
-        <Title text=move || t_string!(i18n, product_name).to_string() />
+        <Title text=title />
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <TopBar />
         <main id="main" tabindex="-1">
