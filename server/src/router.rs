@@ -10,9 +10,13 @@ use axum::{
 use leptos::prelude::{provide_context, use_context};
 use std::sync::OnceLock;
 
+use axum::http::{HeaderValue, header};
 use leptos_axum::{
     AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
 };
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
@@ -84,7 +88,14 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
             context, shell,
         ))
         .layer(session_layer)
-        .layer(axum::middleware::from_fn(guard_layers::same_origin_only));
+        .layer(axum::middleware::from_fn(guard_layers::same_origin_only))
+        // Pages are never stored without asking again (key pages say
+        // `no-store` themselves), and go out compressed.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(compression());
 
     // Health and the HTTP API carry no cookies: their credentials are in
     // headers (no session to load, nothing a browser sends by itself).
@@ -92,6 +103,7 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api::routes(&state.db))
+        .merge(bundle(&state))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -103,6 +115,31 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         ))
         .layer(trace)
         .with_state(state)
+}
+
+/// The browser bundle (`/pkg`): the `.br` or `.gz` file the build wrote
+/// beside each one when the browser takes it, and `no-cache` with
+/// `Last-Modified`, so a warm reload asks and gets `304 Not Modified`
+/// instead of the bundle again.
+fn bundle(state: &AppState) -> Router<AppState> {
+    let options = &state.leptos_options;
+    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), files)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+}
+
+/// Brotli or gzip, whichever the browser takes, at a level cheap enough for
+/// every page (4; the bundle is compressed at the build, at the highest).
+fn compression() -> CompressionLayer {
+    CompressionLayer::new()
+        .br(true)
+        .gzip(true)
+        .quality(CompressionLevel::Precise(4))
 }
 
 /// The request path as logs may show it: invitation tokens are cut off.

@@ -10,10 +10,10 @@ pub async fn get_public_api() -> Result<PublicApiState, AppError> {
     use super::support::call;
     use crate::backend::services::integrations;
     call(integrations::PUBLIC_API, move |c| async move {
-        let sets = integrations::api_sets(&c.state, &c.who).await?;
+        let api_sets = integrations::api_set_slugs(&c.state, &c.who).await?;
         Ok(PublicApiState {
             base_url: super::support::instance_url(),
-            api_sets: sets.into_iter().map(|s| s.slug).collect(),
+            api_sets,
             ..integrations::public_api(&c.who)
         })
     })

@@ -179,3 +179,44 @@ async fn hsts_only_with_secure_cookies() {
     drop(app);
     drop(dir);
 }
+
+/// Pages go out compressed when the browser takes it, and are never stored
+/// without asking again; key pages keep `no-store`; the API is not
+/// compressed (its answers are small and the key check is the hot path).
+#[tokio::test]
+async fn pages_are_compressed_and_revalidated() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = app().await;
+    let get = |path: &str, encoding: Option<&str>| {
+        let mut request = Request::get(path).header("host", "keyhouse.test");
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.body(Body::empty()).expect("request")
+    };
+    let plain = app.send(get("/login", None)).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("cache-control"), Some("no-cache"));
+    for (accepts, sent) in [("gzip", "gzip"), ("br", "br"), ("br, gzip", "br")] {
+        let page = app.send(get("/login", Some(accepts))).await;
+        assert_eq!(page.status, 200);
+        assert_eq!(page.header("content-encoding"), Some(sent), "{accepts}");
+        assert_eq!(page.header("cache-control"), Some("no-cache"));
+    }
+    let api = app
+        .send(get("/api/v1/openapi.json", Some("br, gzip")))
+        .await;
+    assert_eq!(api.status, 200);
+    assert_eq!(api.header("content-encoding"), None);
+
+    // A page that shows a secret keeps no-store.
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let r = admin
+        .call("keys/create", &[("name", "Stored nowhere")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+}

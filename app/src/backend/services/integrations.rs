@@ -1,8 +1,9 @@
 //! Settings → Integrations: the organization's Public API switch and its
 //! API sets (Manage Integrations).
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, SqlErr,
+    QuerySelect, Select, Set, SqlErr,
 };
 
 use crate::backend::audit::{Action, Entry};
@@ -83,11 +84,10 @@ pub async fn set_public_api(
     Ok(())
 }
 
-/// The built-in API sets and the organization's own, with how many of the
-/// organization's keys use each.
-pub async fn api_sets(state: &AppState, who: &Principal) -> Result<Vec<ApiSetInfo>, AppError> {
-    let org_id = who.organization.id;
-    let sets = api_set::Entity::find()
+/// The built-in API sets and the organization's own, in the order lists
+/// show them.
+fn sets_of(org_id: i64) -> Select<api_set::Entity> {
+    api_set::Entity::find()
         .filter(
             Condition::any()
                 .add(api_set::Column::Builtin.eq(true))
@@ -95,23 +95,32 @@ pub async fn api_sets(state: &AppState, who: &Principal) -> Result<Vec<ApiSetInf
         )
         .order_by_desc(api_set::Column::Builtin)
         .order_by_asc(api_set::Column::Slug)
+}
+
+/// The built-in API sets and the organization's own, with how many of the
+/// organization's keys use each (counted by the database).
+pub async fn api_sets(state: &AppState, who: &Principal) -> Result<Vec<ApiSetInfo>, AppError> {
+    let org_id = who.organization.id;
+    let sets = sets_of(org_id).all(&state.db).await?;
+    let org_keys = Query::select()
+        .column(api_key::Column::Id)
+        .from(api_key::Entity)
+        .and_where(Expr::col(api_key::Column::OrganizationId).eq(org_id))
+        .to_owned();
+    let counts: Vec<(i64, i64)> = api_key_api_set::Entity::find()
+        .select_only()
+        .column(api_key_api_set::Column::ApiSetId)
+        .column_as(api_key_api_set::Column::ApiKeyId.count(), "keys")
+        .filter(api_key_api_set::Column::ApiKeyId.in_subquery(org_keys))
+        .group_by(api_key_api_set::Column::ApiSetId)
+        .into_tuple()
         .all(&state.db)
         .await?;
-    let org_keys: Vec<i64> = api_key::Entity::find()
-        .filter(api_key::Column::OrganizationId.eq(org_id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|k| k.id)
-        .collect();
-    let links = api_key_api_set::Entity::find()
-        .filter(api_key_api_set::Column::ApiKeyId.is_in(org_keys))
-        .all(&state.db)
-        .await?;
+    let counts: std::collections::HashMap<i64, i64> = counts.into_iter().collect();
     Ok(sets
         .into_iter()
         .map(|s| ApiSetInfo {
-            keys: links.iter().filter(|l| l.api_set_id == s.id).count() as u64,
+            keys: u64::try_from(counts.get(&s.id).copied().unwrap_or(0)).unwrap_or(0),
             id: s.id,
             slug: s.slug,
             name: s.name,
@@ -119,6 +128,16 @@ pub async fn api_sets(state: &AppState, who: &Principal) -> Result<Vec<ApiSetInf
             builtin: s.builtin,
         })
         .collect())
+}
+
+/// Only the slugs of [`api_sets`], in the same order (one small query).
+pub async fn api_set_slugs(state: &AppState, who: &Principal) -> Result<Vec<String>, AppError> {
+    Ok(sets_of(who.organization.id)
+        .select_only()
+        .column(api_set::Column::Slug)
+        .into_tuple()
+        .all(&state.db)
+        .await?)
 }
 
 pub async fn create_api_set(

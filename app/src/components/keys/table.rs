@@ -1,6 +1,8 @@
-//! The table of keys, with enable/disable, roll and delete per row.
+//! The table of keys, with enable/disable, roll and delete per row. Plain
+//! links (the router still takes their clicks): `<A>` would mark every
+//! Roll and Delete link of the page `aria-current="page"` (it ignores the
+//! query), and costs a router lookup per link on every render.
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::{KeyRow, KeyStatus};
@@ -53,7 +55,7 @@ pub(super) fn KeyTable(
                     let delete_label = format!("{} {name}", t_string!(i18n, delete));
                     view! {
                         <tr data-key-id=row.id.to_string()>
-                            <th scope="row"><A href=detail_href.clone()>{row.name.clone()}</A></th>
+                            <th scope="row"><a href=detail_href>{row.name.clone()}</a></th>
                             <td><code>{format!("{}…", row.visible_start)}</code></td>
                             <td>{if row.api_sets.is_empty() { t!(i18n, none).into_any() } else { row.api_sets.join(", ").into_any() }}</td>
                             <td><span class=status_class>{status_label(i18n, row.status)}</span></td>
@@ -96,9 +98,9 @@ pub(super) fn KeyTable(
                                         </button>
                                     </ActionForm>
                                     {(may_roll && row.is_own).then(|| view! {
-                                        <A href=roll_href.clone() attr:class="button" attr:aria-label=roll_label.clone()>{t!(i18n, roll)}</A>
+                                        <a href=roll_href.clone() class="button" aria-label=roll_label.clone()>{t!(i18n, roll)}</a>
                                     })}
-                                    <A href=delete_href.clone() attr:class="button danger-link" attr:aria-label=delete_label>{t!(i18n, delete)}</A>
+                                    <a href=delete_href class="button danger-link" aria-label=delete_label>{t!(i18n, delete)}</a>
                                 </div>
                             </td>
                         </tr>
