@@ -7,6 +7,7 @@ use leptos_router::{
     path,
 };
 
+use crate::components::hydration::HydrationMark;
 use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::account::AccountPage;
@@ -33,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -61,18 +62,13 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Frame() -> impl IntoView {
     let i18n = use_i18n();
-    mark_hydrated();
 
     // leptos_meta renders <title> after the page, outside this request's
     // reactive arena (leptos_integration_utils 0.8.9, `inject_meta_context`):
     // a signal read there finds another request's arena, or none, and
-    // panicked under concurrent load. So the server reads the locale now,
-    // during the render; in the browser the title follows a language change.
-    #[cfg(feature = "ssr")]
+    // panicked under concurrent load. So the locale is read now, during the
+    // render (the page is rendered on the server only).
     let title = leptos::text_prop::TextProp::from(t_string!(i18n, product_name).to_string());
-    #[cfg(not(feature = "ssr"))]
-    let title =
-        leptos::text_prop::TextProp::from(move || t_string!(i18n, product_name).to_string());
 
     view! {
         <Title text=title />
@@ -129,15 +125,7 @@ fn Frame() -> impl IntoView {
         <footer class="footer">
             <p>{t!(i18n, footer_text)}</p>
         </footer>
+        // Last: it runs when every island before it has.
+        <HydrationMark />
     }
-}
-
-/// Marks `<body data-hydrated="true">` once the WASM has taken over, so
-/// browser tests can tell a server-rendered page from a hydrated one.
-fn mark_hydrated() {
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 }

@@ -1,10 +1,10 @@
-//! A modal dialog that also works before the WASM has loaded.
+//! A modal dialog that also works before (and without) JavaScript.
 //!
 //! The server renders a `<dialog open>`: a plain, non-modal box in the page,
-//! so its forms post and its links navigate without JavaScript. Once
-//! hydrated it becomes modal (`showModal()`): the browser traps focus in it,
-//! makes the rest of the page inert, and Esc asks to close it, which the
-//! caller turns into navigation or state.
+//! so its forms post and its links navigate without JavaScript. The island
+//! makes it modal (`showModal()`): the browser traps focus in it, makes the
+//! rest of the page inert, and Esc leads to `close_href`, the page without
+//! the dialog. Its content stays server-rendered HTML.
 use leptos::prelude::*;
 
 #[component]
@@ -12,9 +12,24 @@ pub fn Dialog(
     /// The id of the heading that names the dialog.
     #[prop(into)]
     labelled_by: String,
-    /// Called when the user presses Esc.
-    on_close: Callback<()>,
+    /// Where Esc leads: the page without the dialog.
+    #[prop(into)]
+    close_href: String,
     #[prop(optional, into)] class: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <ModalDialog labelled_by close_href class>
+            {children()}
+        </ModalDialog>
+    }
+}
+
+#[island]
+fn ModalDialog(
+    labelled_by: String,
+    close_href: String,
+    class: String,
     children: Children,
 ) -> impl IntoView {
     let node = NodeRef::<leptos::html::Dialog>::new();
@@ -36,16 +51,10 @@ pub fn Dialog(
             aria-labelledby=labelled_by
             on:cancel=move |ev: leptos::ev::Event| {
                 ev.prevent_default();
-                on_close.run(());
+                let _ = window().location().set_href(&close_href);
             }
         >
             {children()}
         </dialog>
     }
-}
-
-/// A close handler that navigates to `href` (the page without the dialog).
-pub fn close_to(href: String) -> Callback<()> {
-    let navigate = leptos_router::hooks::use_navigate();
-    Callback::new(move |()| navigate(&href, Default::default()))
 }

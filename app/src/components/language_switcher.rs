@@ -1,14 +1,15 @@
-//! English / Polski switch. Before hydration it is a plain form posted to
-//! `/locale`, which sets the cookie and redirects back; after hydration the
-//! same buttons switch the language in place, without a reload.
+//! English / Polski switch: a form posted to `/locale`, which sets the
+//! cookie and redirects back. Once the page's islands run it is posted in
+//! place like every form ([`crate::components::enhance`]): the page comes
+//! back in the chosen language without a reload.
 use leptos::prelude::*;
 use leptos_i18n::Locale as _;
 use leptos_router::hooks::use_location;
 
 use crate::i18n::{LOCALE_COOKIE, Locale, t, t_string, td_string, use_i18n};
 
-/// Cookie options shared by the i18n context (client side) and mirrored by the
-/// server's `/locale` handler: site-wide, one year, Lax.
+/// Cookie options shared by the i18n context and mirrored by the server's
+/// `/locale` handler: site-wide, one year, Lax.
 pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
     leptos_i18n::context::CookieOptions::default()
         .path("/")
@@ -29,40 +30,37 @@ fn endonym(locale: Locale) -> &'static str {
 pub fn LanguageSwitcher() -> impl IntoView {
     let i18n = use_i18n();
     let location = use_location();
-    let next = move || format!("{}{}", location.pathname.get(), location.search.get());
+    let next = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
     // Referenced so the cookie name stays in one place for server and client.
     let _ = LOCALE_COOKIE;
-
+    let current = i18n.get_locale_untracked();
     let buttons = Locale::get_all()
         .iter()
-        .copied()
-        .map(|locale| {
-            let pressed = move || (i18n.get_locale() == locale).to_string();
+        .map(|&locale| {
             view! {
                 <button
                     type="submit"
                     name="locale"
                     value=locale.as_str()
                     lang=locale.as_str()
-                    aria-pressed=pressed
-                    on:click=move |ev| {
-                        ev.prevent_default();
-                        i18n.set_locale(locale);
-                    }
+                    aria-pressed=(locale == current).to_string()
                 >
                     {endonym(locale)}
                 </button>
             }
         })
         .collect_view();
-
     view! {
         <form
             class="language-switcher"
             method="post"
             action="/locale"
             role="group"
-            aria-label=move || t_string!(i18n, language)
+            aria-label=t_string!(i18n, language)
         >
             <span class="visually-hidden">{t!(i18n, language)}</span>
             <input type="hidden" name="next" value=next />

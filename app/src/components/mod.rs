@@ -1,6 +1,9 @@
 //! Reusable pieces of UI.
 pub mod dialog;
+#[cfg(feature = "hydrate")]
+pub mod enhance;
 pub mod form;
+pub mod hydration;
 pub mod keys;
 pub mod language_switcher;
 pub mod list;

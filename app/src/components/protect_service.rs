@@ -3,9 +3,10 @@
 //! identifier (slug), which those configurations name.
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 use crate::components::form::{FormError, problem_message, use_form_errors};
-use crate::components::keys::hydrated;
+use crate::components::hydration::hydrated;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::PublicApiState;
 use crate::model::validation::{self, Field, ORG_SLUG_MAX, Problem};
@@ -66,36 +67,63 @@ pub fn OrganizationIdentifier(
 #[component]
 fn Snippet(id: &'static str, title: &'static str, text: Signal<String>) -> impl IntoView {
     let i18n = use_i18n();
+    let title_id = format!("proxy-{id}-title");
+    let (section_label, pre_label) = (title_id.clone(), title_id.clone());
+    let copy = CopyLabels {
+        copy: t_string!(i18n, copy_to_clipboard).to_string(),
+        copied: t_string!(i18n, copied).to_string(),
+        refused: t_string!(i18n, copy_refused_config).to_string(),
+    };
+    view! {
+        <section class="snippet" aria-labelledby=section_label>
+            <h3 id=title_id>{title}</h3>
+            <pre tabindex="0" aria-labelledby=pre_label><code data-testid=format!("proxy-{id}")>{text.get_untracked()}</code></pre>
+            <CopyButton text=text.get_untracked() labels=copy />
+        </section>
+    }
+}
+
+/// The words of a Copy to clipboard button and of its outcome.
+#[derive(Clone, Serialize, Deserialize)]
+struct CopyLabels {
+    copy: String,
+    copied: String,
+    refused: String,
+}
+
+#[island]
+fn CopyButton(text: String, labels: CopyLabels) -> impl IntoView {
     let js = hydrated();
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let value = text.get_untracked();
+            let value = text.clone();
             leptos::task::spawn_local(async move {
                 let promise = window().navigator().clipboard().write_text(&value);
                 let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
                 copied.set(Some(ok));
             });
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
     };
-    let title_id = format!("proxy-{id}-title");
-    let (section_label, pre_label) = (title_id.clone(), title_id.clone());
+    let CopyLabels {
+        copy: label,
+        copied: done,
+        refused,
+    } = labels;
     view! {
-        <section class="snippet" aria-labelledby=section_label>
-            <h3 id=title_id>{title}</h3>
-            <pre tabindex="0" aria-labelledby=pre_label><code data-testid=format!("proxy-{id}")>{move || text.get()}</code></pre>
-            {move || js.get().then(|| view! {
-                <button type="button" on:click=copy>{t!(i18n, copy_to_clipboard)}</button>
-            })}
-            <span role="status" class="notice">
-                {move || match copied.get() {
-                    Some(true) => t_string!(i18n, copied).to_string(),
-                    Some(false) => t_string!(i18n, copy_refused_config).to_string(),
-                    None => String::new(),
-                }}
-            </span>
-        </section>
+        {move || js.get().then(|| view! {
+            <button type="button" on:click=copy.clone()>{label.clone()}</button>
+        })}
+        <span role="status" class="notice">
+            {move || match copied.get() {
+                Some(true) => done.clone(),
+                Some(false) => refused.clone(),
+                None => String::new(),
+            }}
+        </span>
     }
 }
 

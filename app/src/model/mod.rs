@@ -11,6 +11,7 @@ pub mod error;
 pub mod filter;
 pub mod invitations;
 pub mod keys;
+pub mod notice;
 pub mod page;
 pub mod roles;
 pub mod text_enum;

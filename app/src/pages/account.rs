@@ -2,8 +2,10 @@ use leptos::prelude::*;
 
 use crate::components::form::{FormError, TextField, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::notice::Notice;
 use crate::model::validation::{Field, PASSWORD_MAX};
 use crate::server_fns::auth::ChangePassword;
+use crate::server_fns::notice;
 
 /// `/account`: Account settings of the signed-in user.
 #[component]
@@ -11,7 +13,7 @@ pub fn AccountPage() -> impl IntoView {
     let i18n = use_i18n();
     let action = ServerAction::<ChangePassword>::new();
     let errors = use_form_errors(action);
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let done = notice::take() == Some(Notice::PasswordChanged);
 
     view! {
         <h1>{t!(i18n, account_settings)}</h1>
@@ -20,7 +22,7 @@ pub fn AccountPage() -> impl IntoView {
             <p class="hint">{t!(i18n, change_password_lead)}</p>
             <ActionForm action=action attr:aria-labelledby="password-title">
                 <FormError error=errors.error />
-                {move || done().then(|| view! { <p class="notice" role="status">{t!(i18n, password_changed)}</p> })}
+                {done.then(|| view! { <p class="notice" role="status">{t!(i18n, password_changed)}</p> })}
                 <TextField id="current-password" name="current_password" field=Some(Field::CurrentPassword) kind="password"
                     label=Signal::derive(move || t_string!(i18n, field_current_password).to_string())
                     autocomplete="current-password" maxlength=PASSWORD_MAX errors=errors.fields />

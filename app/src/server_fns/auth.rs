@@ -94,9 +94,10 @@ pub async fn change_password(
     new_password: String,
     new_password_confirm: String,
 ) -> Result<(), AppError> {
-    use super::support::call;
+    use super::support::{call, notify};
     use crate::backend::auth::{guard::current_session, session};
     use crate::backend::services::accounts;
+    use crate::model::notice::Notice;
     call(accounts::CHANGE_PASSWORD, move |c| async move {
         let current = current_session().await?;
         let change = accounts::PasswordChange {
@@ -106,7 +107,9 @@ pub async fn change_password(
         };
         let version =
             accounts::change_password(&c.state, &c.who, change, current.id(), &c.meta).await?;
-        session::renew_credentials(&current, version).await
+        session::renew_credentials(&current, version).await?;
+        notify(&c.state, &Notice::PasswordChanged);
+        Ok(())
     })
     .await
 }

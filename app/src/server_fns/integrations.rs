@@ -62,10 +62,13 @@ pub async fn create_api_set(
     name: String,
     #[server(default)] description: String,
 ) -> Result<(), AppError> {
-    use super::support::call;
+    use super::support::{call, notify};
     use crate::backend::services::integrations;
+    use crate::model::notice::Notice;
     call(integrations::CREATE_API_SET, move |c| async move {
-        integrations::create_api_set(&c.state, &c.who, &slug, &name, &description, &c.meta).await
+        integrations::create_api_set(&c.state, &c.who, &slug, &name, &description, &c.meta).await?;
+        notify(&c.state, &Notice::ApiSetCreated);
+        Ok(())
     })
     .await
 }

@@ -7,12 +7,15 @@ use crate::model::invitations::{InvitationPreview, InvitationRow};
 
 #[server(prefix = "/rpc", endpoint = "invitations/create")]
 pub async fn create_invitation(contact: String, role_id: i64) -> Result<String, AppError> {
-    use super::support::{call, no_store};
+    use super::support::{call, no_store, notify};
     use crate::backend::services::invitations;
+    use crate::model::notice::Notice;
     call(invitations::CREATE, move |c| async move {
         let token = invitations::create(&c.state, &c.who, &contact, role_id, &c.meta).await?;
         no_store();
-        Ok(format!("/invite/{token}"))
+        let path = format!("/invite/{token}");
+        notify(&c.state, &Notice::InvitationCreated(path.clone()));
+        Ok(path)
     })
     .await
 }

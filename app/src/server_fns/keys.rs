@@ -119,8 +119,9 @@ pub async fn set_key_rate_limit(
     #[server(default)] per_minute: String,
     #[server(default)] back: String,
 ) -> Result<(), AppError> {
-    use super::support::call;
+    use super::support::{call, notify};
     use crate::backend::services::api_keys;
+    use crate::model::notice::Notice;
     use crate::model::validation::{Field, FieldError, Problem};
     call(api_keys::SET_RATE_LIMIT, move |c| async move {
         let value = per_minute.trim();
@@ -135,6 +136,7 @@ pub async fn set_key_rate_limit(
             })?)
         };
         api_keys::set_rate_limit(&c.state, &c.who, id, per_minute, &c.meta).await?;
+        notify(&c.state, &Notice::RateLimitSaved);
         redirect_back(&back);
         Ok(())
     })
@@ -144,10 +146,12 @@ pub async fn set_key_rate_limit(
 /// "End grace period now": the key's rolled secrets stop working at once.
 #[server(prefix = "/rpc", endpoint = "keys/end-grace")]
 pub async fn end_key_grace(id: i64, #[server(default)] back: String) -> Result<(), AppError> {
-    use super::support::call;
+    use super::support::{call, notify};
     use crate::backend::services::api_keys;
+    use crate::model::notice::Notice;
     call(api_keys::END_GRACE, move |c| async move {
         api_keys::end_grace(&c.state, &c.who, id, &c.meta).await?;
+        notify(&c.state, &Notice::GraceEnded);
         redirect_back(&back);
         Ok(())
     })

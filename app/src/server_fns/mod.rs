@@ -4,6 +4,7 @@ pub mod auth;
 pub mod integrations;
 pub mod invitations;
 pub mod keys;
+pub mod notice;
 pub mod roles;
 pub mod users;
 

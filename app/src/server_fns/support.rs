@@ -12,6 +12,7 @@ use crate::backend::state::{AppState, app_state};
 use crate::model::error::AppError;
 pub use crate::model::error::{is_form_post, respond as fail};
 use crate::model::keys::GeneratedKey;
+use crate::model::notice::Notice;
 
 /// What a server function works with once the guard has let it in.
 pub struct Call {
@@ -158,4 +159,43 @@ fn set_cookie(value: &str) {
     ) {
         response.append_header(header::SET_COOKIE, value);
     }
+}
+
+const NOTICE_COOKIE: &str = "keyhouse_notice";
+
+/// Leaves `notice` for the page a browser's form post leads to (callers of
+/// the server function itself get its answer, and no cookie).
+pub fn notify(state: &AppState, notice: &Notice) {
+    if !is_form_post() {
+        return;
+    }
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    set_cookie(&format!(
+        "{NOTICE_COOKIE}={}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict{secure}",
+        notice.encode()
+    ));
+}
+
+/// The notice left for this page, taken: the cookie is cleared with this
+/// response, so it is said once.
+pub fn take_notice() -> Option<Notice> {
+    let parts = use_context::<Parts>()?;
+    let value = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(NOTICE_COOKIE)?.strip_prefix('='))?
+        .to_owned();
+    let secure = app_state().is_ok_and(|s| s.settings.secure_cookies);
+    let secure = if secure { "; Secure" } else { "" };
+    set_cookie(&format!(
+        "{NOTICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"
+    ));
+    Notice::decode(&value)
 }

@@ -42,10 +42,13 @@ pub async fn set_user_status(username: String, active: bool) -> Result<(), AppEr
 
 #[server(prefix = "/rpc", endpoint = "users/set-role")]
 pub async fn set_user_role(username: String, role_id: i64) -> Result<(), AppError> {
-    use super::support::call;
+    use super::support::{call, notify};
     use crate::backend::services::users;
+    use crate::model::notice::Notice;
     call(users::SET_ROLE, move |c| async move {
-        users::set_role(&c.state, &c.who, &username, role_id, &c.meta).await
+        users::set_role(&c.state, &c.who, &username, role_id, &c.meta).await?;
+        notify(&c.state, &Notice::RoleSaved);
+        Ok(())
     })
     .await
 }

@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::dialog::{Dialog, close_to};
+use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::{GRACE_CHOICES, KeyRow};
@@ -17,7 +17,7 @@ pub(super) fn DeleteKeyDialog(
     let i18n = use_i18n();
     let name = row.name.clone();
     view! {
-        <Dialog labelled_by="delete-key-title" on_close=close_to(base.clone())>
+        <Dialog labelled_by="delete-key-title" close_href=base.clone()>
             <h2 id="delete-key-title">{t!(i18n, confirm_delete_key_title)}</h2>
             <p>{t!(i18n, confirm_delete_key_body, name = name.clone())}</p>
             <ActionForm action=action>
@@ -41,7 +41,7 @@ pub(super) fn RollKeyDialog(
     let name = row.name.clone();
     let errors = use_form_errors(action);
     view! {
-        <Dialog labelled_by="roll-key-title" on_close=close_to(base.clone())>
+        <Dialog labelled_by="roll-key-title" close_href=base.clone()>
             <h2 id="roll-key-title">{t!(i18n, roll_key_title)}</h2>
             <p>{t!(i18n, roll_key_body, name = name.clone())}</p>
             <ActionForm action=action>

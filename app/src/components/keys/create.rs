@@ -2,7 +2,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::dialog::{Dialog, close_to};
+use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, TextField, problem_message, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::error::AppError;
@@ -29,7 +29,7 @@ pub(super) fn CreateKeyDialog(
     let described =
         move |field: Field, id: &'static str| errors.problem(field).is_some().then_some(id);
     view! {
-        <Dialog labelled_by="create-key-title" on_close=close_to(base.clone()) class="wide">
+        <Dialog labelled_by="create-key-title" close_href=base.clone() class="wide">
             <h2 id="create-key-title">{t!(i18n, create_api_key)}</h2>
             {match form {
                 Err(err) => view! { <FormError error=Some(err) /> }.into_any(),

@@ -18,7 +18,6 @@ pub use panel::KeysPanel;
 pub use save::{FileLabels, SaveKeyDialog, key_file, key_file_name};
 pub use usage::{UsageChart, UsedFromTable};
 
-use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 
 use crate::i18n::{Locale, t_string};
@@ -78,11 +77,4 @@ pub fn when(rfc3339: &str) -> String {
         Some(time) => format!("{date} {time} UTC"),
         None => date.to_owned(),
     }
-}
-
-/// True once the WASM runs: the parts that need JavaScript appear then.
-pub fn hydrated() -> ReadSignal<bool> {
-    let (js, set_js) = signal(false);
-    Effect::new(move |_| set_js.set(true));
-    js
 }

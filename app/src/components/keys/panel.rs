@@ -1,15 +1,12 @@
 //! The key list with its filters and the dialogs its query opens.
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::components::form::{FormError, use_form_errors};
 use crate::components::list::ListError;
 use crate::i18n::{t, use_i18n};
 use crate::model::filter::form_value;
-use crate::model::keys::{GeneratedKey, KeyFilter, KeyListing, KeyScope};
+use crate::model::keys::{KeyFilter, KeyListing, KeyScope};
 use crate::model::page;
 use crate::server_fns::keys::{
     CreateKey, DeleteKey, RollKey, SetKeyEnabled, list_keys, new_key_form, take_generated_key,
@@ -92,33 +89,8 @@ pub fn KeysPanel(
             }
         },
     );
-    let generated = RwSignal::new(None::<GeneratedKey>);
-    let dismissed = RwSignal::new(false);
-    let navigate = use_navigate();
-    {
-        let base = base.clone();
-        let navigate = navigate.clone();
-        Effect::new(move |_| {
-            let fresh = create
-                .value()
-                .get()
-                .or_else(|| roll.value().get())
-                .and_then(Result::ok)
-                .flatten();
-            if let Some(key) = fresh {
-                create.value().set(None);
-                roll.value().set(None);
-                generated.set(Some(key));
-                navigate(&base, Default::default());
-            }
-        });
-    }
     let action_errors = use_form_errors(set_enabled).or(use_form_errors(delete));
     let base_for_view = base.clone();
-    let close_generated = Callback::new(move |()| {
-        generated.set(None);
-        dismissed.set(true);
-    });
 
     view! {
         <Transition fallback=|| ()>
@@ -168,10 +140,7 @@ pub fn KeysPanel(
                         {form.filter(|_| dialog.as_deref() == Some("create") && may_create).map(|form| view! { <CreateKeyDialog form action=create base=base.clone() /> })}
                         {deleting.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id).cloned()).map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
                         {rolling.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id && r.is_own).cloned()).filter(|_| listing.may_create).map(|row| view! { <RollKeyDialog row action=roll base=back.clone() /> })}
-                        {handed.map(|key| {
-                            let base = base.clone();
-                            view! { {move || (!dismissed.get()).then(|| view! { <SaveKeyDialog key=key.clone() base=base.clone() on_close=close_generated /> })} }
-                        })}
+                        {handed.map(|key| view! { <SaveKeyDialog key base=base.clone() /> })}
                     };
                     if section {
                         view! {
@@ -187,10 +156,6 @@ pub fn KeysPanel(
                 })
             }}
         </Transition>
-        {
-            let base = base.clone();
-            move || generated.get().map(|key| view! { <SaveKeyDialog key base=base.clone() on_close=close_generated /> })
-        }
     }
 }
 

@@ -1,20 +1,50 @@
 //! The *Available API* / *Selected API* lists of the Create API key dialog.
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::i18n::{t, t_string, use_i18n};
+use crate::components::hydration::hydrated;
+use crate::i18n::{t_string, use_i18n};
 use crate::model::keys::ApiSetInfo;
 
-use super::{api_set_text, hydrated};
+use super::api_set_text;
+
+/// The lists' words, in the user's language.
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct PickerLabels {
+    available_api: String,
+    selected_api: String,
+    move_to_selected: String,
+    move_to_available: String,
+    hint: String,
+}
+
+/// The API sets of a new key, each as `(id, "slug — name")`.
+#[component]
+pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
+    let i18n = use_i18n();
+    let options: Vec<(i64, String)> = sets
+        .iter()
+        .map(|s| (s.id, format!("{} — {}", s.slug, api_set_text(i18n, s).0)))
+        .collect();
+    let labels = PickerLabels {
+        available_api: t_string!(i18n, available_api).to_string(),
+        selected_api: t_string!(i18n, selected_api).to_string(),
+        move_to_selected: t_string!(i18n, move_to_selected).to_string(),
+        move_to_available: t_string!(i18n, move_to_available).to_string(),
+        hint: t_string!(i18n, dual_list_hint).to_string(),
+    };
+    view! { <DualListPicker options labels /> }
+}
 
 /// The API sets of a new key. Before JavaScript: a plain list of
 /// checkboxes. Once hydrated: the *Available API* and *Selected API*
 /// listboxes with → and ← buttons; arrow keys move within a list, Enter or
 /// a double-click moves the focused set to the other list.
-#[component]
-pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
-    let i18n = use_i18n();
+#[island]
+fn DualListPicker(options: Vec<(i64, String)>, labels: PickerLabels) -> impl IntoView {
     let js = hydrated();
-    let sets = StoredValue::new(sets);
+    let sets = StoredValue::new(options);
+    let labels = StoredValue::new(labels);
     let selected = RwSignal::new(Vec::<i64>::new());
     let active_available = RwSignal::new(None::<i64>);
     let active_selected = RwSignal::new(None::<i64>);
@@ -22,7 +52,7 @@ pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
     let available_ids = move || {
         sets.with_value(|all| {
             all.iter()
-                .map(|s| s.id)
+                .map(|s| s.0)
                 .filter(|id| !selected.get().contains(id))
                 .collect::<Vec<_>>()
         })
@@ -81,8 +111,8 @@ pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
     let label_of = move |id: i64| {
         sets.with_value(|all| {
             all.iter()
-                .find(|s| s.id == id)
-                .map(|s| format!("{} — {}", s.slug, api_set_text(i18n, s).0))
+                .find(|s| s.0 == id)
+                .map(|s| s.1.clone())
                 .unwrap_or_default()
         })
     };
@@ -125,7 +155,7 @@ pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
             view! {
                 <div class="dual-list">
                     <div class="dual-list-column">
-                        <span class="list-label" id="available-api-label">{t!(i18n, available_api)}</span>
+                        <span class="list-label" id="available-api-label">{labels.with_value(|l| l.available_api.clone())}</span>
                         <ul
                             role="listbox"
                             tabindex="0"
@@ -138,17 +168,17 @@ pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
                         </ul>
                     </div>
                     <div class="dual-list-buttons">
-                        <button type="button" aria-label=move || t_string!(i18n, move_to_selected).to_string()
+                        <button type="button" aria-label=labels.with_value(|l| l.move_to_selected.clone())
                             on:click=move |_| if let Some(id) = active_available.get() { transfer(id, true) }>
                             "→"
                         </button>
-                        <button type="button" aria-label=move || t_string!(i18n, move_to_available).to_string()
+                        <button type="button" aria-label=labels.with_value(|l| l.move_to_available.clone())
                             on:click=move |_| if let Some(id) = active_selected.get() { transfer(id, false) }>
                             "←"
                         </button>
                     </div>
                     <div class="dual-list-column">
-                        <span class="list-label" id="selected-api-label">{t!(i18n, selected_api)}</span>
+                        <span class="list-label" id="selected-api-label">{labels.with_value(|l| l.selected_api.clone())}</span>
                         <ul
                             role="listbox"
                             tabindex="0"
@@ -161,20 +191,20 @@ pub(super) fn ApiSetPicker(sets: Vec<ApiSetInfo>) -> impl IntoView {
                         </ul>
                     </div>
                 </div>
-                <p class="hint">{t!(i18n, dual_list_hint)}</p>
+                <p class="hint">{labels.with_value(|l| l.hint.clone())}</p>
                 {move || selected.get().into_iter().map(|id| view! { <input type="hidden" name="api_sets[]" value=id.to_string() /> }).collect_view()}
             }.into_any()
         } else {
             view! {
                 <fieldset class="checks">
-                    <legend>{t!(i18n, selected_api)}</legend>
-                    {sets.get_value().into_iter().map(|s| {
-                        let id = format!("set-check-{}", s.id);
+                    <legend>{labels.with_value(|l| l.selected_api.clone())}</legend>
+                    {sets.get_value().into_iter().map(|(set, label)| {
+                        let id = format!("set-check-{set}");
                         let for_id = id.clone();
                         view! {
                             <label class="check" for=for_id>
-                                <input type="checkbox" id=id name="api_sets[]" value=s.id.to_string() />
-                                {format!("{} — {}", s.slug, api_set_text(i18n, &s).0)}
+                                <input type="checkbox" id=id name="api_sets[]" value=set.to_string() />
+                                {label}
                             </label>
                         }
                     }).collect_view()}

@@ -1,13 +1,15 @@
 //! The Save generated key dialog and the key file it downloads.
 use leptos::prelude::*;
 
+use serde::{Deserialize, Serialize};
+
 use crate::components::dialog::Dialog;
+use crate::components::hydration::hydrated;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::GeneratedKey;
 
-use super::hydrated;
-
 /// The comment lines' words in the downloaded file, in the user's language.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct FileLabels {
     pub heading: String,
     pub name: String,
@@ -57,45 +59,82 @@ pub fn key_file_name(name: &str) -> String {
 }
 
 /// The Save generated key dialog: the key once, with Copy to clipboard,
-/// Download and Close.
+/// Download and Close. Close is a plain form (a page load to the list);
+/// Copy and Download appear once the island runs.
 #[component]
-pub fn SaveKeyDialog(key: GeneratedKey, base: String, on_close: Callback<()>) -> impl IntoView {
+pub fn SaveKeyDialog(key: GeneratedKey, base: String) -> impl IntoView {
     let i18n = use_i18n();
+    let labels = SaveLabels {
+        copy: t_string!(i18n, copy_to_clipboard).to_string(),
+        copied: t_string!(i18n, copied).to_string(),
+        refused: t_string!(i18n, copy_refused).to_string(),
+        download: t_string!(i18n, download).to_string(),
+        close: t_string!(i18n, close).to_string(),
+        file: FileLabels {
+            heading: t_string!(i18n, key_file_heading).to_string(),
+            name: t_string!(i18n, file_name).to_string(),
+            organization: t_string!(i18n, file_organization).to_string(),
+            api_sets: t_string!(i18n, file_api_sets).to_string(),
+            created: t_string!(i18n, file_created).to_string(),
+            api_base: t_string!(i18n, file_api_base).to_string(),
+        },
+    };
+    let (value, name) = (key.key.clone(), key.name.clone());
+    view! {
+        <Dialog labelled_by="save-key-title" close_href=base.clone()>
+            <h2 id="save-key-title">{t!(i18n, save_generated_key)}</h2>
+            <p class="warning" role="note">{t!(i18n, key_warning)}</p>
+            <div class="field">
+                <label for="generated-key">{t!(i18n, your_api_key)}</label>
+                <input id="generated-key" readonly=true class="key-field" value=value />
+            </div>
+            <p class="hint">{name}</p>
+            <SaveKeyButtons key base labels />
+        </Dialog>
+    }
+}
+
+/// The words of the Save generated key buttons, in the user's language.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SaveLabels {
+    copy: String,
+    copied: String,
+    refused: String,
+    download: String,
+    close: String,
+    file: FileLabels,
+}
+
+#[island]
+fn SaveKeyButtons(key: GeneratedKey, base: String, labels: SaveLabels) -> impl IntoView {
     let js = hydrated();
     let copied = RwSignal::new(None::<bool>);
     let key = StoredValue::new(key);
-    let input = NodeRef::<leptos::html::Input>::new();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
             let text = key.with_value(|k| k.key.clone());
-            let input = input.get();
             leptos::task::spawn_local(async move {
                 let promise = window().navigator().clipboard().write_text(&text);
                 let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                if !ok && let Some(input) = input {
+                if !ok && let Some(input) = select_key_field() {
                     input.select();
                 }
                 copied.set(Some(ok));
             });
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = key;
     };
+    let file = labels.file.clone();
     let download = move |_| {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
             let origin = window().location().origin().unwrap_or_default();
-            let labels = FileLabels {
-                heading: t_string!(i18n, key_file_heading).to_string(),
-                name: t_string!(i18n, file_name).to_string(),
-                organization: t_string!(i18n, file_organization).to_string(),
-                api_sets: t_string!(i18n, file_api_sets).to_string(),
-                created: t_string!(i18n, file_created).to_string(),
-                api_base: t_string!(i18n, file_api_base).to_string(),
-            };
-            let (text, file) = key.with_value(|k| {
+            let (text, name) = key.with_value(|k| {
                 (
-                    key_file(k, &format!("{origin}/api/v1"), &labels),
+                    key_file(k, &format!("{origin}/api/v1"), &file),
                     key_file_name(&k.name),
                 )
             });
@@ -107,42 +146,47 @@ pub fn SaveKeyDialog(key: GeneratedKey, base: String, on_close: Callback<()>) ->
                 && let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>()
             {
                 a.set_href(&href);
-                a.set_download(&file);
+                a.set_download(&name);
                 a.click();
             }
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &file;
     };
-    let close = move |ev: leptos::ev::MouseEvent| {
-        if js.get_untracked() {
-            ev.prevent_default();
-            on_close.run(());
-        }
-    };
+    let SaveLabels {
+        copy: copy_label,
+        copied: copied_label,
+        refused,
+        download: download_label,
+        close,
+        ..
+    } = labels;
     view! {
-        <Dialog labelled_by="save-key-title" on_close=on_close>
-            <h2 id="save-key-title">{t!(i18n, save_generated_key)}</h2>
-            <p class="warning" role="note">{t!(i18n, key_warning)}</p>
-            <div class="field">
-                <label for="generated-key">{t!(i18n, your_api_key)}</label>
-                <input id="generated-key" node_ref=input readonly=true class="key-field" value=key.with_value(|k| k.key.clone()) />
-            </div>
-            <p class="hint">{key.with_value(|k| k.name.clone())}</p>
-            <form method="get" action=base class="dialog-buttons">
-                {move || js.get().then(|| view! {
-                    <button type="button" class="primary" on:click=copy>{t!(i18n, copy_to_clipboard)}</button>
-                    <button type="button" on:click=download>{t!(i18n, download)}</button>
-                })}
-                <button type="submit" on:click=close>{t!(i18n, close)}</button>
-                <span role="status" class="notice">
-                    {move || match copied.get() {
-                        Some(true) => t_string!(i18n, copied).to_string(),
-                        Some(false) => t_string!(i18n, copy_refused).to_string(),
-                        None => String::new(),
-                    }}
-                </span>
-            </form>
-        </Dialog>
+        <form method="get" action=base class="dialog-buttons">
+            {move || js.get().then(|| view! {
+                <button type="button" class="primary" on:click=copy>{copy_label.clone()}</button>
+                <button type="button" on:click=download.clone()>{download_label.clone()}</button>
+            })}
+            <button type="submit">{close}</button>
+            <span role="status" class="notice">
+                {move || match copied.get() {
+                    Some(true) => copied_label.clone(),
+                    Some(false) => refused.clone(),
+                    None => String::new(),
+                }}
+            </span>
+        </form>
     }
+}
+
+/// The key's field, selected so the user can copy it by hand when the
+/// browser refuses the clipboard.
+#[cfg(feature = "hydrate")]
+fn select_key_field() -> Option<web_sys::HtmlInputElement> {
+    use wasm_bindgen::JsCast;
+    document()
+        .get_element_by_id("generated-key")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@ use leptos::prelude::*;
 use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::notice::Notice;
 use crate::model::validation::Field;
 use crate::server_fns::invitations::{CreateInvitation, RevokeInvitation, list_invitations};
+use crate::server_fns::notice;
 
 /// `/admin/invitations`: invite by e-mail or phone number, with a role.
 #[component]
@@ -17,11 +19,10 @@ pub fn InvitationsPage() -> impl IntoView {
         |_| list_invitations(),
     );
     let errors = use_form_errors(create);
-    let link = move || {
-        create.value().get().and_then(Result::ok).map(|path| {
-            let origin = window_origin();
-            format!("{origin}{path}")
-        })
+    // The new invitation's link, once, after the form's redirect.
+    let link = match notice::take() {
+        Some(Notice::InvitationCreated(path)) => Some(format!("{}{path}", window_origin())),
+        _ => None,
     };
 
     view! {
@@ -46,7 +47,7 @@ pub fn InvitationsPage() -> impl IntoView {
                 <RoleSelect id="invite-role" />
                 <button type="submit" class="primary">{t!(i18n, create_invitation)}</button>
             </ActionForm>
-            {move || link().map(|link| view! {
+            {link.map(|link| view! {
                 <div class="notice-box" role="status">
                     <p>{t!(i18n, invitation_link_lead)}</p>
                     <label for="invite-link">{t!(i18n, invitation_link)}</label>
@@ -96,24 +97,15 @@ pub fn InvitationsPage() -> impl IntoView {
     }
 }
 
-/// The page's own origin, so the link can be copied whole.
+/// This instance's address as the browser reaches it (the proxy's scheme
+/// included), so the link can be copied whole.
 fn window_origin() -> String {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "ssr")]
     {
-        leptos::prelude::window()
-            .location()
-            .origin()
-            .unwrap_or_default()
+        crate::server_fns::support::instance_url()
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "ssr"))]
     {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get("host")
-                    .and_then(|h| h.to_str().ok())
-                    .map(|h| format!("http://{h}"))
-            })
-            .unwrap_or_default()
+        String::new()
     }
 }

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::components::dialog::{Dialog, close_to};
+use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::model::authz::Authority;
@@ -200,7 +200,7 @@ fn RoleEditors(
                 {move || confirming().then(|| {
                     let name = name.clone();
                     view! {
-                        <Dialog labelled_by=format!("delete-role-{id}") on_close=close_to("/admin/roles".into())>
+                        <Dialog labelled_by=format!("delete-role-{id}") close_href="/admin/roles">
                             <h3 id=format!("delete-role-{id}")>{t!(i18n, confirm_delete_role_title)}</h3>
                             <p>{t!(i18n, confirm_delete_role_body, name = name.clone())}</p>
                             <ActionForm action=delete>

@@ -4,12 +4,14 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use crate::components::dialog::{Dialog, close_to};
+use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, use_form_errors};
 use crate::components::keys::KeysPanel;
 use crate::i18n::{t, t_string, use_i18n};
+use crate::model::notice::Notice;
 use crate::model::users::urlencode;
 use crate::model::users::{UserDetails, UserKind, UserStatus};
+use crate::server_fns::notice;
 use crate::server_fns::users::{SetUserRole, SetUserStatus, get_user_details};
 
 /// `/admin/users/{username}`: User Account Details.
@@ -76,7 +78,7 @@ fn Details(
     let confirm_href = format!("{self_href}?confirm=deactivate");
     let role_errors = use_form_errors(set_role);
     let status_errors = use_form_errors(set_status);
-    let role_saved = move || matches!(set_role.value().get(), Some(Ok(())));
+    let role_saved = notice::take() == Some(Notice::RoleSaved);
 
     view! {
         <section class="card" aria-labelledby="profile-title">
@@ -119,7 +121,7 @@ fn Details(
                             </select>
                         </div>
                         <FormError error=role_errors.error />
-                        {move || role_saved().then(|| view! { <p class="notice" role="status">{t!(i18n, role_saved)}</p> })}
+                        {role_saved.then(|| view! { <p class="notice" role="status">{t!(i18n, role_saved)}</p> })}
                         <button type="submit" class="primary">{t!(i18n, save_role)}</button>
                     </ActionForm>
                 }.into_any()
@@ -145,7 +147,7 @@ fn Details(
                     {move || confirming().then(|| {
                         let (username, name, self_href) = (username.clone(), name.clone(), self_href.clone());
                         view! {
-                        <Dialog labelled_by="deactivate-title" on_close=close_to(self_href.clone())>
+                        <Dialog labelled_by="deactivate-title" close_href=self_href.clone()>
                             <h3 id="deactivate-title">{t!(i18n, confirm_deactivate_title)}</h3>
                             <p>{t!(i18n, confirm_deactivate_body, name = name.clone())}</p>
                             <ActionForm action=set_status>

@@ -2,13 +2,15 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
 use super::IntegrationsBreadcrumb;
-use crate::components::dialog::{Dialog, close_to};
+use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, TextField, problem_message, use_form_errors};
 use crate::components::keys::api_set_text;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::DESCRIPTION_MAX;
+use crate::model::notice::Notice;
 use crate::model::validation::{Field, NAME_MAX};
 use crate::server_fns::integrations::{CreateApiSet, DeleteApiSet, get_public_api, list_api_sets};
+use crate::server_fns::notice;
 
 const BASE: &str = "/settings/integrations/api-sets";
 
@@ -29,7 +31,7 @@ pub fn ApiSetsPage() -> impl IntoView {
     let manage = Resource::new(|| (), |_| get_public_api());
     let errors = use_form_errors(create);
     let summary = errors.or(use_form_errors(delete));
-    let created = move || matches!(create.value().get(), Some(Ok(())));
+    let created = notice::take() == Some(Notice::ApiSetCreated);
     let description_problem = move || {
         errors
             .problem(Field::Description)
@@ -86,7 +88,7 @@ pub fn ApiSetsPage() -> impl IntoView {
                     {confirm.map(|s| {
                         let (name, count) = (s.name.clone(), s.keys);
                         view! {
-                            <Dialog labelled_by="delete-set-title" on_close=close_to(BASE.into())>
+                            <Dialog labelled_by="delete-set-title" close_href=BASE>
                                 <h2 id="delete-set-title">{t!(i18n, confirm_delete_set_title)}</h2>
                                 <p>{t!(i18n, confirm_delete_set_body, name = name.clone(), count = count)}</p>
                                 <ActionForm action=delete>
@@ -116,7 +118,7 @@ pub fn ApiSetsPage() -> impl IntoView {
                             <textarea id="set-description" name="description" rows="2" maxlength=DESCRIPTION_MAX></textarea>
                             {description_problem}
                         </div>
-                        {move || created().then(|| view! { <p class="notice" role="status">{t!(i18n, api_set_created)}</p> })}
+                        {created.then(|| view! { <p class="notice" role="status">{t!(i18n, api_set_created)}</p> })}
                         <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_api_set)}</button>
                     </ActionForm>
                 </section>

@@ -6,8 +6,10 @@ use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::keys::{UsageChart, UsedFromTable, status_label, when};
 use crate::i18n::{t, use_i18n};
 use crate::model::keys::{KeyDetails, RATE_LIMIT_MAX, SecretState};
+use crate::model::notice::Notice;
 use crate::model::validation::Field;
 use crate::server_fns::keys::{EndKeyGrace, SetKeyRateLimit, get_key_details};
+use crate::server_fns::notice;
 
 /// `/settings/integrations/public-api/keys/{id}`: every field of one key,
 /// its API sets and its secrets (roll history, last use and address).
@@ -130,7 +132,7 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
             .problem(Field::RateLimit)
             .map(|p| problem_message(i18n, p))
     };
-    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let saved = notice::take() == Some(Notice::RateLimitSaved);
     let back = format!("/settings/integrations/public-api/keys/{id}");
     view! {
         <section class="card" aria-labelledby="rate-limit-title">
@@ -160,7 +162,7 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
                         <p class="field-error" id="rate-limit-error">{problem}</p>
                     </div>
                     <FormError error=errors.general() />
-                    {move || saved().then(|| view! { <p class="notice" role="status">{t!(i18n, rate_limit_saved)}</p> })}
+                    {saved.then(|| view! { <p class="notice" role="status">{t!(i18n, rate_limit_saved)}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>
                         {t!(i18n, rate_limit_save)}
                     </button>
@@ -177,11 +179,11 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
 fn EndGraceForm(key_id: i64, action: ServerAction<EndKeyGrace>, shown: bool) -> impl IntoView {
     let i18n = use_i18n();
     let errors = use_form_errors(action);
-    let done = move || matches!(action.value().get(), Some(Ok(())));
+    let done = notice::take() == Some(Notice::GraceEnded);
     let back = format!("/settings/integrations/public-api/keys/{key_id}");
     view! {
         <FormError error=errors.error />
-        {move || done().then(|| view! { <p class="notice" role="status">{t!(i18n, end_grace_done)}</p> })}
+        {done.then(|| view! { <p class="notice" role="status">{t!(i18n, end_grace_done)}</p> })}
         {shown.then(|| view! {
             <ActionForm action=action attr:aria-describedby="end-grace-hint">
                 <input type="hidden" name="id" value=key_id />

@@ -1,0 +1,29 @@
+//! What every page's islands share: the signal that says the island runs in
+//! the browser, and the mark at the end of the page that says all of them
+//! do.
+use leptos::prelude::*;
+
+/// True once the island runs in the browser: the parts that need
+/// JavaScript appear then. Server and browser first render `false`, so
+/// hydration finds what the server sent.
+pub fn hydrated() -> ReadSignal<bool> {
+    let (js, set_js) = signal(false);
+    Effect::new(move |_| set_js.set(true));
+    js
+}
+
+/// The last island of the page: islands hydrate in document order, so when
+/// this one runs every other has. It marks `<body data-hydrated="true">` (so
+/// browser tests can tell a server-rendered page from an interactive one)
+/// and from then on posts the page's forms in place
+/// ([`crate::components::enhance`]).
+#[island]
+pub fn HydrationMark() -> impl IntoView {
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        crate::components::enhance::watch();
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
