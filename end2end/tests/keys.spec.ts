@@ -92,6 +92,9 @@ test('Orufy: gear → Settings → Public API → Create API key → copy → li
   await expect(row).toBeVisible();
   await row.getByRole('link', { name: 'Delete Integration with CRM' }).click();
   await expect(confirm).toBeVisible();
+  // Esc is the dialog island's (without JavaScript the dialog is a plain
+  // box in the page): the link loaded a page, so wait until it is interactive.
+  await hydrated(page);
   await page.keyboard.press('Escape');
   await expect(confirm).toHaveCount(0);
   await expect(row).toBeVisible();
