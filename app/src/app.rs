@@ -3,20 +3,22 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    components::{Route, Router, Routes},
+    components::{Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
 
+use crate::components::admin_area::{AdminArea, provide_current_user};
 use crate::components::hydration::HydrationMark;
 use crate::components::top_bar::TopBar;
 use crate::i18n::{I18nContextProvider, t, t_string, use_i18n};
 use crate::pages::account::AccountPage;
 use crate::pages::admin::{
-    audit::AuditPage, invitations::InvitationsPage, new_programmatic_user::NewProgrammaticUserPage,
-    roles::RolesPage, user_details::UserDetailsPage, users::UsersPage,
+    audit::AuditPage, home::AdminPage, invitations::InvitationsPage,
+    new_programmatic_user::NewProgrammaticUserPage, roles::RolesPage,
+    user_details::UserDetailsPage, users::UsersPage,
 };
 use crate::pages::integrations::{
-    api_sets::ApiSetsPage, key_details::KeyDetailsPage, public_api::PublicApiPage,
+    IntegrationsPage, api_sets::ApiSetsPage, key_details::KeyDetailsPage, public_api::PublicApiPage,
 };
 use crate::pages::invite::InvitePage;
 use crate::pages::{
@@ -62,6 +64,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Frame() -> impl IntoView {
     let i18n = use_i18n();
+    provide_current_user();
 
     // leptos_meta renders <title> after the page, outside this request's
     // reactive arena (leptos_integration_utils 0.8.9, `inject_meta_context`):
@@ -83,6 +86,11 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route
+                        path=path!("/settings/integrations")
+                        view=IntegrationsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/settings/integrations/public-api")
                         view=PublicApiPage
                         ssr=SsrMode::Async
@@ -100,25 +108,21 @@ fn Frame() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/roles") view=RolesPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/admin/invitations")
-                        view=InvitationsPage
-                        ssr=SsrMode::Async
-                    />
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
-                    <Route
-                        path=path!("/admin/users/:username")
-                        view=UserDetailsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/admin/programmatic-users/new")
-                        view=NewProgrammaticUserPage
-                        ssr=SsrMode::Async
-                    />
+                    // The Admin area: every page beside its left pane.
+                    <ParentRoute path=path!("/admin") view=AdminLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=AdminPage ssr=SsrMode::Async />
+                        <Route path=path!("users") view=UsersPage ssr=SsrMode::Async />
+                        <Route path=path!("users/:username") view=UserDetailsPage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("programmatic-users/new")
+                            view=NewProgrammaticUserPage
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("roles") view=RolesPage ssr=SsrMode::Async />
+                        <Route path=path!("invitations") view=InvitationsPage ssr=SsrMode::Async />
+                        <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async />
+                    </ParentRoute>
                 </Routes>
             </ErrorBoundary>
         </main>
@@ -127,5 +131,15 @@ fn Frame() -> impl IntoView {
         </footer>
         // Last: it runs when every island before it has.
         <HydrationMark />
+    }
+}
+
+/// The Admin area's pages, beside the Admin pane.
+#[component]
+fn AdminLayout() -> impl IntoView {
+    view! {
+        <AdminArea>
+            <Outlet />
+        </AdminArea>
     }
 }

@@ -20,7 +20,8 @@ test('invite a user, accept in a second browser, deactivate them', async ({ page
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('user-name')).toHaveText('Admiral Admin');
 
-  await page.getByRole('link', { name: 'User Management' }).click();
+  await page.getByRole('banner').getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
   await page.getByRole('link', { name: 'Invite user' }).click();
   await hydrated(page);
   await page.getByLabel('E-mail or phone number').fill(inviteeEmail);

@@ -58,6 +58,9 @@ test('Orufy: gear → Settings → Public API → Create API key → copy → li
   // The gear icon in the top bar.
   await page.getByRole('banner').getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
+  // Settings → Integrations → Public API, as the manual says.
+  await page.getByRole('main').getByRole('link', { name: 'Integrations' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Integrations' })).toBeVisible();
   await page.getByRole('main').getByRole('link', { name: 'Public API' }).click();
   await expect(page.getByRole('navigation', { name: 'Breadcrumb' })).toHaveText(/Settings\s*Integrations\s*Public API/);
   await expect(page.getByRole('switch', { name: 'Enable Public API' })).toHaveAttribute('aria-checked', 'true');
@@ -107,9 +110,17 @@ test('Orufy: gear → Settings → Public API → Create API key → copy → li
 test('enterprise: User Account Details → API Keys → Generate key with two API sets → Download', async ({ page }) => {
   const email = await register(page, false);
   await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');
-  await page.getByRole('link', { name: 'User Management' }).click();
+  // The enterprise manual's path: Admin → Users in the left pane → User
+  // Management → the Username → User Account Details.
+  await page.getByRole('banner').getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'User Management' })).toBeVisible();
   await page.getByRole('link', { name: email }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'User Account Details' })).toBeVisible();
+  const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+  await expect(crumbs).toHaveText(/Admin\s*User Management\s*User Account Details/);
+  await expect(crumbs.getByRole('link', { name: 'Admin' })).toHaveAttribute('href', '/admin');
+  await expect(page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' })).toHaveAttribute('aria-current', 'page');
   const section = page.getByRole('region', { name: 'API Keys' });
   await section.getByRole('link', { name: 'Generate key' }).click();
 
@@ -156,6 +167,39 @@ test('enterprise: User Account Details → API Keys → Generate key with two AP
   await expect(page.getByRole('heading', { level: 1, name: 'API key details' })).toBeVisible();
   await expect(page.getByTestId('key-status')).toHaveText('Active');
   await expect(page.getByText('Nightly stock export')).toBeVisible();
+});
+
+test('the key page offers Disable, Enable, Roll and Delete as the list does', async ({ page }) => {
+  await register(page, true);
+  const first = page.getByRole('dialog', { name: 'Save generated key' });
+  const firstKey = await first.getByLabel('Your API key').inputValue();
+  await first.getByRole('button', { name: 'Close' }).click();
+  await page.getByRole('link', { name: 'My first API key', exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'API key details' })).toBeVisible();
+  const actions = page.getByRole('group', { name: 'Actions' });
+  const status = page.getByTestId('key-status');
+
+  await actions.getByRole('button', { name: 'Disable' }).click();
+  await expect(status).toHaveText('Disabled');
+  await actions.getByRole('button', { name: 'Enable' }).click();
+  await expect(status).toHaveText('Active');
+
+  // Roll: the confirmation opens here; the new secret is shown once, on the list.
+  await actions.getByRole('link', { name: 'Roll' }).click();
+  const roll = page.getByRole('dialog', { name: 'Roll this API key?' });
+  await roll.getByRole('button', { name: 'Roll key' }).click();
+  const save = page.getByRole('dialog', { name: 'Save generated key' });
+  const rolled = await save.getByLabel('Your API key').inputValue();
+  expect(rolled).toMatch(KEY_PATTERN);
+  expect(rolled).not.toBe(firstKey);
+  await save.getByRole('button', { name: 'Close' }).click();
+
+  await page.getByRole('link', { name: 'My first API key', exact: true }).click();
+  await page.getByRole('group', { name: 'Actions' }).getByRole('link', { name: 'Delete' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete this API key?' });
+  await confirm.getByRole('button', { name: 'Delete' }).click();
+  await expect(page).toHaveURL(/\/settings\/integrations\/public-api$/);
+  await expect(page.getByRole('row', { name: /My first API key/ })).toHaveCount(0);
 });
 
 test('the Available API / Selected API lists work by keyboard alone', async ({ page }) => {

@@ -18,7 +18,9 @@ async function registerAdmin(page: Page) {
 
 test('custom role editing', async ({ page }) => {
   await registerAdmin(page);
-  await page.getByRole('link', { name: 'Roles' }).click();
+  await page.getByRole('banner').getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Admin' })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Roles' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Roles' })).toBeVisible();
   const table = page.getByRole('table');
   await expect(table.getByRole('rowheader', { name: /Admin/ })).toBeVisible();
@@ -43,7 +45,7 @@ test('custom role editing', async ({ page }) => {
   await dialog.getByRole('button', { name: 'Delete' }).click();
   await expect(table.getByRole('row', { name: /Support desk/ })).toHaveCount(0);
 
-  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Audit log' }).click();
   await page.getByLabel('Action').selectOption({ label: 'Role deleted' });
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page.getByRole('table').getByRole('row')).toHaveCount(2);

@@ -23,7 +23,8 @@ async function registerAdmin(page: Page) {
 
 test('admin manages a programmatic user from User Management', async ({ page }) => {
   const email = await registerAdmin(page);
-  await page.getByRole('link', { name: 'User Management' }).click();
+  await page.getByRole('banner').getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'User Management' })).toBeVisible();
   const table = page.getByRole('table');
   await expect(table.getByRole('columnheader', { name: 'Username' })).toBeVisible();
@@ -71,8 +72,8 @@ test('the programmatic user signs in with its username', async ({ browser, page 
   await botPage.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await botPage.getByRole('button', { name: 'Sign in' }).click();
   await expect(botPage.getByTestId('user-name')).toHaveText(bot);
-  // A Member may not manage users: no menu entry, and the page refuses.
-  await expect(botPage.getByRole('link', { name: 'User Management' })).toHaveCount(0);
+  // A Member may not manage users: no Admin entry, and the page refuses.
+  await expect(botPage.getByRole('link', { name: 'Admin' })).toHaveCount(0);
   await botPage.goto('/admin/users');
   await expect(botPage.getByRole('alert')).toHaveText('Your role does not allow this.');
   await other.close();

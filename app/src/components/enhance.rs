@@ -82,9 +82,25 @@ fn submitted(ev: SubmitEvent) {
         return;
     }
     let _ = form.set_attribute("aria-busy", "true");
-    let action = form.action();
-    let origin = window().location().origin().unwrap_or_default();
-    if !form.method().eq_ignore_ascii_case("post") || !action.starts_with(&format!("{origin}/")) {
+    // Read as attributes: `form.action` and `form.method` are clobbered by
+    // fields of those names (the audit log's filter has an "action").
+    let is_post = form
+        .get_attribute("method")
+        .is_some_and(|m| m.eq_ignore_ascii_case("post"));
+    let location = window().location();
+    let (origin, page) = (
+        location.origin().unwrap_or_default(),
+        location.href().unwrap_or_default(),
+    );
+    let Some(action) = form
+        .get_attribute("action")
+        .and_then(|a| web_sys::Url::new_with_base(&a, &page).ok())
+        .map(|u| u.href())
+        .filter(|a| a.starts_with(&format!("{origin}/")))
+    else {
+        return;
+    };
+    if !is_post {
         return;
     }
     // The submitter's `name=value` (which button was pressed) is part of

@@ -1,4 +1,5 @@
 //! Reusable pieces of UI.
+pub mod admin_area;
 pub mod dialog;
 #[cfg(feature = "hydrate")]
 pub mod enhance;

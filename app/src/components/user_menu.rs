@@ -1,30 +1,18 @@
 //! The signed-in user's name and organization with Sign out; or, for a
 //! visitor, Sign in and Sign up.
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_location};
+use leptos_router::components::A;
 
+use crate::components::admin_area::{admin_sections, use_current_user};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::authz::Authority;
-use crate::server_fns::auth::{SignOut, SwitchOrganization, current_user};
+use crate::server_fns::auth::{SignOut, SwitchOrganization};
 
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
-    let location = use_location();
     let sign_out = ServerAction::<SignOut>::new();
     let switch = ServerAction::<SwitchOrganization>::new();
-    // Refetched on every navigation: sign-in and sign-out both navigate.
-    // One call answers who is signed in and where they may act.
-    let user = Resource::new(
-        move || {
-            (
-                location.pathname.get(),
-                sign_out.version().get(),
-                switch.version().get(),
-            )
-        },
-        |_| current_user(),
-    );
+    let user = use_current_user();
 
     view! {
         <div class="user-menu" role="region" aria-label=move || t_string!(i18n, user_menu)>
@@ -32,19 +20,10 @@ pub fn UserMenu() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(me)) => {
-                            let manage_users = me.authorities.contains(&Authority::ManageUsers);
-                            let manage_roles = me.authorities.contains(&Authority::ManageRoles);
-                            let view_audit = me.authorities.contains(&Authority::ViewAuditLog);
+                            // Admin, for those who may open a section of it.
+                            let admin = !admin_sections(&me).is_empty();
                             view! {
-                                {manage_users.then(|| view! {
-                                    <A href="/admin/users">{t!(i18n, user_management)}</A>
-                                })}
-                                {manage_roles.then(|| view! {
-                                    <A href="/admin/roles">{t!(i18n, roles)}</A>
-                                })}
-                                {view_audit.then(|| view! {
-                                    <A href="/admin/audit">{t!(i18n, audit_log)}</A>
-                                })}
+                                {admin.then(|| view! { <A href="/admin">{t!(i18n, admin)}</A> })}
                                 <A href="/account" attr:class="who" attr:aria-label=move || t_string!(i18n, account_settings)>
                                     <span class="who-name" data-testid="user-name">{me.name.clone()}</span>
                                     <span class="who-org" data-testid="user-organization">

@@ -20,12 +20,8 @@ pub fn SettingsPage() -> impl IntoView {
             <h2 id="integrations-title">{t!(i18n, integrations)}</h2>
             <ul class="link-list">
                 <li>
-                    <A href="/settings/integrations/public-api">{t!(i18n, public_api)}</A>
-                    <p class="hint">{t!(i18n, public_api_link_hint)}</p>
-                </li>
-                <li>
-                    <A href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</A>
-                    <p class="hint">{t!(i18n, api_sets_link_hint)}</p>
+                    <A href="/settings/integrations">{t!(i18n, integrations)}</A>
+                    <p class="hint">{t!(i18n, integrations_link_hint)}</p>
                 </li>
             </ul>
         </section>

@@ -8,21 +8,26 @@ use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::{GRACE_CHOICES, KeyRow};
 use crate::server_fns::keys::{DeleteKey, RollKey};
 
+/// `base`: the page it opens on (Cancel and Esc go back there); `done`:
+/// where the deletion leads, `base` unless given (the key's own page is
+/// gone after it).
 #[component]
-pub(super) fn DeleteKeyDialog(
+pub fn DeleteKeyDialog(
     row: KeyRow,
     action: ServerAction<DeleteKey>,
     base: String,
+    #[prop(optional)] done: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let name = row.name.clone();
+    let done = done.unwrap_or_else(|| base.clone());
     view! {
         <Dialog labelled_by="delete-key-title" close_href=base.clone()>
             <h2 id="delete-key-title">{t!(i18n, confirm_delete_key_title)}</h2>
             <p>{t!(i18n, confirm_delete_key_body, name = name.clone())}</p>
             <ActionForm action=action>
                 <input type="hidden" name="id" value=row.id.to_string() />
-                <input type="hidden" name="back" value=base.clone() />
+                <input type="hidden" name="back" value=done />
                 <button type="submit" class="danger">{t!(i18n, delete)}</button>
                 " "
                 <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
@@ -31,14 +36,18 @@ pub(super) fn DeleteKeyDialog(
     }
 }
 
+/// `done`: where the roll leads, `base` unless given; the page there must
+/// show the new secret (the key list takes it from the hand-over).
 #[component]
-pub(super) fn RollKeyDialog(
+pub fn RollKeyDialog(
     row: KeyRow,
     action: ServerAction<RollKey>,
     base: String,
+    #[prop(optional)] done: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let name = row.name.clone();
+    let done = done.unwrap_or_else(|| base.clone());
     let errors = use_form_errors(action);
     view! {
         <Dialog labelled_by="roll-key-title" close_href=base.clone()>
@@ -46,7 +55,7 @@ pub(super) fn RollKeyDialog(
             <p>{t!(i18n, roll_key_body, name = name.clone())}</p>
             <ActionForm action=action>
                 <input type="hidden" name="id" value=row.id.to_string() />
-                <input type="hidden" name="back" value=base.clone() />
+                <input type="hidden" name="back" value=done />
                 <div class="field">
                     <label for="roll-grace">{t!(i18n, field_grace)}</label>
                     <select id="roll-grace" name="grace_hours">
@@ -62,7 +71,7 @@ pub(super) fn RollKeyDialog(
                     </select>
                 </div>
                 <FormError error=errors.error />
-                <button type="submit" class="primary" disabled=move || action.pending().get()>{t!(i18n, roll_confirm)}</button>
+                <button type="submit" class="primary">{t!(i18n, roll_confirm)}</button>
                 " "
                 <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
             </ActionForm>

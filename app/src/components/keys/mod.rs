@@ -14,6 +14,7 @@ mod save;
 mod table;
 mod usage;
 
+pub use confirm::{DeleteKeyDialog, RollKeyDialog};
 pub use panel::KeysPanel;
 pub use save::{FileLabels, SaveKeyDialog, key_file, key_file_name};
 pub use usage::{UsageChart, UsedFromTable};

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::{components::A, hooks::use_query_map};
 
+use crate::components::admin_area::AdminCrumb;
 use crate::components::list::ListError;
 use crate::i18n::{Locale, t, t_string, use_i18n};
 use crate::model::audit::{Action, AuditFilter, AuditRow};
@@ -77,7 +78,7 @@ pub fn AuditPage() -> impl IntoView {
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
             <ol>
-                <li>{t!(i18n, admin)}</li>
+                <AdminCrumb />
                 <li aria-current="page">{t!(i18n, audit_log)}</li>
             </ol>
         </nav>

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::components::admin_area::AdminCrumb;
 use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
@@ -27,7 +28,7 @@ pub fn InvitationsPage() -> impl IntoView {
 
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
-            <ol><li>{t!(i18n, admin)}</li><li aria-current="page">{t!(i18n, invitations)}</li></ol>
+            <ol><AdminCrumb /><li aria-current="page">{t!(i18n, invitations)}</li></ol>
         </nav>
         <h1>{t!(i18n, invitations)}</h1>
         <section class="card" aria-labelledby="invite-title">

@@ -1,5 +1,6 @@
 //! Admin pages: User Management, User Account Details, roles, audit log.
 pub mod audit;
+pub mod home;
 pub mod invitations;
 pub mod new_programmatic_user;
 pub mod roles;

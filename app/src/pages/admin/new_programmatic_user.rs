@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::admin_area::AdminCrumb;
 use crate::components::form::{FormError, TextField, use_form_errors};
 use crate::components::role_select::RoleSelect;
 use crate::i18n::{t, t_string, use_i18n};
@@ -17,7 +18,7 @@ pub fn NewProgrammaticUserPage() -> impl IntoView {
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
             <ol>
-                <li>{t!(i18n, admin)}</li>
+                <AdminCrumb />
                 <li><A href="/admin/users">{t!(i18n, user_management)}</A></li>
                 <li aria-current="page">{t!(i18n, new_programmatic_user)}</li>
             </ol>

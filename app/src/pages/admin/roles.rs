@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_i18n::I18nContext;
 use leptos_router::{components::A, hooks::use_query_map};
 
+use crate::components::admin_area::AdminCrumb;
 use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::i18n::{Locale, t, t_string, use_i18n};
@@ -46,7 +47,7 @@ pub fn RolesPage() -> impl IntoView {
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
             <ol>
-                <li>{t!(i18n, admin)}</li>
+                <AdminCrumb />
                 <li aria-current="page">{t!(i18n, roles)}</li>
             </ol>
         </nav>

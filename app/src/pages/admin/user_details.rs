@@ -4,6 +4,7 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
+use crate::components::admin_area::AdminCrumb;
 use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, use_form_errors};
 use crate::components::keys::KeysPanel;
@@ -36,7 +37,7 @@ pub fn UserDetailsPage() -> impl IntoView {
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
             <ol>
-                <li>{t!(i18n, admin)}</li>
+                <AdminCrumb />
                 <li><A href="/admin/users">{t!(i18n, user_management)}</A></li>
                 <li aria-current="page">{t!(i18n, user_account_details)}</li>
             </ol>

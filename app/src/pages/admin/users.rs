@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_query_map};
 
+use crate::components::admin_area::AdminCrumb;
 use crate::components::list::ListError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::filter::form_value;
@@ -33,7 +34,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
             <ol>
-                <li>{t!(i18n, admin)}</li>
+                <AdminCrumb />
                 <li>{t!(i18n, users)}</li>
                 <li aria-current="page">{t!(i18n, user_management)}</li>
             </ol>

@@ -1,15 +1,25 @@
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
 
 use super::IntegrationsBreadcrumb;
 use crate::components::form::{FormError, problem_message, use_form_errors};
-use crate::components::keys::{UsageChart, UsedFromTable, status_label, when};
-use crate::i18n::{t, use_i18n};
-use crate::model::keys::{KeyDetails, RATE_LIMIT_MAX, SecretState};
+use crate::components::keys::{
+    DeleteKeyDialog, RollKeyDialog, UsageChart, UsedFromTable, status_label, when,
+};
+use crate::i18n::{t, t_string, use_i18n};
+use crate::model::keys::{KeyDetails, KeyStatus, RATE_LIMIT_MAX, SecretState};
 use crate::model::notice::Notice;
 use crate::model::validation::Field;
-use crate::server_fns::keys::{EndKeyGrace, SetKeyRateLimit, get_key_details};
+use crate::server_fns::keys::{
+    DeleteKey, EndKeyGrace, RollKey, SetKeyEnabled, SetKeyRateLimit, get_key_details,
+};
 use crate::server_fns::notice;
+
+/// The Public API page: the key list, where a deletion or a roll leads.
+const LIST: &str = "/settings/integrations/public-api";
 
 /// `/settings/integrations/public-api/keys/{id}`: every field of one key,
 /// its API sets and its secrets (roll history, last use and address).
@@ -24,6 +34,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
     };
+    let query = use_query_map();
     let set_limit = ServerAction::<SetKeyRateLimit>::new();
     let end_grace = ServerAction::<EndKeyGrace>::new();
     let details = Resource::new(
@@ -47,6 +58,17 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 let rate_limit = view! { <RateLimitSection details=d.clone() action=set_limit /> };
                 let in_grace = d.may_change && d.secrets.iter().any(|s| s.state == SecretState::Grace);
                 let end_grace_form = view! { <EndGraceForm key_id=d.key.id action=end_grace shown=in_grace /> };
+                let actions = view! { <KeyActions details=d.clone() /> };
+                let q = query.get_untracked();
+                let here = format!("{LIST}/keys/{}", d.key.id);
+                let deleting = (q.get("delete").is_some() && d.may_change).then(|| {
+                    let delete = ServerAction::<DeleteKey>::new();
+                    view! { <DeleteKeyDialog row=d.key.clone() action=delete base=here.clone() done=LIST.to_owned() /> }
+                });
+                let rolling = (q.get("roll").is_some() && d.may_roll && d.key.is_own).then(|| {
+                    let roll = ServerAction::<RollKey>::new();
+                    view! { <RollKeyDialog row=d.key.clone() action=roll base=here.clone() done=LIST.to_owned() /> }
+                });
                 let k = d.key;
                 view! {
                     <section class="card" aria-labelledby="key-title">
@@ -69,7 +91,10 @@ pub fn KeyDetailsPage() -> impl IntoView {
                             <dt>{t!(i18n, col_last_used)}</dt>
                             <dd>{match &k.last_used_at { Some(at) => when(at).into_any(), None => t!(i18n, never_used).into_any() }}</dd>
                         </dl>
+                        {actions}
                     </section>
+                    {deleting}
+                    {rolling}
                     <section class="card" aria-labelledby="secrets-title">
                         <h2 id="secrets-title">{t!(i18n, secrets)}</h2>
                         <table class="data-table">
@@ -194,5 +219,40 @@ fn EndGraceForm(key_id: i64, action: ServerAction<EndKeyGrace>, shown: bool) -> 
                 </button>
             </ActionForm>
         })}
+    }
+}
+
+/// The key's actions, as the list offers them: Disable or Enable (back to
+/// this page), Roll and Delete (their confirmations open on this page).
+#[component]
+fn KeyActions(details: KeyDetails) -> impl IntoView {
+    let i18n = use_i18n();
+    let set_enabled = ServerAction::<SetKeyEnabled>::new();
+    let k = details.key;
+    let here = format!("{LIST}/keys/{}", k.id);
+    let disabled = k.status == KeyStatus::Disabled;
+    let toggle = if disabled {
+        t_string!(i18n, enable)
+    } else {
+        t_string!(i18n, disable)
+    };
+    let (roll_href, delete_href) = (format!("{here}?roll=1"), format!("{here}?delete=1"));
+    view! {
+        <div class="actions" role="group" aria-label=t_string!(i18n, col_actions)>
+            {details.may_change.then(|| view! {
+                <ActionForm action=set_enabled>
+                    <input type="hidden" name="id" value=k.id.to_string() />
+                    <input type="hidden" name="enabled" value=if disabled { "true" } else { "false" } />
+                    <input type="hidden" name="back" value=here />
+                    <button type="submit">{toggle}</button>
+                </ActionForm>
+            })}
+            {(details.may_roll && k.is_own).then(|| view! {
+                <a href=roll_href class="button">{t!(i18n, roll)}</a>
+            })}
+            {details.may_change.then(|| view! {
+                <a href=delete_href class="button danger-link">{t!(i18n, delete)}</a>
+            })}
+        </div>
     }
 }

@@ -16,9 +16,36 @@ pub fn IntegrationsBreadcrumb(children: Children) -> impl IntoView {
         <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
             <ol>
                 <li><A href="/settings">{t!(i18n, settings)}</A></li>
-                <li><A href="/settings">{t!(i18n, integrations)}</A></li>
+                <li><A href="/settings/integrations">{t!(i18n, integrations)}</A></li>
                 {children()}
             </ol>
         </nav>
+    }
+}
+
+/// `/settings/integrations`: Public API and API sets (and later
+/// integrations), reached from Settings.
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="breadcrumb" aria-label=move || t_string!(i18n, breadcrumb)>
+            <ol>
+                <li><A href="/settings">{t!(i18n, settings)}</A></li>
+                <li aria-current="page">{t!(i18n, integrations)}</li>
+            </ol>
+        </nav>
+        <h1>{t!(i18n, integrations)}</h1>
+        <p class="lead">{t!(i18n, integrations_lead)}</p>
+        <ul class="link-list card">
+            <li>
+                <A href="/settings/integrations/public-api">{t!(i18n, public_api)}</A>
+                <p class="hint">{t!(i18n, public_api_link_hint)}</p>
+            </li>
+            <li>
+                <A href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</A>
+                <p class="hint">{t!(i18n, api_sets_link_hint)}</p>
+            </li>
+        </ul>
     }
 }
