@@ -61,13 +61,15 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
     });
 
-    // What every render sees: the state, and this response's CSP nonce
+    // What every render sees: the state, one principal per request, and this
+    // response's CSP nonce
     // (put in the request by `security_headers::apply`), which Leptos then
     // writes on each of its scripts.
     let context = {
         let state = state.clone();
         move || {
             provide_context(state.clone());
+            provide_context(app::backend::auth::session::RequestPrincipal::default());
             if let Some(nonce) = use_context::<axum::http::request::Parts>()
                 .as_ref()
                 .and_then(security_headers::nonce_of)

@@ -13,3 +13,10 @@ pub fn take() -> Option<Notice> {
         None
     }
 }
+
+/// Marks the page as not to be stored by any cache: it shows a secret once
+/// (the invitation link).
+pub fn no_store() {
+    #[cfg(feature = "ssr")]
+    super::support::no_store();
+}

@@ -40,6 +40,7 @@ mod keys_grace;
 mod keys_refused;
 mod matrix;
 mod matrix_api;
+mod notices;
 mod roles;
 mod rules;
 mod rules_grants;

@@ -108,7 +108,7 @@ pub async fn principal(state: &AppState, session: &Session) -> Result<Option<Pri
         end(session).await?;
         return Ok(None);
     }
-    let Some(principal) = load(state, auth.user_id, auth.org_id).await? else {
+    let Some(principal) = load_once(state, auth.user_id, auth.org_id).await? else {
         end(session).await?;
         return Ok(None);
     };
@@ -128,6 +128,40 @@ pub async fn principal(state: &AppState, session: &Session) -> Result<Option<Pri
         session_id: session.id(),
         ..principal
     }))
+}
+
+/// One load of the principal per request: a page asks through several of
+/// its parts (the top bar, the key list, the Public API state), each with
+/// the same session. Provided for each request by the server's router;
+/// without it every call loads afresh.
+#[derive(Clone, Default)]
+pub struct RequestPrincipal(std::sync::Arc<tokio::sync::OnceCell<Loaded>>);
+
+/// `(user id, organization id)` and what [`load`] found for them.
+type Loaded = ((i64, i64), Option<Principal>);
+
+/// [`load`], remembered for the rest of this request (for the same user and
+/// organization only).
+async fn load_once(
+    state: &AppState,
+    user_id: i64,
+    org_id: i64,
+) -> Result<Option<Principal>, AppError> {
+    let Some(RequestPrincipal(cell)) = leptos::prelude::use_context::<RequestPrincipal>() else {
+        return load(state, user_id, org_id).await;
+    };
+    let (key, principal) = cell
+        .get_or_try_init(|| async {
+            load(state, user_id, org_id)
+                .await
+                .map(|p| ((user_id, org_id), p))
+        })
+        .await?;
+    if *key == (user_id, org_id) {
+        Ok(principal.clone())
+    } else {
+        load(state, user_id, org_id).await
+    }
 }
 
 /// The user in that organization, if the user is active and still a member.

@@ -22,7 +22,10 @@ pub fn InvitationsPage() -> impl IntoView {
     let errors = use_form_errors(create);
     // The new invitation's link, once, after the form's redirect.
     let link = match notice::take() {
-        Some(Notice::InvitationCreated(path)) => Some(format!("{}{path}", window_origin())),
+        Some(Notice::InvitationCreated(path)) => {
+            notice::no_store();
+            Some(format!("{}{path}", window_origin()))
+        }
         _ => None,
     };
 
