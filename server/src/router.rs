@@ -119,16 +119,22 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         .with_state(state)
 }
 
-/// The browser bundle (`/pkg`): the `.br` or `.gz` file the build wrote
-/// beside each one when the browser takes it, and `no-cache` with
-/// `Last-Modified`, so a warm reload asks and gets `304 Not Modified`
+/// The browser bundle (`/pkg`) and the icon: the `.br` or `.gz` file the
+/// build wrote beside each one when the browser takes it, and `no-cache`
+/// with `Last-Modified`, so a warm reload asks and gets `304 Not Modified`
 /// instead of the bundle again.
 fn bundle(state: &AppState) -> Router<AppState> {
     let options = &state.leptos_options;
-    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    let root = std::path::Path::new(&*options.site_root);
+    let files = ServeDir::new(root.join(&*options.site_pkg_dir))
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
         .nest_service(&format!("/{}", options.site_pkg_dir), files)
+        .route_service(
+            "/favicon.svg",
+            tower_http::services::ServeFile::new(root.join("favicon.svg")),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
