@@ -75,6 +75,39 @@ test('sign-up errors are shown beside the field', async ({ page }) => {
   );
 });
 
+test('a refused form comes back in place, with what was typed and the focus on the field', async ({ page }) => {
+  const email = uniqueEmail('inplace');
+  await page.goto('/register');
+  await hydrated(page);
+  // A marker on window survives only if the page is not reloaded.
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+  await fillRegistration(page, email);
+  await page.getByLabel('Repeat password', { exact: true }).fill('something else entirely');
+  await page.locator('input[name="create_first_key"]').uncheck();
+  await page.getByRole('button', { name: 'Create account' }).click();
+
+  const repeat = page.getByLabel('Repeat password', { exact: true });
+  await expect(repeat).toHaveAttribute('aria-invalid', 'true');
+  await expect(repeat).toBeFocused();
+  // What was typed is kept (never a password), and so is the unticked box.
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Ada Lovelace');
+  await expect(page.getByLabel('E-mail', { exact: true })).toHaveValue(email);
+  await expect(page.getByLabel('Location name', { exact: true })).toHaveValue('Acme Warsaw');
+  await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
+  await expect(page.locator('input[name="create_first_key"]')).not.toBeChecked();
+  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+
+  // Corrected, it goes through, still without a reload; Back loads the form.
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await repeat.fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');
+  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+  await page.goBack();
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  expect(page.url()).toContain('/register');
+});
+
 test('sign-up in Polish', async ({ page, context }) => {
   await context.addCookies([{ name: 'i18n_pref_locale', value: 'pl', url: 'http://127.0.0.1' }]);
   await page.goto('/register');

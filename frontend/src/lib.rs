@@ -9,6 +9,9 @@ pub use app::components::hydration::HydrationMark;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Panic messages in the console while developing; the release bundle
+    // goes without the formatting they pull in.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
 }

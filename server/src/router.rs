@@ -23,7 +23,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use crate::config::Config;
 use crate::{api, guard_layers, health, locale, security_headers};
 
-pub const SESSION_COOKIE: &str = "keyhouse_session";
+pub use app::backend::session_store::SESSION_COOKIE;
 
 /// Session cookie: HttpOnly, SameSite=Lax, Secure when configured (HTTPS),
 /// ending after the configured idle time.

@@ -16,6 +16,9 @@ use super::entities::session;
 /// The session key under which the signed-in user is kept (see `auth::session`).
 pub const SESSION_AUTH_KEY: &str = "auth";
 
+/// The session cookie's name (its value is the session id).
+pub const SESSION_COOKIE: &str = "keyhouse_session";
+
 #[derive(Clone, Debug)]
 pub struct SeaOrmSessionStore {
     db: DatabaseConnection,

@@ -6,9 +6,11 @@
 //! urlencoded, `Accept: text/html`, so the server answers exactly as to the
 //! plain post), and the page the redirect leads to is put in place of this
 //! one: no reload, no flash, the address and history as after a plain post.
-//! A refused form comes back with the user's typed values kept (passwords
-//! excepted) and the focus on the first field in error. While it is on its
-//! way the form is `aria-busy` and a second submission of it is dropped.
+//! A refused form comes back with what the user put in kept (passwords
+//! excepted) and the focus on the first field in error; otherwise the focus
+//! goes to what the page now says. While it is on its way the form is
+//! `aria-busy` and a second submission of it is dropped; a post is never
+//! sent twice.
 //! GET forms and links load pages as usual.
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,8 +20,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Document, DomParser, Element, FormData, Headers, HtmlButtonElement, HtmlElement,
-    HtmlFormElement, HtmlInputElement, HtmlTextAreaElement, RequestInit, Response, SubmitEvent,
-    SupportedType, UrlSearchParams,
+    HtmlFormElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement, RequestInit,
+    Response, SubmitEvent, SupportedType, UrlSearchParams,
 };
 
 static WATCHING: AtomicBool = AtomicBool::new(false);
@@ -77,11 +79,6 @@ fn submitted(ev: SubmitEvent) {
     else {
         return;
     };
-    if form.get_attribute("aria-busy").as_deref() == Some("true") {
-        ev.prevent_default();
-        return;
-    }
-    let _ = form.set_attribute("aria-busy", "true");
     // Read as attributes: `form.action` and `form.method` are clobbered by
     // fields of those names (the audit log's filter has an "action").
     let is_post = form
@@ -103,6 +100,10 @@ fn submitted(ev: SubmitEvent) {
     if !is_post {
         return;
     }
+    if form.get_attribute("aria-busy").as_deref() == Some("true") {
+        ev.prevent_default();
+        return;
+    }
     // The submitter's `name=value` (which button was pressed) is part of
     // the post, as in a plain submission.
     let pressed = ev
@@ -114,30 +115,34 @@ fn submitted(ev: SubmitEvent) {
         return;
     };
     ev.prevent_default();
+    let _ = form.set_attribute("aria-busy", "true");
+    // Only the latest submission's answer is shown: an earlier one arriving
+    // late would put an older page over a newer one.
+    let turn = TURN.fetch_add(1, Ordering::Relaxed) + 1;
     let typed = typed_values(&form);
     leptos::task::spawn_local(async move {
-        match post(&action, &body).await {
-            Ok((url, html)) => {
-                if show(&url, &html, &typed, pressed.as_ref()).is_err() {
-                    let _ = window().location().assign(&url);
+        let answer = post(&action, &body).await;
+        if TURN.load(Ordering::Relaxed) != turn {
+            return;
+        }
+        match answer {
+            Ok(answer) => {
+                if show(&answer, &typed, pressed.as_ref()).is_err() {
+                    let _ = window().location().assign(&answer.url);
                 }
             }
-            // Not sent (offline, refused): the plain way, which says why.
+            // No answer (offline, the connection dropped): the post may
+            // have been carried out, so it is never sent again; the page
+            // is loaded afresh and shows where things stand.
             Err(_) => {
-                let _ = form.remove_attribute("aria-busy");
-                if let Some((name, value)) = &pressed
-                    && let Ok(input) = document().create_element("input")
-                {
-                    let _ = input.set_attribute("type", "hidden");
-                    let _ = input.set_attribute("name", name);
-                    let _ = input.set_attribute("value", value);
-                    let _ = form.append_child(&input);
-                }
-                let _ = form.submit();
+                let _ = window().location().reload();
             }
         }
     });
 }
+
+/// The number of the latest in-place submission.
+static TURN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn form_body(
     form: &HtmlFormElement,
@@ -150,10 +155,17 @@ fn form_body(
     UrlSearchParams::new_with_str_sequence_sequence(&data).ok()
 }
 
-/// The values typed into the form's fields that have an id, to give back
-/// when the form is refused. Never a password.
-fn typed_values(form: &HtmlFormElement) -> Vec<(String, String)> {
-    let Ok(fields) = form.query_selector_all("input[id], textarea[id]") else {
+/// A field's state as the user left it.
+enum Typed {
+    Value(String),
+    Checked(bool),
+}
+
+/// What the user put into the form's fields that have an id (text, dates,
+/// numbers, choices, checkboxes), to give back when the form is refused.
+/// Never a password; hidden fields and one-time tokens come from the server.
+fn typed_values(form: &HtmlFormElement) -> Vec<(String, Typed)> {
+    let Ok(fields) = form.query_selector_all("input[id], textarea[id], select[id]") else {
         return Vec::new();
     };
     (0..fields.length())
@@ -161,22 +173,33 @@ fn typed_values(form: &HtmlFormElement) -> Vec<(String, String)> {
         .filter_map(|node| {
             if let Some(input) = node.dyn_ref::<HtmlInputElement>() {
                 let kind = input.type_();
-                let text = matches!(
-                    kind.as_str(),
-                    "text" | "email" | "url" | "tel" | "number" | "search" | ""
-                );
-                (text && !input.read_only()).then(|| (input.id(), input.value()))
+                match kind.as_str() {
+                    "checkbox" | "radio" => Some((input.id(), Typed::Checked(input.checked()))),
+                    "password" | "hidden" | "submit" | "button" | "file" => None,
+                    _ if input.read_only() => None,
+                    _ => Some((input.id(), Typed::Value(input.value()))),
+                }
+            } else if let Some(text) = node.dyn_ref::<HtmlTextAreaElement>() {
+                Some((text.id(), Typed::Value(text.value())))
             } else {
-                node.dyn_ref::<HtmlTextAreaElement>()
-                    .map(|t| (t.id(), t.value()))
+                node.dyn_ref::<HtmlSelectElement>()
+                    .map(|select| (select.id(), Typed::Value(select.value())))
             }
         })
         .collect()
 }
 
-/// Posts the form; the answer is the page its redirect leads to, and that
-/// page's address.
-async fn post(action: &str, body: &UrlSearchParams) -> Result<(String, String), JsValue> {
+/// The server's answer to an in-place post.
+struct Answer {
+    /// Where it came from: the page the redirect led to.
+    url: String,
+    html: String,
+    /// Whether it is the page of a redirect (a post's every proper answer).
+    redirected: bool,
+}
+
+/// Posts the form; the answer is the page its redirect leads to.
+async fn post(action: &str, body: &UrlSearchParams) -> Result<Answer, JsValue> {
     let headers = Headers::new()?;
     headers.set("Accept", "text/html")?;
     let init = RequestInit::new();
@@ -190,17 +213,23 @@ async fn post(action: &str, body: &UrlSearchParams) -> Result<(String, String), 
         .await?
         .as_string()
         .unwrap_or_default();
-    Ok((answer.url(), html))
+    Ok(Answer {
+        url: answer.url(),
+        redirected: answer.redirected() && answer.ok(),
+        html,
+    })
 }
 
-/// Puts the page `html` (at `url`) in place of this one.
+/// Puts the answer's page in place of this one. An answer that is not a
+/// redirect's page (an error from a proxy, a refused request) is shown as
+/// it is, as a plain post would show it, but the address stays: reloading
+/// must not ask a server function's address for a page.
 fn show(
-    url: &str,
-    html: &str,
-    typed: &[(String, String)],
+    answer: &Answer,
+    typed: &[(String, Typed)],
     pressed: Option<&(String, String)>,
 ) -> Result<(), JsValue> {
-    let fresh = DomParser::new()?.parse_from_string(html, SupportedType::TextHtml)?;
+    let fresh = DomParser::new()?.parse_from_string(&answer.html, SupportedType::TextHtml)?;
     let page = document();
     let (Some(new_body), Some(body)) = (fresh.body(), page.body()) else {
         return Err(JsValue::from_str("no page"));
@@ -214,71 +243,91 @@ fn show(
         root.set_attribute("lang", &lang)?;
     }
     page.set_title(&fresh.title());
-    body.set_inner_html(&new_body.inner_html());
-    let moved = window().location().href()? != url;
+    // The parsed body itself, moved in: never re-parsed as markup (a
+    // document parsed without scripting, serialized and parsed again with
+    // it, can turn inert text into markup). Scripts in it never run.
+    let new_body: Element = page.adopt_node(&new_body)?.dyn_into()?;
+    let _ = new_body.set_attribute("data-hydrated", "true");
+    body.replace_with_with_node_1(&new_body)?;
+    let url = &answer.url;
+    let moved = answer.redirected && window().location().href()? != *url;
     if moved {
         window()
             .history()?
             .push_state_with_url(&JsValue::NULL, "", Some(url))?;
         SHOWN.with(|s| *s.borrow_mut() = here());
     }
-    let refused = url.contains("__err=");
+    let refused = answer.redirected && url.contains("__err=");
     if refused {
         give_back(&page, typed);
     }
     hydrate_islands(&page)?;
-    focus_after(&page, refused, moved, pressed);
+    // After the islands' own effects (a dialog made modal focuses its first
+    // control): the focus goes where this says.
+    let pressed = pressed.cloned();
+    set_timeout(
+        move || focus_after(&document(), refused, moved, pressed.as_ref()),
+        std::time::Duration::ZERO,
+    );
     Ok(())
 }
 
-/// Puts the user's typed values back into the refused form (where the
-/// field is still as the server sent it).
-fn give_back(page: &Document, typed: &[(String, String)]) {
-    for (id, value) in typed {
+/// Puts what the user had put into the refused form back (the page is
+/// fresh from the server: nothing was typed into it yet).
+fn give_back(page: &Document, typed: &[(String, Typed)]) {
+    for (id, state) in typed {
         let Some(field) = page.get_element_by_id(id) else {
             continue;
         };
-        if let Some(input) = field.dyn_ref::<HtmlInputElement>() {
-            if input.value() == input.default_value() {
-                input.set_value(value);
+        match state {
+            Typed::Checked(checked) => {
+                if let Some(input) = field.dyn_ref::<HtmlInputElement>() {
+                    input.set_checked(*checked);
+                }
             }
-        } else if let Some(text) = field.dyn_ref::<HtmlTextAreaElement>()
-            && Ok(text.value()) == text.default_value()
-        {
-            text.set_value(value);
+            Typed::Value(value) => {
+                if let Some(input) = field.dyn_ref::<HtmlInputElement>() {
+                    input.set_value(value);
+                } else if let Some(text) = field.dyn_ref::<HtmlTextAreaElement>() {
+                    text.set_value(value);
+                } else if let Some(select) = field.dyn_ref::<HtmlSelectElement>() {
+                    select.set_value(value);
+                }
+            }
         }
     }
 }
 
 /// Where the focus goes: the first field in error; else the button that
-/// was pressed, if the page still has it (the language switch); else, on a
-/// new address, the main region from its top.
+/// was pressed, if the page still has it (the language switch); else what
+/// the page now says (a notice, an alert); else, on a new address, the main
+/// region from its top.
 fn focus_after(page: &Document, refused: bool, moved: bool, pressed: Option<&(String, String)>) {
-    let invalid = refused
-        .then(|| {
-            page.query_selector("[aria-invalid=\"true\"]")
-                .ok()
-                .flatten()
-        })
-        .flatten();
+    let first = |selector: &str| page.query_selector(selector).ok().flatten();
+    let invalid = refused.then(|| first("[aria-invalid=\"true\"]")).flatten();
     let same_button = pressed.and_then(|(name, value)| {
-        page.query_selector(&format!(
+        first(&format!(
             "button[name=\"{}\"][value=\"{}\"]",
             css_text(name),
             css_text(value)
         ))
-        .ok()
-        .flatten()
     });
-    let target = invalid.or(same_button).or_else(|| {
-        moved
-            .then(|| {
-                window().scroll_to_with_x_and_y(0.0, 0.0);
-                page.get_element_by_id("main")
-            })
-            .flatten()
+    let said = || {
+        ["main [role=\"alert\"]", "main .notice[role=\"status\"]"]
+            .into_iter()
+            .filter_map(first)
+            .find(|e| !e.text_content().unwrap_or_default().trim().is_empty())
+    };
+    let target = invalid.or(same_button).or_else(said).or_else(|| {
+        if moved {
+            window().scroll_to_with_x_and_y(0.0, 0.0);
+        }
+        first("#main")
     });
     if let Some(el) = target.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
+        if el.tab_index() < 0 && !el.has_attribute("tabindex") {
+            let _ = el.set_attribute("tabindex", "-1");
+        }
         let _ = el.focus();
     }
 }

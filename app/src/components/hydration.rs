@@ -2,6 +2,16 @@
 //! the browser, and the mark at the end of the page that says all of them
 //! do.
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The words of a Copy to clipboard button and of its outcome (the props of
+/// the islands that copy).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct CopyLabels {
+    pub copy: String,
+    pub copied: String,
+    pub refused: String,
+}
 
 /// True once the island runs in the browser: the parts that need
 /// JavaScript appear then. Server and browser first render `false`, so

@@ -3,10 +3,9 @@
 //! identifier (slug), which those configurations name.
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
 
 use crate::components::form::{FormError, problem_message, use_form_errors};
-use crate::components::hydration::hydrated;
+use crate::components::hydration::{CopyLabels, hydrated};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::PublicApiState;
 use crate::model::validation::{self, Field, ORG_SLUG_MAX, Problem};
@@ -56,7 +55,7 @@ pub fn OrganizationIdentifier(
                     </div>
                     <p id="org-slug-warning" class="warning" role="note">{t!(i18n, org_identifier_warning)}</p>
                     <FormError id="org-slug-error" error=other message=slug_problem />
-                    <button type="submit" disabled=move || action.pending().get()>{t!(i18n, org_identifier_change)}</button>
+                    <button type="submit">{t!(i18n, org_identifier_change)}</button>
                 </ActionForm>
             })}
         </section>
@@ -81,14 +80,6 @@ fn Snippet(id: &'static str, title: &'static str, text: Signal<String>) -> impl 
             <CopyButton text=text.get_untracked() labels=copy />
         </section>
     }
-}
-
-/// The words of a Copy to clipboard button and of its outcome.
-#[derive(Clone, Serialize, Deserialize)]
-struct CopyLabels {
-    copy: String,
-    copied: String,
-    refused: String,
 }
 
 #[island]

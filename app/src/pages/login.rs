@@ -37,7 +37,7 @@ pub fn LoginPage() -> impl IntoView {
                     maxlength=PASSWORD_MAX
                     errors=errors.fields
                 />
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                <button type="submit" class="primary">
                     {t!(i18n, login_submit)}
                 </button>
             </ActionForm>

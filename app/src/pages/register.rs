@@ -97,11 +97,11 @@ fn RegisterForm() -> impl IntoView {
                     errors=errors.fields
                 />
                 <label class="check">
-                    <input type="checkbox" name="create_first_key" checked=true />
+                    <input type="checkbox" id="create-first-key" name="create_first_key" checked=true />
                     {t!(i18n, create_first_key)}
                 </label>
                 <input type="hidden" name="first_key_name" value=move || t_string!(i18n, first_key_default_name).to_string() />
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                <button type="submit" class="primary">
                     {t!(i18n, register_submit)}
                 </button>
             </ActionForm>

@@ -162,40 +162,109 @@ fn set_cookie(value: &str) {
 }
 
 const NOTICE_COOKIE: &str = "keyhouse_notice";
+const SECURE_NOTICE_COOKIE: &str = "__Host-keyhouse_notice";
+/// How long a notice waits for its page.
+const NOTICE_SECONDS: i64 = 60;
 
 /// Leaves `notice` for the page a browser's form post leads to (callers of
-/// the server function itself get its answer, and no cookie).
+/// the server function itself get its answer, and no cookie). The cookie is
+/// `HttpOnly`, `SameSite=Strict`, lives in memory only, and is signed
+/// (HMAC-SHA256) with this browser's session id and an expiry: another site
+/// or a sibling host that plants one cannot know the key, and it is worth
+/// nothing after sign-out or a minute.
 pub fn notify(state: &AppState, notice: &Notice) {
+    let Some(session) = session_cookie() else {
+        return;
+    };
     if !is_form_post() {
         return;
     }
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    let expires = state.clock.now().timestamp() + NOTICE_SECONDS;
+    let signed = format!("{}|{expires}", notice.encode());
+    let tag = notice_tag(&session, &signed);
     set_cookie(&format!(
-        "{NOTICE_COOKIE}={}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict{secure}",
-        notice.encode()
+        "{}={signed}|{tag}; Path=/; HttpOnly; SameSite=Strict{}",
+        notice_cookie(state.settings.secure_cookies),
+        if state.settings.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     ));
 }
 
-/// The notice left for this page, taken: the cookie is cleared with this
-/// response, so it is said once.
+/// The notice left for this page by this browser's session, taken: the
+/// cookie is cleared with this response, so it is said once. Any other
+/// value of the cookie (planted, expired, of another session) says nothing.
 pub fn take_notice() -> Option<Notice> {
     let parts = use_context::<Parts>()?;
-    let value = parts
+    let state = app_state().ok()?;
+    let secure = state.settings.secure_cookies;
+    let name = notice_cookie(secure);
+    let values: Vec<String> = cookie_values(&parts, name).collect();
+    if values.is_empty() {
+        return None;
+    }
+    set_cookie(&format!(
+        "{name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    ));
+    let session = session_cookie()?;
+    let now = state.clock.now().timestamp();
+    values.iter().find_map(|value| {
+        let (signed, tag) = value.rsplit_once('|')?;
+        let (encoded, expires) = signed.rsplit_once('|')?;
+        let fresh = expires.parse::<i64>().is_ok_and(|at| now <= at);
+        let genuine = notice_genuine(&session, signed, tag);
+        (fresh && genuine)
+            .then(|| Notice::decode(encoded))
+            .flatten()
+    })
+}
+
+fn notice_cookie(secure: bool) -> &'static str {
+    if secure {
+        SECURE_NOTICE_COOKIE
+    } else {
+        NOTICE_COOKIE
+    }
+}
+
+fn notice_key(session: &str) -> ring::hmac::Key {
+    ring::hmac::Key::new(ring::hmac::HMAC_SHA256, session.as_bytes())
+}
+
+fn notice_tag(session: &str, signed: &str) -> String {
+    use base64::Engine;
+    let tag = ring::hmac::sign(&notice_key(session), signed.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+}
+
+/// Whether `tag` is this session's signature of `signed` (compared in
+/// constant time).
+fn notice_genuine(session: &str, signed: &str, tag: &str) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(tag)
+        .is_ok_and(|tag| ring::hmac::verify(&notice_key(session), signed.as_bytes(), &tag).is_ok())
+}
+
+/// The values of the request's cookies named `name`.
+fn cookie_values<'a>(parts: &'a Parts, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    parts
         .headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|h| h.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(NOTICE_COOKIE)?.strip_prefix('='))?
-        .to_owned();
-    let secure = app_state().is_ok_and(|s| s.settings.secure_cookies);
-    let secure = if secure { "; Secure" } else { "" };
-    set_cookie(&format!(
-        "{NOTICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}"
-    ));
-    Notice::decode(&value)
+        .filter_map(move |pair| {
+            let (n, v) = pair.trim().split_once('=')?;
+            (n == name).then(|| v.to_owned())
+        })
+}
+
+/// This browser's session id, as its cookie carries it.
+fn session_cookie() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    cookie_values(&parts, crate::backend::session_store::SESSION_COOKIE).find(|v| !v.is_empty())
 }

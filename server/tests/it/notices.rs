@@ -1,9 +1,10 @@
 //! A form's outcome ("API set created.", the invitation link) is said once,
-//! on the page its redirect leads to, by a one-minute `HttpOnly` cookie: so
-//! it shows without JavaScript, and with it (forms are posted in place and
-//! the next page is what the server renders). Callers of the server function
-//! itself get the answer and no cookie; a planted cookie says nothing.
-use crate::common::{Client, TestResponse, app, as_admin, form_encode, org, role_id};
+//! on the page its redirect leads to, by an `HttpOnly` cookie signed under
+//! the session: so it shows without JavaScript, and with it (forms are posted
+//! in place and the next page is what the server renders). Callers of the
+//! server function itself get the answer and no cookie; a planted cookie, or
+//! one taken to another session, says nothing.
+use crate::common::{Client, TestResponse, app, as_admin, form_encode, org, role_id, signed_in};
 
 const SETS: &str = "/settings/integrations/api-sets";
 const INVITATIONS: &str = "/admin/invitations";
@@ -55,14 +56,19 @@ async fn a_forms_outcome_is_said_once_on_the_next_page() {
     let set = notice_cookies(&posted);
     assert_eq!(set.len(), 1, "{set:?}");
     for part in [
-        "keyhouse_notice=api_set_created",
+        "keyhouse_notice=api_set_created|",
         "HttpOnly",
         "SameSite=Strict",
-        "Max-Age=60",
         "Path=/",
     ] {
         assert!(set[0].contains(part), "{}", set[0]);
     }
+
+    assert!(
+        !set[0].contains("Max-Age"),
+        "kept in memory only: {}",
+        set[0]
+    );
 
     let page = browser.get(SETS).await;
     assert_eq!(page.status, 200);
@@ -131,6 +137,19 @@ async fn the_invitation_link_is_shown_once_and_never_in_an_address() {
             .contains("/invite/")
     );
     assert_eq!(notice_cookies(&posted).len(), 1);
+    // Taken to another session (the same admin, signed in elsewhere), the
+    // cookie says nothing: it is signed under this one.
+    let stolen = browser
+        .jar
+        .iter()
+        .find(|(n, _)| n == "keyhouse_notice")
+        .cloned()
+        .expect("the notice cookie");
+    let mut other = signed_in(&app, "links@acme.example").await;
+    other.jar.push(stolen);
+    let elsewhere = other.get(INVITATIONS).await;
+    assert_eq!(elsewhere.status, 200);
+    assert!(!elsewhere.body.contains(r#"data-testid="invitation-link""#));
 
     let page = browser.get(INVITATIONS).await;
     assert!(page.body.contains(r#"data-testid="invitation-link""#));
@@ -148,10 +167,13 @@ async fn the_invitation_link_is_shown_once_and_never_in_an_address() {
         "shown once"
     );
 
-    // A cookie planted by someone else opens nothing and links nowhere.
+    // A cookie planted by someone else opens nothing and links nowhere, even
+    // a well-formed one naming a real-looking invitation.
     for planted in [
         "invitation:https://evil.example/invite/x",
         "invitation:/invite/<b>",
+        "invitation:/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA|99999999999|forged",
+        "invitation:/invite/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     ] {
         browser.jar.push(("keyhouse_notice".into(), planted.into()));
         let page = browser.get(INVITATIONS).await;

@@ -89,7 +89,7 @@ pub(super) fn CreateKeyDialog(
                                     </div>
                                     {move || problem(Field::Expires, "key-expires-error")}
                                     <div class="dialog-buttons">
-                                        <button type="submit" class="primary" disabled=move || action.pending().get()>{t!(i18n, finish)}</button>
+                                        <button type="submit" class="primary">{t!(i18n, finish)}</button>
                                         <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
                                     </div>
                                 </ActionForm>

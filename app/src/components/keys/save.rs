@@ -1,15 +1,12 @@
 //! The Save generated key dialog and the key file it downloads.
 use leptos::prelude::*;
 
-use serde::{Deserialize, Serialize};
-
 use crate::components::dialog::Dialog;
-use crate::components::hydration::hydrated;
+use crate::components::hydration::{CopyLabels, hydrated};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::GeneratedKey;
 
 /// The comment lines' words in the downloaded file, in the user's language.
-#[derive(Clone, Serialize, Deserialize)]
 pub struct FileLabels {
     pub heading: String,
     pub name: String,
@@ -19,16 +16,16 @@ pub struct FileLabels {
     pub api_base: String,
 }
 
-/// The text of the downloaded `<name>.APIKEY` file: the key, and as
-/// comments what it is for.
-pub fn key_file(key: &GeneratedKey, api_base: &str, l: &FileLabels) -> String {
+/// The comment lines of the downloaded `<name>.APIKEY` file: what the key
+/// is for. The key itself follows on the last line.
+pub fn key_file_head(key: &GeneratedKey, api_base: &str, l: &FileLabels) -> String {
     let sets = if key.api_sets.is_empty() {
         "-".to_owned()
     } else {
         key.api_sets.join(", ")
     };
     format!(
-        "# {}\n# {}: {}\n# {}: {}\n# {}: {sets}\n# {}: {}\n# {}: {api_base}\n{}\n",
+        "# {}\n# {}: {}\n# {}: {}\n# {}: {sets}\n# {}: {}\n# {}: {api_base}\n",
         l.heading,
         l.name,
         key.name.replace(['\n', '\r'], " "),
@@ -38,8 +35,12 @@ pub fn key_file(key: &GeneratedKey, api_base: &str, l: &FileLabels) -> String {
         l.created,
         key.created_at,
         l.api_base,
-        key.key
     )
+}
+
+/// The whole `<name>.APIKEY` file: the comment lines, then the key.
+pub fn key_file(key: &GeneratedKey, api_base: &str, l: &FileLabels) -> String {
+    format!("{}{}\n", key_file_head(key, api_base, l), key.key)
 }
 
 /// A file name from the key's name: letters, digits, `-` and `_` kept.
@@ -64,113 +65,116 @@ pub fn key_file_name(name: &str) -> String {
 #[component]
 pub fn SaveKeyDialog(key: GeneratedKey, base: String) -> impl IntoView {
     let i18n = use_i18n();
-    let labels = SaveLabels {
+    let copy = CopyLabels {
         copy: t_string!(i18n, copy_to_clipboard).to_string(),
         copied: t_string!(i18n, copied).to_string(),
         refused: t_string!(i18n, copy_refused).to_string(),
-        download: t_string!(i18n, download).to_string(),
-        close: t_string!(i18n, close).to_string(),
-        file: FileLabels {
-            heading: t_string!(i18n, key_file_heading).to_string(),
-            name: t_string!(i18n, file_name).to_string(),
-            organization: t_string!(i18n, file_organization).to_string(),
-            api_sets: t_string!(i18n, file_api_sets).to_string(),
-            created: t_string!(i18n, file_created).to_string(),
-            api_base: t_string!(i18n, file_api_base).to_string(),
-        },
     };
-    let (value, name) = (key.key.clone(), key.name.clone());
+    let file = FileLabels {
+        heading: t_string!(i18n, key_file_heading).to_string(),
+        name: t_string!(i18n, file_name).to_string(),
+        organization: t_string!(i18n, file_organization).to_string(),
+        api_sets: t_string!(i18n, file_api_sets).to_string(),
+        created: t_string!(i18n, file_created).to_string(),
+        api_base: t_string!(i18n, file_api_base).to_string(),
+    };
+    // The island gets the file's comment lines and name, not the secret:
+    // that is in the page once, in its field, and read from there on click.
+    let file_head = key_file_head(&key, &format!("{}/api/v1", instance_url()), &file);
+    let file_name = key_file_name(&key.name);
     view! {
         <Dialog labelled_by="save-key-title" close_href=base.clone()>
             <h2 id="save-key-title">{t!(i18n, save_generated_key)}</h2>
             <p class="warning" role="note">{t!(i18n, key_warning)}</p>
             <div class="field">
                 <label for="generated-key">{t!(i18n, your_api_key)}</label>
-                <input id="generated-key" readonly=true class="key-field" value=value />
+                <input id="generated-key" readonly=true class="key-field" value=key.key.clone() />
             </div>
-            <p class="hint">{name}</p>
-            <SaveKeyButtons key base labels />
+            <p class="hint">{key.name.clone()}</p>
+            <SaveKeyButtons
+                base
+                file_head
+                file_name
+                copy
+                download=t_string!(i18n, download).to_string()
+                close=t_string!(i18n, close).to_string()
+            />
         </Dialog>
     }
 }
 
-/// The words of the Save generated key buttons, in the user's language.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct SaveLabels {
-    copy: String,
-    copied: String,
-    refused: String,
-    download: String,
-    close: String,
-    file: FileLabels,
+/// This instance's address as the browser reaches it, for the file.
+fn instance_url() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server_fns::support::instance_url()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
 }
 
 #[island]
-fn SaveKeyButtons(key: GeneratedKey, base: String, labels: SaveLabels) -> impl IntoView {
+fn SaveKeyButtons(
+    base: String,
+    file_head: String,
+    file_name: String,
+    copy: CopyLabels,
+    download: String,
+    close: String,
+) -> impl IntoView {
     let js = hydrated();
     let copied = RwSignal::new(None::<bool>);
-    let key = StoredValue::new(key);
-    let copy = move |_| {
+    let copy_key = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let text = key.with_value(|k| k.key.clone());
+            let text = key_field().map(|f| f.value()).unwrap_or_default();
             leptos::task::spawn_local(async move {
                 let promise = window().navigator().clipboard().write_text(&text);
                 let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                if !ok && let Some(input) = select_key_field() {
+                if !ok && let Some(input) = key_field() {
                     input.select();
                 }
                 copied.set(Some(ok));
             });
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = key;
     };
-    let file = labels.file.clone();
-    let download = move |_| {
+    let download_key = move |_| {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let origin = window().location().origin().unwrap_or_default();
-            let (text, name) = key.with_value(|k| {
-                (
-                    key_file(k, &format!("{origin}/api/v1"), &file),
-                    key_file_name(&k.name),
-                )
-            });
+            let secret = key_field().map(|f| f.value()).unwrap_or_default();
             let href = format!(
                 "data:text/plain;charset=utf-8,{}",
-                crate::model::users::urlencode(&text)
+                crate::model::users::urlencode(&format!("{file_head}{secret}\n"))
             );
             if let Ok(a) = document().create_element("a")
                 && let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>()
             {
                 a.set_href(&href);
-                a.set_download(&name);
+                a.set_download(&file_name);
                 a.click();
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = &file;
+        let _ = (&file_head, &file_name);
     };
-    let SaveLabels {
+    let CopyLabels {
         copy: copy_label,
-        copied: copied_label,
+        copied: done,
         refused,
-        download: download_label,
-        close,
-        ..
-    } = labels;
+    } = copy;
     view! {
         <form method="get" action=base class="dialog-buttons">
             {move || js.get().then(|| view! {
-                <button type="button" class="primary" on:click=copy>{copy_label.clone()}</button>
-                <button type="button" on:click=download.clone()>{download_label.clone()}</button>
+                <button type="button" class="primary" on:click=copy_key>{copy_label.clone()}</button>
+                <button type="button" on:click=download_key.clone()>{download.clone()}</button>
             })}
             <button type="submit">{close}</button>
             <span role="status" class="notice">
                 {move || match copied.get() {
-                    Some(true) => copied_label.clone(),
+                    Some(true) => done.clone(),
                     Some(false) => refused.clone(),
                     None => String::new(),
                 }}
@@ -179,10 +183,10 @@ fn SaveKeyButtons(key: GeneratedKey, base: String, labels: SaveLabels) -> impl I
     }
 }
 
-/// The key's field, selected so the user can copy it by hand when the
-/// browser refuses the clipboard.
+/// The key's field: what Copy and Download read, and what is selected for
+/// copying by hand when the browser refuses the clipboard.
 #[cfg(feature = "hydrate")]
-fn select_key_field() -> Option<web_sys::HtmlInputElement> {
+fn key_field() -> Option<web_sys::HtmlInputElement> {
     use wasm_bindgen::JsCast;
     document()
         .get_element_by_id("generated-key")

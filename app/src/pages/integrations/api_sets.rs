@@ -119,7 +119,7 @@ pub fn ApiSetsPage() -> impl IntoView {
                             {description_problem}
                         </div>
                         {created.then(|| view! { <p class="notice" role="status">{t!(i18n, api_set_created)}</p> })}
-                        <button type="submit" class="primary" disabled=move || create.pending().get()>{t!(i18n, create_api_set)}</button>
+                        <button type="submit" class="primary">{t!(i18n, create_api_set)}</button>
                     </ActionForm>
                 </section>
                 })

@@ -188,7 +188,7 @@ fn RateLimitSection(details: KeyDetails, action: ServerAction<SetKeyRateLimit>) 
                     </div>
                     <FormError error=errors.general() />
                     {saved.then(|| view! { <p class="notice" role="status">{t!(i18n, rate_limit_saved)}</p> })}
-                    <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    <button type="submit" class="primary">
                         {t!(i18n, rate_limit_save)}
                     </button>
                 </ActionForm>
@@ -214,7 +214,7 @@ fn EndGraceForm(key_id: i64, action: ServerAction<EndKeyGrace>, shown: bool) -> 
                 <input type="hidden" name="id" value=key_id />
                 <input type="hidden" name="back" value=back.clone() />
                 <p class="hint" id="end-grace-hint">{t!(i18n, end_grace_hint)}</p>
-                <button type="submit" class="danger" disabled=move || action.pending().get()>
+                <button type="submit" class="danger">
                     {t!(i18n, end_grace_now)}
                 </button>
             </ActionForm>

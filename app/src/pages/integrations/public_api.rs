@@ -66,7 +66,7 @@ pub fn PublicApiPage() -> impl IntoView {
         </section>
         <section aria-labelledby="keys-title">
             <h2 id="keys-title">{t!(i18n, api_keys)}</h2>
-            <KeysPanel base=BASE offer_create=true refresh=Signal::derive(move || toggle.version().get()) />
+            <KeysPanel base=BASE offer_create=true />
         </section>
         <p class="hint">{move || t_string!(i18n, api_sets_link_hint)}" " <a href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</a></p>
         <Transition fallback=|| ()>
