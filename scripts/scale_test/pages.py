@@ -80,6 +80,8 @@ def page_list(state, key_id):
     return [
         ("/", "API keys for your organization"),
         ("/settings", "<h1>Settings"),
+        ("/settings/integrations", 'href="/settings/integrations/api-sets"'),
+        ("/admin", 'href="/admin/audit"'),
         (base, "scale: load"),
         (base + "?dialog=create", 'action="/rpc/keys/create"'),
         (base + f"?roll={key_id}", 'action="/rpc/keys/roll"'),
@@ -129,7 +131,7 @@ def cmd_pages():
                                              ("role_id", admin.rpc("users/roles")[-1]["id"])])
     invite_path = urllib.parse.urlsplit(token).path
     for path, marker in [("/login", 'action="/rpc/auth/sign-in"'), ("/register", 'action="/rpc/auth/register"'),
-                         (invite_path, "invitee@example.com")]:
+                         (invite_path, 'data-testid="invitation-summary"')]:
         for _ in range(3):
             r = anonymous.page(path)
             served[r.upstream] = served.get(r.upstream, 0) + 1
