@@ -13,6 +13,24 @@ pub struct CopyLabels {
     pub refused: String,
 }
 
+impl CopyLabels {
+    /// What the status says after the last copy (nothing before one).
+    pub fn outcome(&self, copied: Option<bool>) -> String {
+        match copied {
+            Some(true) => self.copied.clone(),
+            Some(false) => self.refused.clone(),
+            None => String::new(),
+        }
+    }
+}
+
+/// Writes `text` to the clipboard; whether the browser allowed it.
+#[cfg(feature = "hydrate")]
+pub async fn write_clipboard(text: &str) -> bool {
+    let promise = window().navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
 /// True once the island runs in the browser: the parts that need
 /// JavaScript appear then. Server and browser first render `false`, so
 /// hydration finds what the server sent.

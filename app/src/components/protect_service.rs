@@ -91,30 +91,20 @@ fn CopyButton(text: String, labels: CopyLabels) -> impl IntoView {
         {
             let value = text.clone();
             leptos::task::spawn_local(async move {
-                let promise = window().navigator().clipboard().write_text(&value);
-                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                copied.set(Some(ok));
+                copied.set(Some(
+                    crate::components::hydration::write_clipboard(&value).await,
+                ));
             });
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = &text;
     };
-    let CopyLabels {
-        copy: label,
-        copied: done,
-        refused,
-    } = labels;
+    let label = labels.copy.clone();
     view! {
         {move || js.get().then(|| view! {
             <button type="button" on:click=copy.clone()>{label.clone()}</button>
         })}
-        <span role="status" class="notice">
-            {move || match copied.get() {
-                Some(true) => done.clone(),
-                Some(false) => refused.clone(),
-                None => String::new(),
-            }}
-        </span>
+        <span role="status" class="notice">{move || labels.outcome(copied.get())}</span>
     }
 }
 

@@ -10,3 +10,17 @@ pub mod users;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod support;
+
+/// This instance's address as the browser reaches it (the proxy's scheme
+/// included), for what a page hands out whole: an invitation link, the API
+/// base URL in a key file. Pages are rendered on the server only.
+pub fn instance_url() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        support::instance_url()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
+    }
+}

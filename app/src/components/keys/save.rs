@@ -80,7 +80,11 @@ pub fn SaveKeyDialog(key: GeneratedKey, base: String) -> impl IntoView {
     };
     // The island gets the file's comment lines and name, not the secret:
     // that is in the page once, in its field, and read from there on click.
-    let file_head = key_file_head(&key, &format!("{}/api/v1", instance_url()), &file);
+    let file_head = key_file_head(
+        &key,
+        &format!("{}/api/v1", crate::server_fns::instance_url()),
+        &file,
+    );
     let file_name = key_file_name(&key.name);
     view! {
         <Dialog labelled_by="save-key-title" close_href=base.clone()>
@@ -103,18 +107,6 @@ pub fn SaveKeyDialog(key: GeneratedKey, base: String) -> impl IntoView {
     }
 }
 
-/// This instance's address as the browser reaches it, for the file.
-fn instance_url() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        crate::server_fns::support::instance_url()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        String::new()
-    }
-}
-
 #[island]
 fn SaveKeyButtons(
     base: String,
@@ -131,8 +123,7 @@ fn SaveKeyButtons(
         {
             let text = key_field().map(|f| f.value()).unwrap_or_default();
             leptos::task::spawn_local(async move {
-                let promise = window().navigator().clipboard().write_text(&text);
-                let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                let ok = crate::components::hydration::write_clipboard(&text).await;
                 if !ok && let Some(input) = key_field() {
                     input.select();
                 }
@@ -160,11 +151,7 @@ fn SaveKeyButtons(
         #[cfg(not(feature = "hydrate"))]
         let _ = (&file_head, &file_name);
     };
-    let CopyLabels {
-        copy: copy_label,
-        copied: done,
-        refused,
-    } = copy;
+    let copy_label = copy.copy.clone();
     view! {
         <form method="get" action=base class="dialog-buttons">
             {move || js.get().then(|| view! {
@@ -172,13 +159,7 @@ fn SaveKeyButtons(
                 <button type="button" on:click=download_key.clone()>{download.clone()}</button>
             })}
             <button type="submit">{close}</button>
-            <span role="status" class="notice">
-                {move || match copied.get() {
-                    Some(true) => done.clone(),
-                    Some(false) => refused.clone(),
-                    None => String::new(),
-                }}
-            </span>
+            <span role="status" class="notice">{move || copy.outcome(copied.get())}</span>
         </form>
     }
 }

@@ -24,7 +24,7 @@ pub fn InvitationsPage() -> impl IntoView {
     let link = match notice::take() {
         Some(Notice::InvitationCreated(path)) => {
             notice::no_store();
-            Some(format!("{}{path}", window_origin()))
+            Some(format!("{}{path}", crate::server_fns::instance_url()))
         }
         _ => None,
     };
@@ -98,18 +98,5 @@ pub fn InvitationsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
-}
-
-/// This instance's address as the browser reaches it (the proxy's scheme
-/// included), so the link can be copied whole.
-fn window_origin() -> String {
-    #[cfg(feature = "ssr")]
-    {
-        crate::server_fns::support::instance_url()
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        String::new()
     }
 }
