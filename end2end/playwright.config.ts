@@ -35,7 +35,9 @@ export default defineConfig({
   webServer: {
     // The server's whole log is kept: `secrets-check.ts` searches it (and the
     // database files) for any API key after the run.
-    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && exec "${root}/target/release/keyhouse" > "${dataDir}/server.log" 2>&1`,
+    // It runs inside the data folder: the site files (bundle, CSS, icon) it
+    // serves are the ones the binary carries, not a folder beside it.
+    command: `rm -rf "${dataDir}" && mkdir -p "${dataDir}" && cd "${dataDir}" && exec "${root}/target/release/keyhouse" > "${dataDir}/server.log" 2>&1`,
     cwd: root,
     url: `http://127.0.0.1:${port}/readyz`,
     reuseExistingServer: false,
@@ -45,7 +47,6 @@ export default defineConfig({
     env: {
       KEYHOUSE_ADDR: `127.0.0.1:${port}`,
       KEYHOUSE_DATABASE_URL: `sqlite://${dataDir}/e2e.db`,
-      KEYHOUSE_SITE_ROOT: path.join(root, 'target', 'site'),
       KEYHOUSE_LOG: 'debug',
       // Every test signs up from 127.0.0.1: the suite makes more accounts
       // in a minute than a real address may in an hour.

@@ -78,9 +78,11 @@ pub struct Config {
     #[arg(long, env = "KEYHOUSE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
-    /// Folder with the built site (the WASM bundle, CSS and public files).
-    #[arg(long, env = "KEYHOUSE_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
+    /// Folder with the built site (the WASM bundle, CSS and public files),
+    /// read instead of the files the release binary carries: for
+    /// development. Unset: the binary's own, else `./target/site`.
+    #[arg(long, env = "KEYHOUSE_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
 
     /// Mark the session cookie Secure; turn on when served over HTTPS.
     #[arg(
@@ -194,7 +196,7 @@ impl Config {
             database_url: database_url.to_owned(),
             log: "info".into(),
             log_format: LogFormat::Text,
-            site_root: PathBuf::from("target/site"),
+            site_root: None,
             secure_cookies: false,
             session_idle_minutes: 30,
             session_absolute_hours: 12,

@@ -8,6 +8,7 @@ pub mod locale;
 pub mod logging;
 pub mod router;
 pub mod security_headers;
+pub mod site_files;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,8 @@ pub struct Server {
 pub enum StartError {
     #[error("cannot open database {url}: {reason}")]
     Database { url: String, reason: String },
+    #[error(transparent)]
+    SiteFiles(#[from] site_files::SiteError),
 }
 
 /// Connects, migrates and assembles the router.
@@ -47,9 +50,17 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
             url: db::redact_url(&config.database_url),
             reason: err.to_string().replace('\n', " "),
         })?;
+    let site = site_files::SiteFiles::load(config.site_root.as_deref())?;
     let leptos_options = LeptosOptions::builder()
-        .output_name("keyhouse")
-        .site_root(config.site_root.to_string_lossy().into_owned())
+        .output_name(site.output_name())
+        .site_root(
+            config
+                .site_root
+                .as_deref()
+                .unwrap_or(std::path::Path::new("target/site"))
+                .to_string_lossy()
+                .into_owned(),
+        )
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
         .build();
@@ -72,7 +83,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         key_cache: Default::default(),
         usage: Default::default(),
     };
-    let router = router::router(state.clone(), sessions.clone(), config);
+    let router = router::router(state.clone(), sessions.clone(), config, site);
     Ok(Server {
         state,
         sessions,

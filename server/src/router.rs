@@ -12,15 +12,15 @@ use std::sync::OnceLock;
 
 use axum::http::{HeaderValue, header};
 use leptos_axum::{
-    AxumRouteListing, LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+    AxumRouteListing, LeptosRoutes, generate_route_list, render_app_to_stream_in_order_with_context,
 };
 use tower_http::compression::{CompressionLayer, CompressionLevel};
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::config::Config;
+use crate::site_files::SiteFiles;
 use crate::{api, guard_layers, health, locale, security_headers};
 
 pub use app::backend::session_store::SESSION_COOKIE;
@@ -51,7 +51,12 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) -> Router {
+pub fn router(
+    state: AppState,
+    sessions: SeaOrmSessionStore,
+    config: &Config,
+    site: SiteFiles,
+) -> Router {
     let routes = route_list();
     let session_layer = session_layer(sessions, config);
 
@@ -80,15 +85,15 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
     };
 
     // The pages and server functions: sessions, and no cross-site writes.
+    // Any other path is the app's Not Found page (never a file from disk).
+    let app = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
     let pages = Router::new()
         .route("/locale", post(locale::set_locale))
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        .leptos_routes_with_context(&state, routes, context.clone(), app.clone())
+        .fallback(render_app_to_stream_in_order_with_context(context, app))
         .layer(session_layer)
         .layer(axum::middleware::from_fn(guard_layers::same_origin_only))
         // Pages are never stored without asking again (key pages say
@@ -105,7 +110,7 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api::routes(&state.db))
-        .merge(bundle(&state))
+        .merge(site.router())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -117,28 +122,6 @@ pub fn router(state: AppState, sessions: SeaOrmSessionStore, config: &Config) ->
         ))
         .layer(trace)
         .with_state(state)
-}
-
-/// The browser bundle (`/pkg`) and the icon: the `.br` or `.gz` file the
-/// build wrote beside each one when the browser takes it, and `no-cache`
-/// with `Last-Modified`, so a warm reload asks and gets `304 Not Modified`
-/// instead of the bundle again.
-fn bundle(state: &AppState) -> Router<AppState> {
-    let options = &state.leptos_options;
-    let root = std::path::Path::new(&*options.site_root);
-    let files = ServeDir::new(root.join(&*options.site_pkg_dir))
-        .precompressed_br()
-        .precompressed_gzip();
-    Router::new()
-        .nest_service(&format!("/{}", options.site_pkg_dir), files)
-        .route_service(
-            "/favicon.svg",
-            tower_http::services::ServeFile::new(root.join("favicon.svg")),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
 }
 
 /// Brotli or gzip, whichever the browser takes, at a level cheap enough for

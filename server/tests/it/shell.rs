@@ -58,7 +58,7 @@ async fn home_page_is_rendered_on_the_server() {
     );
     assert!(body.contains(">English<") && body.contains(">Polski<"));
     assert!(
-        body.contains("/pkg/keyhouse.js"),
+        body.contains("/pkg/keyhouse.") && body.contains(".js"),
         "hydration script referenced"
     );
 }
@@ -155,18 +155,108 @@ async fn locale_form_refuses_unknown_language_and_foreign_redirects() {
 }
 
 #[tokio::test]
-async fn static_files_are_served_from_the_site_root() {
+async fn site_files_are_named_by_their_contents_and_cached_for_a_year() {
     let site = tempfile::tempdir().expect("site dir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).expect("pkg dir");
+    for (name, body) in [
+        ("keyhouse.js", "glue"),
+        ("keyhouse.wasm", "wasm"),
+        ("keyhouse.wasm.br", "wasm as brotli"),
+        ("keyhouse.wasm.gz", "wasm as gzip"),
+        ("keyhouse.css", "body{}"),
+    ] {
+        std::fs::write(pkg.join(name), body).expect("write a bundle file");
+    }
     std::fs::write(site.path().join("favicon.svg"), "<svg/>").expect("write icon");
     let (url, _dir) = crate::common::fresh_database_url().await;
     let mut config = server::config::Config::for_database(&url);
-    config.site_root = site.path().to_path_buf();
+    config.site_root = Some(site.path().to_path_buf());
     let server = server::build(&config).await.expect("server builds");
     let app = crate::common::TestApp::from_server(server, config);
+    let get = |path: String, headers: &[(&str, &str)]| {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        app.send(request.body(Body::empty()).expect("request"))
+    };
 
+    // The page names the bundle by a hash of its contents.
+    let page = app.get("/login").await;
+    let name = page
+        .body
+        .split("/pkg/keyhouse.")
+        .nth(1)
+        .and_then(|rest| rest.get(..16))
+        .expect("the page names the bundle")
+        .to_owned();
+    assert!(name.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+    for ext in ["js", "wasm", "css"] {
+        assert!(
+            page.body.contains(&format!("/pkg/keyhouse.{name}.{ext}")),
+            "{ext}"
+        );
+    }
+
+    let wasm = format!("/pkg/keyhouse.{name}.wasm");
+    let plain = get(wasm.clone(), &[]).await;
+    assert_eq!((plain.status, plain.body.as_str()), (200, "wasm"));
+    assert_eq!(plain.header("content-type"), Some("application/wasm"));
+    assert_eq!(
+        plain.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(plain.header("vary"), Some("accept-encoding"));
+    let br = get(wasm.clone(), &[("accept-encoding", "gzip, deflate, br")]).await;
+    assert_eq!((br.status, br.body.as_str()), (200, "wasm as brotli"));
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    let gzip = get(wasm.clone(), &[("accept-encoding", "br;q=0, gzip")]).await;
+    assert_eq!((gzip.status, gzip.body.as_str()), (200, "wasm as gzip"));
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    assert_ne!(br.header("etag"), gzip.header("etag"));
+    let etag = br.header("etag").expect("an etag").to_owned();
+    let again = get(
+        wasm,
+        &[("accept-encoding", "br"), ("if-none-match", etag.as_str())],
+    )
+    .await;
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+
+    // The icon keeps its name and is asked again each time.
     let icon = app.get("/favicon.svg").await;
     assert_eq!((icon.status, icon.body.as_str()), (200, "<svg/>"));
-    assert_eq!(app.get("/missing.svg").await.status, 404);
+    assert_eq!(icon.header("cache-control"), Some("no-cache"));
+    let etag = icon.header("etag").expect("an etag").to_owned();
+    let again = get("/favicon.svg".into(), &[("if-none-match", etag.as_str())]).await;
+    assert_eq!(again.status, 304);
+
+    // Unhashed or other names are the Not Found page, never a file.
+    for path in [
+        "/pkg/keyhouse.wasm",
+        "/pkg/keyhouse.wasm.br",
+        "/missing.svg",
+        "/Cargo.toml",
+    ] {
+        let missing = app.get(path).await;
+        assert_eq!(missing.status, 404, "{path}");
+        assert!(
+            missing.body.contains("<html"),
+            "{path}: the page, not a file"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_missing_site_root_stops_the_start_with_its_name() {
+    let (url, _dir) = crate::common::fresh_database_url().await;
+    let mut config = server::config::Config::for_database(&url);
+    config.site_root = Some("/nonexistent/keyhouse-site".into());
+    let err = server::build(&config).await.err().expect("no start");
+    assert!(
+        err.to_string().contains("/nonexistent/keyhouse-site"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
