@@ -44,6 +44,8 @@ impl SessionAuth {
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub user: user::Model,
+    /// The user's (active) membership in `organization`.
+    pub membership: membership::Model,
     pub organization: organization::Model,
     pub role: role::Model,
     pub authorities: Vec<Authority>,
@@ -171,27 +173,23 @@ pub async fn load(
     org_id: i64,
 ) -> Result<Option<Principal>, AppError> {
     let db = &state.db;
-    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else {
-        return Ok(None);
-    };
-    if user.status != UserStatus::Active {
-        return Ok(None);
-    }
-    let Some(membership) = membership::Entity::find_by_id((user_id, org_id))
-        .one(db)
+    // The membership with its user, organization and role in one statement
+    // (a page asks for this on every request); `all`, not `one`: a bound
+    // LIMIT makes SQLite prepare the statement again on every run.
+    let found = membership::Entity::find_by_id((user_id, org_id))
+        .find_also_related(user::Entity)
+        .find_also(membership::Entity, organization::Entity)
+        .find_also(membership::Entity, role::Entity)
+        .all(db)
         .await?
-    else {
+        .into_iter()
+        .next();
+    let Some((membership, Some(user), Some(organization), Some(role))) = found else {
         return Ok(None);
     };
-    if membership.status != UserStatus::Active {
+    if user.status != UserStatus::Active || membership.status != UserStatus::Active {
         return Ok(None);
     }
-    let (Some(organization), Some(role)) = (
-        organization::Entity::find_by_id(org_id).one(db).await?,
-        role::Entity::find_by_id(membership.role_id).one(db).await?,
-    ) else {
-        return Ok(None);
-    };
     let authorities = role_authority::Entity::find()
         .filter(role_authority::Column::RoleId.eq(role.id))
         .all(db)
@@ -201,6 +199,7 @@ pub async fn load(
         .collect();
     Ok(Some(Principal {
         user,
+        membership,
         organization,
         role,
         authorities,

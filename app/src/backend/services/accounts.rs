@@ -256,24 +256,21 @@ pub async fn organizations_of(
     state: &AppState,
     who: &crate::backend::auth::session::Principal,
 ) -> Result<Vec<crate::model::auth::OrgChoice>, AppError> {
+    // One statement: the top bar asks on every page.
     let memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(who.user.id))
         .filter(membership::Column::Status.eq(UserStatus::Active))
         .order_by_asc(membership::Column::CreatedAt)
+        .find_also_related(organization::Entity)
         .all(&state.db)
         .await?;
-    let ids: Vec<i64> = memberships.iter().map(|m| m.organization_id).collect();
-    let orgs = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids.clone()))
-        .all(&state.db)
-        .await?;
-    Ok(ids
+    Ok(memberships
         .into_iter()
-        .filter_map(|id| orgs.iter().find(|o| o.id == id))
+        .filter_map(|(_, org)| org)
         .map(|o| crate::model::auth::OrgChoice {
-            id: o.id,
-            name: o.name.clone(),
             current: o.id == who.organization.id,
+            id: o.id,
+            name: o.name,
         })
         .collect())
 }

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationDef, Select,
+};
 
 use super::key_access::{actionable, may_put_to_work};
 use crate::backend::auth::session::Principal;
@@ -32,28 +34,42 @@ struct Context {
     sets: HashMap<i64, Vec<String>>,
 }
 
+/// What the caller already loaded for this request serves their own keys;
+/// the other owners come with their membership here in one statement.
 async fn context(
     state: &AppState,
-    org_id: i64,
+    who: &Principal,
     keys: &[api_key::Model],
 ) -> Result<Context, AppError> {
+    let org_id = who.organization.id;
     let key_ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
-    let user_ids: Vec<i64> = keys.iter().map(|k| k.user_id).collect();
-    let owners = user::Entity::find()
-        .filter(user::Column::Id.is_in(user_ids.clone()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
+    let mut owners = HashMap::new();
+    let mut memberships = HashMap::new();
+    if who.membership.organization_id == org_id {
+        owners.insert(who.user.id, who.user.clone());
+        memberships.insert(who.user.id, who.membership.clone());
+    }
+    let mut others: Vec<i64> = keys
+        .iter()
+        .map(|k| k.user_id)
+        .filter(|id| !owners.contains_key(id))
         .collect();
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::OrganizationId.eq(org_id))
-        .filter(membership::Column::UserId.is_in(user_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|m| (m.user_id, m))
-        .collect();
+    others.sort_unstable();
+    others.dedup();
+    if !others.is_empty() {
+        for (owner, membership) in user::Entity::find()
+            .filter(user::Column::Id.is_in(others))
+            .find_also_related(membership::Entity)
+            .all(&state.db)
+            .await?
+        {
+            // A row per membership anywhere: only this organization's counts.
+            if let Some(m) = membership.filter(|m| m.organization_id == org_id) {
+                memberships.insert(m.user_id, m);
+            }
+            owners.insert(owner.id, owner);
+        }
+    }
     let mut secrets: HashMap<i64, Vec<api_key_secret::Model>> = HashMap::new();
     for s in api_key_secret::Entity::find()
         .filter(api_key_secret::Column::ApiKeyId.is_in(key_ids.clone()))
@@ -63,33 +79,44 @@ async fn context(
     {
         secrets.entry(s.api_key_id).or_default().push(s);
     }
-    let links = api_key_api_set::Entity::find()
-        .filter(api_key_api_set::Column::ApiKeyId.is_in(key_ids))
-        .all(&state.db)
-        .await?;
-    let set_ids: Vec<i64> = links.iter().map(|l| l.api_set_id).collect();
-    let slugs: HashMap<i64, String> = api_set::Entity::find()
-        .filter(api_set::Column::Id.is_in(set_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.slug))
-        .collect();
-    let mut sets: HashMap<i64, Vec<String>> = HashMap::new();
-    for link in links {
-        if let Some(slug) = slugs.get(&link.api_set_id) {
-            sets.entry(link.api_key_id).or_default().push(slug.clone());
-        }
-    }
-    for list in sets.values_mut() {
-        list.sort();
-    }
     Ok(Context {
         owners,
         memberships,
         secrets,
-        sets,
+        sets: slugs_of(state, key_ids).await?,
     })
+}
+
+/// Each key's API sets (slugs, sorted), in one statement.
+async fn slugs_of(
+    state: &AppState,
+    key_ids: Vec<i64>,
+) -> Result<HashMap<i64, Vec<String>>, AppError> {
+    let links: Vec<(i64, String)> = api_key_api_set::Entity::find()
+        .select_only()
+        .column(api_key_api_set::Column::ApiKeyId)
+        .column(api_set::Column::Slug)
+        .join(JoinType::InnerJoin, link_to_set())
+        .filter(api_key_api_set::Column::ApiKeyId.is_in(key_ids))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let mut sets: HashMap<i64, Vec<String>> = HashMap::new();
+    for (key_id, slug) in links {
+        sets.entry(key_id).or_default().push(slug);
+    }
+    for list in sets.values_mut() {
+        list.sort();
+    }
+    Ok(sets)
+}
+
+/// A key's link to an API set, joined to the set.
+fn link_to_set() -> RelationDef {
+    api_key_api_set::Entity::belongs_to(api_set::Entity)
+        .from(api_key_api_set::Column::ApiSetId)
+        .to(api_set::Column::Id)
+        .into()
 }
 
 fn key_row(
@@ -179,7 +206,7 @@ async fn rows(
     who: &Principal,
     keys: &[api_key::Model],
 ) -> Result<Vec<KeyRow>, AppError> {
-    let ctx = context(state, who.organization.id, keys).await?;
+    let ctx = context(state, who, keys).await?;
     let now = state.clock.now();
     keys.iter().map(|k| key_row(k, &ctx, who, now)).collect()
 }
@@ -206,21 +233,21 @@ pub async fn list(
     )
     .await?;
     let owners = if may_all {
-        let ids: Vec<i64> = api_key::Entity::find()
-            .filter(api_key::Column::OrganizationId.eq(org_id))
+        let mut names: Vec<String> = api_key::Entity::find()
             .select_only()
-            .column(api_key::Column::UserId)
+            .column(user::Column::Username)
             .distinct()
+            .join(
+                JoinType::InnerJoin,
+                api_key::Entity::belongs_to(user::Entity)
+                    .from(api_key::Column::UserId)
+                    .to(user::Column::Id)
+                    .into(),
+            )
+            .filter(api_key::Column::OrganizationId.eq(org_id))
             .into_tuple()
             .all(&state.db)
             .await?;
-        let mut names: Vec<String> = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(&state.db)
-            .await?
-            .into_iter()
-            .map(|u| u.username)
-            .collect();
         names.sort();
         names
     } else {
@@ -269,7 +296,7 @@ pub async fn row(state: &AppState, who: &Principal, id: i64) -> Result<KeyRow, A
 
 pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDetails, AppError> {
     let key = actionable(state, who, id).await?;
-    let ctx = context(state, who.organization.id, std::slice::from_ref(&key)).await?;
+    let ctx = context(state, who, std::slice::from_ref(&key)).await?;
     let now = state.clock.now();
     let row = key_row(&key, &ctx, who, now)?;
     let secrets = ctx
@@ -351,11 +378,8 @@ async fn usage_of(
 
 /// The slugs of a key's API sets, sorted.
 pub async fn sets_of(state: &AppState, key: &api_key::Model) -> Result<Vec<String>, AppError> {
-    Ok(
-        context(state, key.organization_id, std::slice::from_ref(key))
-            .await?
-            .sets
-            .remove(&key.id)
-            .unwrap_or_default(),
-    )
+    Ok(slugs_of(state, vec![key.id])
+        .await?
+        .remove(&key.id)
+        .unwrap_or_default())
 }

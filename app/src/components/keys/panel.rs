@@ -121,7 +121,7 @@ pub fn KeysPanel(
                         </div>
                         {(offer_create && !section && !listing.may_create).then(|| view! { <p class="hint" data-testid="cannot-create">{t!(i18n, cannot_create_keys)}</p> })}
                         <FormError error=action_errors.error />
-                        <KeyTable rows=listing.keys.rows.clone() base=back.clone() may_roll=listing.may_create set_enabled />
+                        <KeyTable rows=listing.keys.rows.clone() base=back.clone() may_roll=listing.may_create />
                         {form.filter(|_| dialog.as_deref() == Some("create") && may_create).map(|form| view! { <CreateKeyDialog form action=create base=base.clone() /> })}
                         {deleting.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id).cloned()).map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
                         {rolling.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id && r.is_own).cloned()).filter(|_| listing.may_create).map(|row| view! { <RollKeyDialog row action=roll base=back.clone() /> })}
