@@ -168,12 +168,14 @@ impl SessionStore for SeaOrmSessionStore {
     /// behind one load balancer agree on when a session ends even when
     /// their own clocks drift apart.
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        // `all`, not `one` (at most one row by the key): a bound LIMIT makes
+        // SQLite prepare the statement again on every run, every request.
         let row = session::Entity::find_by_id(session_id.to_string())
             .filter(Expr::col(session::Column::ExpiresAt).gt(database_now(&self.db)))
-            .one(&self.db)
+            .all(&self.db)
             .await
             .map_err(backend)?;
-        row.as_ref().map(decode).transpose()
+        row.first().map(decode).transpose()
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {

@@ -68,6 +68,7 @@ fn Snippet(id: &'static str, title: &'static str, text: Signal<String>) -> impl 
     let i18n = use_i18n();
     let title_id = format!("proxy-{id}-title");
     let (section_label, pre_label) = (title_id.clone(), title_id.clone());
+    let text_id = format!("proxy-{id}-text");
     let copy = CopyLabels {
         copy: t_string!(i18n, copy_to_clipboard).to_string(),
         copied: t_string!(i18n, copied).to_string(),
@@ -76,20 +77,25 @@ fn Snippet(id: &'static str, title: &'static str, text: Signal<String>) -> impl 
     view! {
         <section class="snippet" aria-labelledby=section_label>
             <h3 id=title_id>{title}</h3>
-            <pre tabindex="0" aria-labelledby=pre_label><code data-testid=format!("proxy-{id}")>{text.get_untracked()}</code></pre>
-            <CopyButton text=text.get_untracked() labels=copy />
+            <pre tabindex="0" aria-labelledby=pre_label><code id=text_id.clone() data-testid=format!("proxy-{id}")>{text.get_untracked()}</code></pre>
+            <CopyButton source=text_id labels=copy />
         </section>
     }
 }
 
+/// Copies the text of the element `source` (the configuration shown right
+/// above it: the page carries it once, not again in the island's props).
 #[island]
-fn CopyButton(text: String, labels: CopyLabels) -> impl IntoView {
+fn CopyButton(source: String, labels: CopyLabels) -> impl IntoView {
     let js = hydrated();
     let copied = RwSignal::new(None::<bool>);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let value = text.clone();
+            let value = document()
+                .get_element_by_id(&source)
+                .and_then(|element| element.text_content())
+                .unwrap_or_default();
             leptos::task::spawn_local(async move {
                 copied.set(Some(
                     crate::components::hydration::write_clipboard(&value).await,
@@ -97,7 +103,7 @@ fn CopyButton(text: String, labels: CopyLabels) -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = &text;
+        let _ = &source;
     };
     let label = labels.copy.clone();
     view! {
