@@ -8,6 +8,15 @@ use std::{env, fs};
 
 fn main() {
     println!("cargo:rerun-if-env-changed=KEYHOUSE_EMBED_SITE_DIR");
+    println!("cargo:rerun-if-env-changed=LEPTOS_OUTPUT_NAME");
+    // .cargo/config.toml sets it for any cargo run from the workspace; without
+    // it Leptos names the WASM `<name>_bg.wasm`, a file the server lacks.
+    if env::var("LEPTOS_OUTPUT_NAME").as_deref() != Ok("keyhouse") {
+        println!(
+            "cargo:warning=LEPTOS_OUTPUT_NAME is not `keyhouse` (build from the workspace, which \
+             sets it in .cargo/config.toml): pages will name a WASM file the server does not have"
+        );
+    }
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR")).join("site_files.rs");
     if env::var_os("CARGO_FEATURE_EMBED_SITE").is_none() {
         fs::write(&out, "&[]\n").expect("write site_files.rs");
@@ -51,6 +60,10 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
         let path = entry.expect("read the site folder").path();
         if path.is_dir() {
             collect(root, &path, files);
+            continue;
+        }
+        // TypeScript declarations wasm-bindgen writes: never served.
+        if path.to_string_lossy().ends_with(".d.ts") {
             continue;
         }
         let relative = path.strip_prefix(root).expect("under the root");

@@ -57,7 +57,7 @@ def cmd_snippet(path):
     admin = admin_browser(state)
     query = urllib.parse.urlencode({"require": "keys:read", "upstream": f"http://127.0.0.1:{ECHO}"})
     r = admin.page(f"/settings/integrations/public-api?{query}")
-    found = re.search(r'<code data-testid="proxy-nginx">(.*?)</code>', r.text, re.S)
+    found = re.search(r'<code[^>]*\bdata-testid="proxy-nginx"[^>]*>(.*?)</code>', r.text, re.S)
     if r.status != 200 or not found:
         raise Broken(f"the Public API page answered {r.status} without the nginx configuration")
     text = html.unescape(re.sub(r"<!--.*?-->|<!>", "", found.group(1), flags=re.S))

@@ -71,6 +71,11 @@ impl SiteFiles {
         if development.is_dir() {
             return read_folder(development).map(|files| Self::from_files(&files));
         }
+        tracing::warn!(
+            "no site files: this binary carries none (built without the embed-site feature), \
+             KEYHOUSE_SITE_ROOT is unset and there is no ./target/site; pages will load no \
+             script or stylesheet"
+        );
         Ok(Self::from_files(&[]))
     }
 

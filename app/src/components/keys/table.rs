@@ -11,7 +11,7 @@ use super::{status_label, when};
 
 /// Rendered on the server only (no island). The rows are the page's bulk
 /// (50 of them, ~1 KB each): they are written straight into one string,
-/// every value from the database or the address escaped ([`escape`]), not
+/// every value from the database or the address escaped ([`Escaped`]), not
 /// built as a view tree per row — a third less time per Public API page.
 /// The words are looked up once per table; the row's form is a plain one
 /// (the page's in-place posting takes it in the browser).
@@ -135,13 +135,12 @@ fn write_row(out: &mut String, row: &KeyRow, shown: &Shown) {
          <td><code>{}…</code></td><td>",
         Escaped(&row.visible_start),
     );
-    if row.api_sets.is_empty() {
-        {
-            let _ = write!(out, "{}", Escaped(words.none));
-        };
+    let sets = if row.api_sets.is_empty() {
+        words.none.to_owned()
     } else {
-        let _ = write!(out, "{}", Escaped(&row.api_sets.join(", ")));
-    }
+        row.api_sets.join(", ")
+    };
+    let _ = write!(out, "{}", Escaped(&sets));
     let _ = write!(
         out,
         "</td><td><span class=\"key-status key-status-{}\">{}</span></td><td>{}</td><td>",
