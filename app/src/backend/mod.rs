@@ -4,6 +4,7 @@ pub mod advisory;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod cookies;
 pub mod db;
 pub mod entities;
 pub mod jobs;

@@ -6,6 +6,7 @@ use leptos_axum::ResponseOptions;
 use crate::backend::auth::guard;
 use crate::backend::auth::operation::{Caller, Operation};
 use crate::backend::auth::session::Principal;
+use crate::backend::cookies;
 use crate::backend::keys::handover;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::{AppState, app_state};
@@ -136,11 +137,7 @@ pub async fn take_handed_over(call: &Call) -> Result<Option<GeneratedKey>, AppEr
         return Ok(None);
     };
     let secure = call.state.settings.secure_cookies;
-    let headers = parts.headers.get_all(header::COOKIE);
-    let tickets = headers
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|h| handover::tickets_in(h, secure));
+    let tickets = handover::tickets_in(&parts.headers, secure);
     let (user, org) = (call.who.user.id, call.who.organization.id);
     for ticket in tickets {
         let now = call.state.clock.now();
@@ -201,7 +198,7 @@ pub fn take_notice() -> Option<Notice> {
     let state = app_state().ok()?;
     let secure = state.settings.secure_cookies;
     let name = notice_cookie(secure);
-    let values: Vec<String> = cookie_values(&parts, name).collect();
+    let values: Vec<&str> = cookies::values(&parts.headers, name).collect();
     if values.is_empty() {
         return None;
     }
@@ -249,22 +246,13 @@ fn notice_genuine(session: &str, signed: &str, tag: &str) -> bool {
         .is_ok_and(|tag| ring::hmac::verify(&notice_key(session), signed.as_bytes(), &tag).is_ok())
 }
 
-/// The values of the request's cookies named `name`.
-fn cookie_values<'a>(parts: &'a Parts, name: &'a str) -> impl Iterator<Item = String> + 'a {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(move |pair| {
-            let (n, v) = pair.trim().split_once('=')?;
-            (n == name).then(|| v.to_owned())
-        })
-}
-
 /// This browser's session id, as its cookie carries it.
 fn session_cookie() -> Option<String> {
     let parts = use_context::<Parts>()?;
-    cookie_values(&parts, crate::backend::session_store::SESSION_COOKIE).find(|v| !v.is_empty())
+    cookies::values(
+        &parts.headers,
+        crate::backend::session_store::SESSION_COOKIE,
+    )
+    .next()
+    .map(str::to_owned)
 }

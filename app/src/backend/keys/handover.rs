@@ -104,15 +104,10 @@ pub fn clear_cookie(secure: bool) -> String {
     )
 }
 
-/// Every ticket in a `Cookie` request header (a planted cookie of the same
+/// Every ticket in the request's cookies (a planted cookie of the same
 /// name must not hide the real one: each is tried).
-pub fn tickets_in(cookie_header: &str, secure: bool) -> impl Iterator<Item = &str> {
-    cookie_header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(move |(name, _)| *name == cookie_name(secure))
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
+pub fn tickets_in(headers: &axum::http::HeaderMap, secure: bool) -> impl Iterator<Item = &str> {
+    crate::backend::cookies::values(headers, cookie_name(secure))
 }
 
 fn derive(label: &[u8], secret: &[u8]) -> [u8; 32] {
@@ -243,7 +238,16 @@ mod tests {
 
     #[test]
     fn every_ticket_is_found_in_a_cookie_header() {
-        let found = |header, secure| tickets_in(header, secure).collect::<Vec<_>>();
+        let found = |header: &str, secure| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                axum::http::header::COOKIE,
+                header.parse().expect("a cookie header"),
+            );
+            tickets_in(&headers, secure)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(found("a=1; keyhouse_handover=abc; b=2", false), ["abc"]);
         assert_eq!(
             found("keyhouse_handover=x; keyhouse_handover=y", false),
