@@ -97,7 +97,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
         options
             .max_connections((2 * cores).clamp(2, 8))
-            .min_connections(1);
+            .min_connections(1)
+            // An embedded connection cannot have been dropped by a network:
+            // no ping (a round trip to its thread) before every statement.
+            .test_before_acquire(false);
     } else {
         options.max_connections(16);
     }

@@ -4,8 +4,9 @@
 use std::future::Future;
 
 use sea_orm::{
-    ConnectionTrait, Cursor, DbErr, EntityTrait, PaginatorTrait, Select, SelectorTrait,
-    sea_query::IntoValueTuple,
+    ConnectionTrait, Cursor, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryResult,
+    QuerySelect, Select, SelectorTrait,
+    sea_query::{Expr, IntoValueTuple},
 };
 
 use crate::model::error::AppError;
@@ -14,6 +15,11 @@ use crate::model::page::{self, Page};
 /// Page `asked` of `query` (in its order) at `size` rows a page; a page
 /// number out of range gives the nearest page. `rows` turns the models into
 /// what the page shows.
+///
+/// One statement in the usual case: the rows carry the number of all rows
+/// (`COUNT(*) OVER ()`, counted before `LIMIT`). Only a page with no rows
+/// past the first (out of range, or emptied meanwhile) counts apart and
+/// reads the nearest page.
 pub async fn page<C, E, T, F, Fut>(
     db: &C,
     query: Select<E>,
@@ -28,16 +34,66 @@ where
     F: FnOnce(Vec<E::Model>) -> Fut,
     Fut: Future<Output = Result<Vec<T>, AppError>>,
 {
-    let paginator = query.paginate(db, size);
-    let total = paginator.num_items().await?;
-    let (page, pages) = page::bounds(total, size, asked);
-    let models = paginator.fetch_page(page - 1).await?;
+    let size = size.max(1);
+    let asked = asked.max(1);
+    let found = counted(db, query.clone(), size, asked).await?;
+    let (models, total, page) = match found.first().map(|c| c.total) {
+        Some(total) => (found, total, asked),
+        None if asked == 1 => (found, 0, 1),
+        None => {
+            let total = query.clone().count(db).await?;
+            let (page, _) = page::bounds(total, size, asked);
+            let found = counted(db, query, size, page).await?;
+            let total = found.first().map_or(total, |c| c.total);
+            (found, total, page)
+        }
+    };
+    let (page, pages) = page::bounds(total, size, page);
     Ok(Page {
-        rows: rows(models).await?,
+        rows: rows(models.into_iter().map(|c| c.model).collect()).await?,
         page,
         pages,
         total,
     })
+}
+
+/// The column carrying the number of all rows of the query.
+const TOTAL: &str = "keyhouse_page_total";
+
+/// A row of a page with the number of all rows.
+struct Counted<M> {
+    model: M,
+    total: u64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Counted<M> {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        let total: i64 = row.try_get(pre, TOTAL)?;
+        Ok(Counted {
+            model: M::from_query_result(row, pre)?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}
+
+/// Page `page` (1-based) of `query`, each row with the number of all rows.
+async fn counted<C, E>(
+    db: &C,
+    query: Select<E>,
+    size: u64,
+    page: u64,
+) -> Result<Vec<Counted<E::Model>>, DbErr>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
+    query
+        .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL)
+        .limit(size)
+        .offset((page - 1) * size)
+        .into_model::<Counted<E::Model>>()
+        .all(db)
+        .await
 }
 
 /// Up to `limit` items of `cursor` (in its column's order) after the item

@@ -119,7 +119,7 @@ pub async fn my_organizations() -> Result<Vec<OrgChoice>, AppError> {
     use super::support::call;
     use crate::backend::services::accounts;
     call(accounts::ORGANIZATIONS, |c| async move {
-        accounts::organizations_of(&c.state, &c.who).await
+        Ok(accounts::organizations_of(&c.who))
     })
     .await
 }
@@ -157,7 +157,7 @@ pub async fn current_user() -> Result<Option<Me>, AppError> {
         let Some(p) = principal(&v.state, &v.session).await? else {
             return Ok(None);
         };
-        let organizations = accounts::organizations_of(&v.state, &p).await?;
+        let organizations = accounts::organizations_of(&p);
         Ok(Some(Me {
             username: p.user.username,
             name: p.user.name,

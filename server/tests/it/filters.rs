@@ -70,3 +70,65 @@ async fn both_front_doors_take_and_refuse_the_same_filters() {
         assert!(shown.body.contains("data-table"), "{page}: {}", shown.body);
     }
 }
+
+/// The key list shows 50 keys a page and links the others: Previous and
+/// Next keep the view's filters, a page past the end shows the last page
+/// (read in one statement with its count, and apart when out of range).
+#[tokio::test]
+async fn the_key_list_pages_through_every_key() {
+    let app = app().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    for i in 1..=51 {
+        new_key(&mut admin, &format!("paged key {i:02}"), &[]).await;
+    }
+    let first = admin.get(KEYS_PAGE).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body.contains("Page 1 of 2 (51 keys)"),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("paged key 51"), "newest first");
+    assert!(
+        !first.body.contains("paged key 01<"),
+        "the oldest is on page 2"
+    );
+    assert!(
+        first
+            .body
+            .contains(&format!(r#"href="{KEYS_PAGE}?page=2" rel="next""#)),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains(r#"rel="prev""#));
+
+    let all = admin.get(&format!("{KEYS_PAGE}?scope=all&page=2")).await;
+    assert!(all.body.contains("Page 2 of 2 (51 keys)"), "{}", all.body);
+    assert!(all.body.contains("paged key 01<"), "{}", all.body);
+    assert!(!all.body.contains("paged key 02<"), "one key on page 2");
+    assert!(
+        all.body.contains(&format!(
+            r#"href="{KEYS_PAGE}?scope=all&amp;page=1" rel="prev""#
+        )),
+        "{}",
+        all.body
+    );
+    assert!(!all.body.contains(r#"rel="next""#));
+
+    let past = admin.get(&format!("{KEYS_PAGE}?page=9")).await;
+    assert!(past.body.contains("Page 2 of 2 (51 keys)"), "{}", past.body);
+    assert!(past.body.contains("paged key 01<"), "{}", past.body);
+
+    // Without a second page, no pagination at all.
+    let beta = org(&app, "admin@beta.example", "Beta").await;
+    let mut other = as_admin(&app, &beta);
+    new_key(&mut other, "only key", &[]).await;
+    let single = other.get(KEYS_PAGE).await;
+    assert!(single.body.contains("only key"), "{}", single.body);
+    assert!(
+        !single.body.contains("paged key"),
+        "another organization's keys"
+    );
+    assert!(!single.body.contains(r#"class="pagination""#));
+}

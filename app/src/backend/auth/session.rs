@@ -7,10 +7,11 @@ use tower_sessions::Session;
 use crate::backend::entities::{membership, organization, role, role_authority, user};
 use crate::backend::session_store::SESSION_AUTH_KEY;
 use crate::backend::state::AppState;
+use crate::model::auth::OrgChoice;
 use crate::model::authz::Authority;
 use crate::model::error::AppError;
 use crate::model::users::UserStatus;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// Stored in the session under [`SESSION_AUTH_KEY`]. Times are Unix seconds
 /// of the application clock.
@@ -49,6 +50,9 @@ pub struct Principal {
     pub organization: organization::Model,
     pub role: role::Model,
     pub authorities: Vec<Authority>,
+    /// Every organization where the user is an active member (this one
+    /// too), oldest membership first: the user menu's choices.
+    pub organizations: Vec<OrgChoice>,
     pub session_id: Option<tower_sessions::session::Id>,
 }
 
@@ -173,21 +177,35 @@ pub async fn load(
     org_id: i64,
 ) -> Result<Option<Principal>, AppError> {
     let db = &state.db;
-    // The membership with its user, organization and role in one statement
-    // (a page asks for this on every request); `all`, not `one`: a bound
-    // LIMIT makes SQLite prepare the statement again on every run.
-    let found = membership::Entity::find_by_id((user_id, org_id))
+    // The user's active memberships with the user, organization and role in
+    // one statement (a page asks for this on every request): the one in
+    // `org_id` is the principal's, all of them are the user menu's choices.
+    let found = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::Status.eq(UserStatus::Active))
+        .order_by_asc(membership::Column::CreatedAt)
+        .order_by_asc(membership::Column::OrganizationId)
         .find_also_related(user::Entity)
         .find_also(membership::Entity, organization::Entity)
         .find_also(membership::Entity, role::Entity)
         .all(db)
-        .await?
+        .await?;
+    let organizations = found
+        .iter()
+        .filter_map(|(_, _, organization, _)| organization.as_ref())
+        .map(|o| OrgChoice {
+            id: o.id,
+            name: o.name.clone(),
+            current: o.id == org_id,
+        })
+        .collect();
+    let current = found
         .into_iter()
-        .next();
-    let Some((membership, Some(user), Some(organization), Some(role))) = found else {
+        .find(|(m, ..)| m.organization_id == org_id);
+    let Some((membership, Some(user), Some(organization), Some(role))) = current else {
         return Ok(None);
     };
-    if user.status != UserStatus::Active || membership.status != UserStatus::Active {
+    if user.status != UserStatus::Active {
         return Ok(None);
     }
     let authorities = role_authority::Entity::find()
@@ -203,6 +221,7 @@ pub async fn load(
         organization,
         role,
         authorities,
+        organizations,
         session_id: None,
     }))
 }

@@ -3,8 +3,8 @@
 //! between. Signing in ([`super::sign_in`]), signing out and changing the
 //! password ([`super::credentials`]) are re-exported here.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    SqlErr,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -12,7 +12,7 @@ use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::SessionAuth;
 use crate::backend::auth::{password, throttle};
-use crate::backend::entities::{membership, organization, role, role_authority, user};
+use crate::backend::entities::{membership, role, role_authority, user};
 use crate::backend::keys::handover::{Delivery, Ticket};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
@@ -251,28 +251,12 @@ pub async fn register(
     Ok(SessionAuth::new(&user, org.id, now))
 }
 
-/// The organizations where the user is an active member.
-pub async fn organizations_of(
-    state: &AppState,
+/// The organizations where the user is an active member (loaded with the
+/// principal, in the same statement).
+pub fn organizations_of(
     who: &crate::backend::auth::session::Principal,
-) -> Result<Vec<crate::model::auth::OrgChoice>, AppError> {
-    // One statement: the top bar asks on every page.
-    let memberships = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(who.user.id))
-        .filter(membership::Column::Status.eq(UserStatus::Active))
-        .order_by_asc(membership::Column::CreatedAt)
-        .find_also_related(organization::Entity)
-        .all(&state.db)
-        .await?;
-    Ok(memberships
-        .into_iter()
-        .filter_map(|(_, org)| org)
-        .map(|o| crate::model::auth::OrgChoice {
-            current: o.id == who.organization.id,
-            id: o.id,
-            name: o.name,
-        })
-        .collect())
+) -> Vec<crate::model::auth::OrgChoice> {
+    who.organizations.clone()
 }
 
 /// `org_id` if the user is an active member there; otherwise 404.

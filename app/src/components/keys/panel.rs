@@ -4,9 +4,9 @@ use leptos_router::{components::A, hooks::use_query_map};
 
 use crate::components::form::{FormError, use_form_errors};
 use crate::components::list::ListError;
-use crate::i18n::{t, use_i18n};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::model::filter::form_value;
-use crate::model::keys::{KeyFilter, KeyListing, KeyScope};
+use crate::model::keys::{KeyFilter, KeyScope};
 use crate::model::page;
 use crate::server_fns::keys::{
     CreateKey, DeleteKey, RollKey, SetKeyEnabled, list_keys, new_key_form, take_generated_key,
@@ -109,10 +109,26 @@ pub fn KeysPanel(
                         .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={}", crate::model::users::urlencode(&v))))
                         .collect();
                     let back = if view_query.is_empty() { base.clone() } else { format!("{base}?{}", view_query.join("&")) };
+                    // Previous / Next keep the view's filters.
+                    let filters: Vec<&String> = view_query.iter().filter(|p| !p.starts_with("page=")).collect();
+                    let page_href = |n: u64| {
+                        let mut query: Vec<String> = filters.iter().map(|p| p.to_string()).collect();
+                        query.push(format!("page={n}"));
+                        format!("{base}?{}", query.join("&"))
+                    };
+                    let (current, pages, total) = (listing.keys.page, listing.keys.pages, listing.keys.total);
+                    let prev = listing.keys.previous().map(page_href);
+                    let next = listing.keys.next().map(page_href);
                     let create_href = format!("{base}?dialog=create");
+                    // The dialogs' rows are picked out before the table takes
+                    // the rows (no copy of the whole page of keys).
+                    let deleting_row = deleting.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id).cloned());
+                    let rolling_row = rolling
+                        .and_then(|id| listing.keys.rows.iter().find(|r| r.id == id && r.is_own).cloned())
+                        .filter(|_| listing.may_create);
                     let content = view! {
                         <div class="page-head">
-                            {(owner.is_none() && listing.may_manage_all).then(|| view! { <KeyFilterForm listing=listing.clone() base=base.clone() /> })}
+                            {(owner.is_none() && listing.may_manage_all).then(|| view! { <KeyFilterForm owners=listing.owners.clone() base=base.clone() /> })}
                             {may_create.then(|| view! {
                                 <A href=create_href.clone() attr:class="button primary">
                                     {if generate_label { t!(i18n, generate_key).into_any() } else { t!(i18n, create_api_key).into_any() }}
@@ -121,10 +137,17 @@ pub fn KeysPanel(
                         </div>
                         {(offer_create && !section && !listing.may_create).then(|| view! { <p class="hint" data-testid="cannot-create">{t!(i18n, cannot_create_keys)}</p> })}
                         <FormError error=action_errors.error />
-                        <KeyTable rows=listing.keys.rows.clone() base=back.clone() may_roll=listing.may_create />
+                        <KeyTable rows=listing.keys.rows base=back.clone() may_roll=listing.may_create />
+                        {(pages > 1).then(|| view! {
+                            <nav class="pagination" aria-label=move || t_string!(i18n, pagination)>
+                                {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, previous_page)}</a> })}
+                                <span>{t!(i18n, keys_page_of, page = current, pages = pages, total = total)}</span>
+                                {next.map(|href| view! { <a href=href rel="next">{t!(i18n, next_page)}</a> })}
+                            </nav>
+                        })}
                         {form.filter(|_| dialog.as_deref() == Some("create") && may_create).map(|form| view! { <CreateKeyDialog form action=create base=base.clone() /> })}
-                        {deleting.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id).cloned()).map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
-                        {rolling.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id && r.is_own).cloned()).filter(|_| listing.may_create).map(|row| view! { <RollKeyDialog row action=roll base=back.clone() /> })}
+                        {deleting_row.map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
+                        {rolling_row.map(|row| view! { <RollKeyDialog row action=roll base=back.clone() /> })}
                         {handed.map(|key| view! { <SaveKeyDialog key base=base.clone() /> })}
                     };
                     if section {
@@ -147,7 +170,7 @@ pub fn KeysPanel(
 /// "Show: my keys / all keys of the organization", and the owner filter,
 /// for those with Manage All API Keys. A GET form: works without JS.
 #[component]
-fn KeyFilterForm(listing: KeyListing, base: String) -> impl IntoView {
+fn KeyFilterForm(owners: Vec<String>, base: String) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let scope = move || {
@@ -171,7 +194,7 @@ fn KeyFilterForm(listing: KeyListing, base: String) -> impl IntoView {
                 <label for="key-owner">{t!(i18n, owner_filter)}</label>
                 <select id="key-owner" name="owner">
                     <option value="">{t!(i18n, all_owners)}</option>
-                    {listing.owners.into_iter().map(|o| {
+                    {owners.into_iter().map(|o| {
                         let selected = { let o = o.clone(); move || owner() == o };
                         view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
                     }).collect_view()}
