@@ -5,7 +5,7 @@ use std::future::Future;
 
 use sea_orm::{
     ConnectionTrait, Cursor, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryResult,
-    QuerySelect, Select, SelectorTrait,
+    QuerySelect, QueryTrait, Select, SelectorTrait,
     sea_query::{Expr, IntoValueTuple},
 };
 
@@ -87,11 +87,16 @@ where
     C: ConnectionTrait,
     E: EntityTrait,
 {
-    query
+    // LIMIT and OFFSET written into the statement, not bound: SQLite
+    // prepares a statement again on every run when a bound value sets its
+    // LIMIT (it plans with the value). Both are numbers, never text.
+    let mut statement = query
         .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL)
-        .limit(size)
-        .offset((page - 1) * size)
-        .into_model::<Counted<E::Model>>()
+        .build(db.get_database_backend());
+    statement
+        .sql
+        .push_str(&format!(" LIMIT {size} OFFSET {}", (page - 1) * size));
+    Counted::<E::Model>::find_by_statement(statement)
         .all(db)
         .await
 }
