@@ -236,6 +236,33 @@ test('the Available API / Selected API lists work by keyboard alone', async ({ p
   await expect(page.getByText('No API keys yet.')).toBeVisible();
 });
 
+test('a refused Create keeps the chosen API sets, in place', async ({ page }) => {
+  await register(page, false);
+  await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');
+  await page.goto('/settings/integrations/public-api?dialog=create');
+  await hydrated(page);
+  const dialog = page.getByRole('dialog', { name: 'Create API key' });
+  const available = dialog.getByRole('listbox', { name: 'Available API' });
+  const selected = dialog.getByRole('listbox', { name: 'Selected API' });
+  // Only spaces: the browser lets it through, the server refuses it.
+  await dialog.getByLabel('Name', { exact: true }).fill('   ');
+  await available.getByRole('option', { name: /^keys:read/ }).dblclick();
+  await available.getByRole('option', { name: /^audit:read/ }).dblclick();
+  await expect(selected.getByRole('option')).toHaveCount(2);
+  await dialog.getByRole('button', { name: 'Finish' }).click();
+
+  const name = dialog.getByLabel('Name', { exact: true });
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(selected.getByRole('option')).toHaveText([/^audit:read/, /^keys:read/]);
+  await expect(available.getByRole('option', { name: /^keys:read/ })).toHaveCount(0);
+
+  // Corrected, the key gets exactly those sets.
+  await name.fill('Kept sets');
+  await dialog.getByRole('button', { name: 'Finish' }).click();
+  await page.getByRole('dialog', { name: 'Save generated key' }).getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('row', { name: /Kept sets/ })).toContainText('audit:read, keys:read');
+});
+
 test('API sets: create one, use it on a key, delete it after a warning', async ({ page }) => {
   await register(page, false);
   await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');

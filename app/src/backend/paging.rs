@@ -17,9 +17,10 @@ use crate::model::page::{self, Page};
 /// what the page shows.
 ///
 /// One statement in the usual case: the rows carry the number of all rows
-/// (`COUNT(*) OVER ()`, counted before `LIMIT`). Only a page with no rows
-/// past the first (out of range, or emptied meanwhile) counts apart and
-/// reads the nearest page.
+/// (a `COUNT(*)` of the same query as a subquery, which the database counts
+/// once, from an index where it can, while the page itself stops after its
+/// rows). Only a page with no rows past the first (out of range, or emptied
+/// meanwhile) counts apart and reads the nearest page.
 pub async fn page<C, E, T, F, Fut>(
     db: &C,
     query: Select<E>,
@@ -35,7 +36,10 @@ where
     Fut: Future<Output = Result<Vec<T>, AppError>>,
 {
     let size = size.max(1);
-    let asked = asked.max(1);
+    // Any page number from an address: its offset must stay a number both
+    // databases take (past the rows, it reads the last page below).
+    let last_possible = u64::try_from(i64::MAX).unwrap_or(u64::MAX) / size;
+    let asked = asked.clamp(1, last_possible.max(1));
     let found = counted(db, query.clone(), size, asked).await?;
     let (models, total, page) = match found.first().map(|c| c.total) {
         Some(total) => (found, total, asked),
@@ -90,8 +94,13 @@ where
     // LIMIT and OFFSET written into the statement, not bound: SQLite
     // prepares a statement again on every run when a bound value sets its
     // LIMIT (it plans with the value). Both are numbers, never text.
+    let mut count = query.clone().into_query();
+    count
+        .clear_selects()
+        .clear_order_by()
+        .expr(Expr::cust("COUNT(*)"));
     let mut statement = query
-        .expr_as(Expr::cust("COUNT(*) OVER ()"), TOTAL)
+        .expr_as(Expr::SubQuery(None, Box::new(count.into())), TOTAL)
         .build(db.get_database_backend());
     statement
         .sql

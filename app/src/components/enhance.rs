@@ -163,8 +163,23 @@ enum Typed {
 
 /// What the user put into the form's fields that have an id (text, dates,
 /// numbers, choices, checkboxes), to give back when the form is refused.
-/// Never a password; hidden fields and one-time tokens come from the server.
+/// Never a password; hidden fields and one-time tokens come from the server,
+/// except a hidden field standing for a ticked checkbox (`data-gives-back`
+/// naming it: the API set lists' selection).
 fn typed_values(form: &HtmlFormElement) -> Vec<(String, Typed)> {
+    let mut typed = field_values(form);
+    if let Ok(chosen) = form.query_selector_all("input[type=hidden][data-gives-back]") {
+        typed.extend(
+            (0..chosen.length())
+                .filter_map(|i| chosen.item(i))
+                .filter_map(|node| node.dyn_ref::<Element>()?.get_attribute("data-gives-back"))
+                .map(|id| (id, Typed::Checked(true))),
+        );
+    }
+    typed
+}
+
+fn field_values(form: &HtmlFormElement) -> Vec<(String, Typed)> {
     let Ok(fields) = form.query_selector_all("input[id], textarea[id], select[id]") else {
         return Vec::new();
     };

@@ -119,6 +119,20 @@ async fn the_key_list_pages_through_every_key() {
     let past = admin.get(&format!("{KEYS_PAGE}?page=9")).await;
     assert!(past.body.contains("Page 2 of 2 (51 keys)"), "{}", past.body);
     assert!(past.body.contains("paged key 01<"), "{}", past.body);
+    // The largest page number an address can say: the last page, on every
+    // paged list (its offset would not fit the databases' integers).
+    let huge = u64::MAX;
+    let far = admin.get(&format!("{KEYS_PAGE}?page={huge}")).await;
+    assert_eq!(far.status, 200, "{}", far.body);
+    assert!(far.body.contains("Page 2 of 2 (51 keys)"), "{}", far.body);
+    for (list, says) in [
+        ("/admin/users", "Page 1 of 1 (1 users)"),
+        ("/admin/audit", "Page 2 of 2 ("),
+    ] {
+        let far = admin.get(&format!("{list}?page={huge}")).await;
+        assert_eq!(far.status, 200, "{list}: {}", far.body);
+        assert!(far.body.contains(says), "{list}: {}", far.body);
+    }
 
     // Without a second page, no pagination at all.
     let beta = org(&app, "admin@beta.example", "Beta").await;

@@ -45,7 +45,9 @@ fn DualListPicker(options: Vec<(i64, String)>, labels: PickerLabels) -> impl Int
     let js = hydrated();
     let sets = StoredValue::new(options);
     let labels = StoredValue::new(labels);
-    let selected = RwSignal::new(Vec::<i64>::new());
+    // The sets ticked before the lists took over: by the user before the
+    // page became interactive, or given back after a refused Create.
+    let selected = RwSignal::new(ticked(&sets.get_value()));
     let active_available = RwSignal::new(None::<i64>);
     let active_selected = RwSignal::new(None::<i64>);
 
@@ -192,14 +194,16 @@ fn DualListPicker(options: Vec<(i64, String)>, labels: PickerLabels) -> impl Int
                     </div>
                 </div>
                 <p class="hint">{labels.with_value(|l| l.hint.clone())}</p>
-                {move || selected.get().into_iter().map(|id| view! { <input type="hidden" name="api_sets[]" value=id.to_string() /> }).collect_view()}
+                // Each names its checkbox: a refused Create gives the
+                // selection back to the new page's checkboxes (enhance.rs).
+                {move || selected.get().into_iter().map(|id| view! { <input type="hidden" name="api_sets[]" value=id.to_string() data-gives-back=check_id(id) /> }).collect_view()}
             }.into_any()
         } else {
             view! {
                 <fieldset class="checks">
                     <legend>{labels.with_value(|l| l.selected_api.clone())}</legend>
                     {sets.get_value().into_iter().map(|(set, label)| {
-                        let id = format!("set-check-{set}");
+                        let id = check_id(set);
                         let for_id = id.clone();
                         view! {
                             <label class="check" for=for_id>
@@ -211,5 +215,36 @@ fn DualListPicker(options: Vec<(i64, String)>, labels: PickerLabels) -> impl Int
                 </fieldset>
             }.into_any()
         }}
+    }
+}
+
+/// The id of the checkbox of the API set `id` (the lists before JavaScript).
+fn check_id(id: i64) -> String {
+    format!("set-check-{id}")
+}
+
+/// The sets whose checkboxes are ticked in the page as the island wakes up
+/// (still the server's checkboxes then); none on the server.
+fn ticked(options: &[(i64, String)]) -> Vec<i64> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(page) = web_sys::window().and_then(|w| w.document()) else {
+            return Vec::new();
+        };
+        options
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| {
+                page.get_element_by_id(&check_id(*id))
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    .is_some_and(|input| input.checked())
+            })
+            .collect()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = options;
+        Vec::new()
     }
 }
