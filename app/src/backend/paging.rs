@@ -4,8 +4,8 @@
 use std::future::Future;
 
 use sea_orm::{
-    ConnectionTrait, Cursor, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryResult,
-    QuerySelect, QueryTrait, Select, SelectorTrait,
+    ConnectionTrait, Cursor, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryResult, QuerySelect, QueryTrait, Select, SelectorTrait, Value, Values,
     sea_query::{Expr, IntoValueTuple},
 };
 
@@ -91,20 +91,30 @@ where
     C: ConnectionTrait,
     E: EntityTrait,
 {
-    // LIMIT and OFFSET written into the statement, not bound: SQLite
-    // prepares a statement again on every run when a bound value sets its
-    // LIMIT (it plans with the value). Both are numbers, never text.
     let mut count = query.clone().into_query();
     count
         .clear_selects()
         .clear_order_by()
         .expr(Expr::cust("COUNT(*)"));
+    // LIMIT written into the statement, not bound: SQLite prepares a
+    // statement again on every run when a bound value sets its LIMIT (it
+    // plans with the value). It is the page size, a number, so the
+    // statements stay few; OFFSET is bound (SQLite does not plan with it).
+    let backend = db.get_database_backend();
     let mut statement = query
         .expr_as(Expr::SubQuery(None, Box::new(count.into())), TOTAL)
-        .build(db.get_database_backend());
+        .build(backend);
+    let mut values = statement.values.take().map(|v| v.0).unwrap_or_default();
+    let offset = i64::try_from((page - 1) * size).unwrap_or(i64::MAX);
+    values.push(Value::BigInt(Some(offset)));
+    let placeholder = match backend {
+        DbBackend::Postgres => format!("${}", values.len()),
+        _ => "?".to_owned(),
+    };
     statement
         .sql
-        .push_str(&format!(" LIMIT {size} OFFSET {}", (page - 1) * size));
+        .push_str(&format!(" LIMIT {size} OFFSET {placeholder}"));
+    statement.values = Some(Values(values));
     Counted::<E::Model>::find_by_statement(statement)
         .all(db)
         .await
