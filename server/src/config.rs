@@ -41,6 +41,18 @@ pub enum Command {
         /// Where the copy goes; must not exist yet.
         file: PathBuf,
     },
+    /// Say, offline, whether strings are well-formed Keyhouse keys.
+    ///
+    /// Each KEY argument is checked as it is; without arguments, standard
+    /// input is scanned for key-shaped words (a file, a diff). Keys are
+    /// shown only by their first characters. Exit status: 1 when a
+    /// well-formed key was found, 0 when none, 2 when the input could not
+    /// be read.
+    CheckKey {
+        /// Strings to check (prefer standard input: arguments stay in the
+        /// shell's history).
+        keys: Vec<String>,
+    },
 }
 
 #[derive(Parser, Debug, Clone)]

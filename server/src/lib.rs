@@ -1,6 +1,7 @@
 //! The Keyhouse server: configuration, router assembly and the handlers that
 //! are plain HTTP rather than Leptos pages.
 pub mod api;
+pub mod check_key;
 pub mod config;
 pub mod guard_layers;
 pub mod health;

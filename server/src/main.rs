@@ -1,5 +1,5 @@
 //! `keyhouse`: serves the portal and its API; `keyhouse backup FILE` copies
-//! its database.
+//! its database; `keyhouse check-key` tells well-formed keys.
 mod backup;
 
 use std::process::ExitCode;
@@ -16,8 +16,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let started = Instant::now();
     let config = Config::from_env_or_exit();
-    if let Some(Command::Backup { file }) = &config.command {
-        return backup::run(&config.database_url, file).await;
+    match &config.command {
+        Some(Command::Backup { file }) => return backup::run(&config.database_url, file).await,
+        Some(Command::CheckKey { keys }) => return server::check_key::run(keys),
+        None => {}
     }
     server::logging::init(&config);
 
