@@ -23,6 +23,7 @@ mod auth_sessions;
 mod auth_sign_in;
 mod backup;
 mod binary;
+mod check_key;
 mod database;
 mod filters;
 mod golden;
