@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use app::backend::auth::leak_reporters::LeakReporters;
 use clap::Parser;
 use clap::builder::BoolishValueParser;
 
@@ -167,6 +168,16 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..=1_000_000)
     )]
     pub sign_ups_per_hour: u32,
+
+    /// Public keys (PEM, EC P-256) of secret scanners allowed to report
+    /// leaked keys to `POST /api/v1/leaks`: the PEM text itself or the path
+    /// of a file holding it. Unset: leak reports are refused.
+    #[arg(long, env = "KEYHOUSE_LEAK_REPORT_KEYS", value_parser = parse_leak_report_keys)]
+    pub leak_report_keys: Option<LeakReporters>,
+}
+
+fn parse_leak_report_keys(value: &str) -> Result<LeakReporters, String> {
+    LeakReporters::from_setting(value)
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {
@@ -217,6 +228,7 @@ impl Config {
             max_keys_per_user: 100,
             signup: Signup::Open,
             sign_ups_per_hour: 10,
+            leak_report_keys: None,
         }
     }
 }
@@ -244,6 +256,7 @@ fn one_line(message: &str) -> String {
         ("--max-keys-per-user", "KEYHOUSE_MAX_KEYS_PER_USER"),
         ("--signup", "KEYHOUSE_SIGNUP"),
         ("--sign-ups-per-hour", "KEYHOUSE_SIGN_UPS_PER_HOUR"),
+        ("--leak-report-keys", "KEYHOUSE_LEAK_REPORT_KEYS"),
     ] {
         if first.contains(&format!("'{flag} ")) {
             line = format!("{first} (set by {flag} or {env})");

@@ -74,6 +74,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         invite_only_signup: config.signup == config::Signup::InviteOnly,
         sign_ups_per_hour: u64::from(config.sign_ups_per_hour),
         secure_cookies: config.secure_cookies,
+        leak_reporters: config.leak_report_keys.clone().unwrap_or_default(),
     };
     let state = AppState {
         leptos_options,

@@ -4,7 +4,7 @@
 //! route, so an operation missing here fails that test.
 use crate::backend::auth::operation::Operation;
 use crate::backend::services::{
-    accounts, api_keys, audit_log, integrations, invitations, key_check, org_slugs, roles,
+    accounts, api_keys, audit_log, integrations, invitations, key_check, leaks, org_slugs, roles,
     user_tokens, users,
 };
 
@@ -54,6 +54,7 @@ pub const ALL: &[Operation] = &[
     key_check::ME,
     key_check::VERIFY,
     user_tokens::ISSUE,
+    leaks::REPORT,
 ];
 
 /// The operation a server function endpoint (`users/list`) performs.
@@ -85,7 +86,11 @@ mod tests {
                 assert!(routes.insert(*route), "{route} twice");
                 assert!(
                     op.need.api_set.is_some()
-                        || op.need.caller == crate::backend::auth::operation::Caller::Key,
+                        || matches!(
+                            op.need.caller,
+                            crate::backend::auth::operation::Caller::Key
+                                | crate::backend::auth::operation::Caller::Signed
+                        ),
                     "{route}: an HTTP operation acting as a user names its API set"
                 );
             }

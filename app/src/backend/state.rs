@@ -25,6 +25,8 @@ pub struct Settings {
     pub sign_ups_per_hour: u64,
     /// Cookies only over HTTPS (`KEYHOUSE_SECURE_COOKIES`).
     pub secure_cookies: bool,
+    /// Who may report leaked keys (`KEYHOUSE_LEAK_REPORT_KEYS`).
+    pub leak_reporters: crate::backend::auth::leak_reporters::LeakReporters,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             invite_only_signup: false,
             sign_ups_per_hour: crate::backend::auth::throttle::SIGN_UPS_PER_IP,
             secure_cookies: false,
+            leak_reporters: Default::default(),
         }
     }
 }

@@ -55,6 +55,7 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             Conflict::AlreadyCreated => t_string!(i18n, key_already_created).to_string(),
             Conflict::NoGrace => t_string!(i18n, no_grace).to_string(),
             Conflict::BuiltinApiSet => t_string!(i18n, builtin_api_set).to_string(),
+            Conflict::KeyLeaked => t_string!(i18n, key_leaked_roll_first).to_string(),
         },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),
         AppError::GrantRefused(reason) => match reason {

@@ -36,6 +36,7 @@ text_enum! {
         ApiSetDeleted = "api_set.deleted",
         KeyRateLimitChanged = "key.rate_limit_changed",
         UserTokenCreated = "user_token.created",
+        KeyLeaked = "key.leaked",
     }
 }
 
@@ -99,13 +100,14 @@ mod tests {
             | Action::ApiSetCreated
             | Action::ApiSetDeleted
             | Action::KeyRateLimitChanged
-            | Action::UserTokenCreated => Action::ALL.contains(&action),
+            | Action::UserTokenCreated
+            | Action::KeyLeaked => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 29] = [
+        const EVERY: [Action; 30] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -135,6 +137,7 @@ mod tests {
             Action::ApiSetDeleted,
             Action::KeyRateLimitChanged,
             Action::UserTokenCreated,
+            Action::KeyLeaked,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

@@ -24,6 +24,8 @@ text_enum! {
         /// The key has no rolled secret still in its grace period.
         NoGrace = "no_grace",
         BuiltinApiSet = "builtin_api_set",
+        /// The key was reported as leaked: it is rolled before it works.
+        KeyLeaked = "key_leaked",
     }
 }
 

@@ -9,6 +9,9 @@ use super::text_enum::text_enum;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyStatus {
     Active,
+    /// A secret scanner reported it as found in public; it works again
+    /// only once rolled (and enabled).
+    Leaked,
     Disabled,
     Expired,
     OwnerInactive,
@@ -19,6 +22,7 @@ impl KeyStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Active => "active",
+            KeyStatus::Leaked => "leaked",
             KeyStatus::Disabled => "disabled",
             KeyStatus::Expired => "expired",
             KeyStatus::OwnerInactive => "owner_inactive",
@@ -163,6 +167,19 @@ pub struct KeyDetails {
     pub usage: Vec<UsageDay>,
     /// Addresses the key was used from, latest first.
     pub used_from: Vec<UsedFrom>,
+    /// A secret scanner's report that a secret of this key is public.
+    pub leak: Option<KeyLeak>,
+}
+
+/// Where and when a secret of a key was reported as found in public.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyLeak {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// Where it was found, as the report said (may be empty).
+    pub url: String,
+    /// Who found it, as the report said (may be empty).
+    pub source: String,
 }
 
 /// Requests a key made on one day (UTC).

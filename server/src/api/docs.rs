@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::{check, manage, user_token};
+use super::{check, leaks, manage, user_token};
 
 struct Security;
 
@@ -75,6 +75,7 @@ impl Modify for Security {
         manage::deactivate_user,
         manage::activate_user,
         manage::list_audit_events,
+        leaks::report,
     ),
     modifiers(&Security),
     tags(
@@ -83,6 +84,7 @@ impl Modify for Security {
         (name = "Keys", description = "API sets keys:read, keys:write."),
         (name = "Users", description = "API sets users:read, users:write; Manage Users."),
         (name = "Audit log", description = "API set audit:read; View Audit Log."),
+        (name = "Leaks", description = "For secret scanners: report keys found in public (signed, no key)."),
     )
 )]
 pub struct ApiDoc;

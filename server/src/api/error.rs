@@ -124,6 +124,9 @@ pub const INTERNAL: ApiError = ApiError::new(
 /// Why a key that exists does not work; the code is the status's text.
 pub fn refused(status: KeyStatus) -> ApiError {
     let message = match status {
+        KeyStatus::Leaked => {
+            "This API key was reported as found in public; its owner rolls it before it works again."
+        }
         KeyStatus::Disabled => "This API key is disabled.",
         KeyStatus::Expired => "This API key has expired.",
         KeyStatus::OwnerInactive => {

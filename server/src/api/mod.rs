@@ -8,6 +8,7 @@ mod check;
 mod credentials;
 mod docs;
 mod error;
+mod leaks;
 mod limits;
 mod manage;
 mod page;
@@ -72,6 +73,7 @@ pub fn routes(db: &sea_orm::DatabaseConnection) -> Router<AppState> {
             post(manage::activate_user),
         )
         .route("/api/v1/audit-events", get(manage::list_audit_events))
+        .route("/api/v1/leaks", post(leaks::report))
         .route("/api/v1", any(not_found))
         .route("/api/v1/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -39,6 +39,7 @@ mod keys;
 mod keys_access;
 mod keys_grace;
 mod keys_refused;
+mod leaks;
 mod matrix;
 mod matrix_api;
 mod notices;

@@ -29,6 +29,8 @@ pub(crate) fn expected(need: Need, who: Who) -> Option<u16> {
     match (need.caller, who) {
         (Caller::Anyone, _) => None,
         (_, Who::Anonymous) => Some(401),
+        // A key or a session is no signature.
+        (Caller::Signed, _) => Some(401),
         (Caller::Member | Caller::Key, _) => None,
         (Caller::Holding(a), who) if who.may(a) => None,
         (Caller::Holding(_), _) => Some(403),

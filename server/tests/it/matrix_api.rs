@@ -102,6 +102,12 @@ async fn every_api_route_for_every_kind_of_key() {
             .replace("{org}", "acme");
         let body = match op.name {
             "check.verify" => Some(serde_json::json!({ "key": victim }).to_string()),
+            // The victim key reported as leaked, without a signature.
+            "leaks.report" => Some(
+                serde_json::json!([{ "token": victim, "type": "keyhouse_api_key",
+                    "url": "https://example.com/leak", "source": "matrix" }])
+                .to_string(),
+            ),
             "user_tokens.issue" => Some(
                 serde_json::json!({ "login": "target-bot", "password": GOOD_PASSWORD }).to_string(),
             ),
@@ -169,6 +175,13 @@ async fn every_api_route_for_every_kind_of_key() {
         if op.need.api_set.is_some() {
             assert_eq!(r.status, 403, "{case}");
             assert_eq!(error_code(&r), "missing_api_set", "{case}");
+            assert_eq!(
+                snapshot(&app, acme.id).await,
+                before,
+                "refused, yet changed: {case}"
+            );
+        } else if op.need.caller == Caller::Signed {
+            assert_eq!(r.status, 401, "{case}");
             assert_eq!(
                 snapshot(&app, acme.id).await,
                 before,

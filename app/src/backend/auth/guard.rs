@@ -19,7 +19,7 @@ pub async fn session(
     session: &Session,
     need: Need,
 ) -> Result<Principal, AppError> {
-    if matches!(need.caller, Caller::Anyone | Caller::Key) {
+    if matches!(need.caller, Caller::Anyone | Caller::Key | Caller::Signed) {
         // A programming error, not the caller's: such an operation has no
         // session principal to hand out.
         return Err(AppError::internal(format!(

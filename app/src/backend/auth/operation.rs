@@ -19,6 +19,10 @@ pub enum Caller {
     /// Any working key of the organization, acting as nobody (the key
     /// checks: forward-auth, `/me`); never a browser session.
     Key,
+    /// A secret scanner whose signature over the request verifies with a
+    /// public key the operator configured (`KEYHOUSE_LEAK_REPORT_KEYS`);
+    /// no key, no session.
+    Signed,
 }
 
 /// What an operation needs: a kind of caller and, through the HTTP API, an
@@ -54,6 +58,13 @@ impl Need {
     pub const fn key() -> Need {
         Need {
             caller: Caller::Key,
+            api_set: None,
+        }
+    }
+
+    pub const fn signed() -> Need {
+        Need {
+            caller: Caller::Signed,
             api_set: None,
         }
     }

@@ -20,6 +20,13 @@ pub struct Model {
     pub last_used_ip: Option<String>,
     /// Requests per minute this key may make; `None`: no limit of its own.
     pub rate_limit_per_minute: Option<i32>,
+    /// When a secret scanner reported a secret of this key as found in
+    /// public; cleared when the key is rolled.
+    pub leaked_at: Option<DateTimeUtc>,
+    /// Where it was found, as the report said.
+    pub leak_url: Option<String>,
+    /// Who found it (the report's `source`).
+    pub leak_source: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,7 +15,8 @@ pub struct Facts<'a> {
     pub organization: &'a organization::Model,
 }
 
-/// A key works only while it is enabled, not expired, its owner is active
+/// A key works only while no secret of it was reported leaked (until it is
+/// rolled), it is enabled, not expired, its owner is active
 /// and still an active member of the organization, and the organization's
 /// Public API is on. The first rule broken is the reason given.
 pub fn status(facts: &Facts<'_>, now: DateTime<Utc>) -> KeyStatus {
@@ -23,7 +24,9 @@ pub fn status(facts: &Facts<'_>, now: DateTime<Utc>) -> KeyStatus {
         && facts.membership.is_some_and(|m| {
             m.status == UserStatus::Active && m.organization_id == facts.key.organization_id
         });
-    if !facts.key.enabled {
+    if facts.key.leaked_at.is_some() {
+        KeyStatus::Leaked
+    } else if !facts.key.enabled {
         KeyStatus::Disabled
     } else if facts.key.expires_at.is_some_and(|at| at <= now) {
         KeyStatus::Expired
@@ -71,6 +74,9 @@ mod tests {
             last_used_at: None,
             last_used_ip: None,
             rate_limit_per_minute: None,
+            leaked_at: None,
+            leak_url: None,
+            leak_source: None,
         }
     }
 
@@ -224,6 +230,34 @@ mod tests {
             };
             assert_eq!(status(&facts, now()), row.expected, "row {i}");
         }
+    }
+
+    #[test]
+    fn a_leaked_key_is_leaked_before_anything_else() {
+        let leaked = api_key::Model {
+            leaked_at: Some(now() - Duration::minutes(5)),
+            enabled: false,
+            expires_at: Some(now() - Duration::days(1)),
+            ..key()
+        };
+        let facts = Facts {
+            key: &leaked,
+            owner: &owner(),
+            membership: Some(&member()),
+            organization: &org(),
+        };
+        assert_eq!(status(&facts, now()), KeyStatus::Leaked);
+        // Enabled again by hand, it still does not work until rolled.
+        let enabled = api_key::Model {
+            enabled: true,
+            expires_at: None,
+            ..leaked.clone()
+        };
+        let facts = Facts {
+            key: &enabled,
+            ..facts
+        };
+        assert_eq!(status(&facts, now()), KeyStatus::Leaked);
     }
 
     #[test]

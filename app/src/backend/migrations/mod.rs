@@ -11,6 +11,7 @@ mod m20261124_000006_api_usage;
 mod m20261129_000007_trust_boundaries;
 mod m20261129_000008_sessions_throttle;
 mod m20261129_000009_scale_out;
+mod m20261130_000010_leaks;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_trust_boundaries::Migration),
             Box::new(m20261129_000008_sessions_throttle::Migration),
             Box::new(m20261129_000009_scale_out::Migration),
+            Box::new(m20261130_000010_leaks::Migration),
         ]
     }
 }

@@ -272,6 +272,9 @@ pub async fn roll(
     let plain = format::generate().map_err(AppError::internal)?;
     let sets = sets_of(state, &key).await?;
     let mut work = Work::begin(state).await?;
+    // A leaked key's secrets are public: none of them keeps a grace period.
+    let leaked = key.leaked_at.is_some();
+    let grace_hours = if leaked { 0 } else { grace_hours };
     let grace_until = now + Duration::hours(i64::from(grace_hours));
     // One statement retires the current secret; a roll running at the same
     // time finds none left to retire (PostgreSQL re-checks the condition
@@ -291,6 +294,18 @@ pub async fn roll(
     // roll with no grace (the key leaked) ends every grace period at once.
     cap_grace(&work, key.id, grace_until).await?;
     insert_secret(&work, key.id, &plain, now).await?;
+    if leaked {
+        api_key::Entity::update_many()
+            .col_expr(
+                api_key::Column::LeakedAt,
+                Expr::value(None::<DateTime<Utc>>),
+            )
+            .col_expr(api_key::Column::LeakUrl, Expr::value(None::<String>))
+            .col_expr(api_key::Column::LeakSource, Expr::value(None::<String>))
+            .filter(api_key::Column::Id.eq(key.id))
+            .exec(&work)
+            .await?;
+    }
     work.audit(
         Entry::new(
             Action::KeyRolled,
@@ -304,6 +319,7 @@ pub async fn roll(
             "name": key.name,
             "visible_start": plain.visible_start(),
             "grace_hours": grace_hours,
+            "after_leak": leaked,
         })),
     );
     let generated = GeneratedKey {

@@ -58,6 +58,10 @@ pub async fn set_enabled(
     if enabled && !may_put_to_work(who, &key) {
         return Err(AppError::Forbidden);
     }
+    // A leaked key's secret is public: it works again only with a new one.
+    if enabled && key.leaked_at.is_some() {
+        return Err(AppError::Conflict(Conflict::KeyLeaked));
+    }
     let now = state.clock.now();
     let mut work = Work::begin(state).await?;
     // Write first, then count: a transaction that reads before it writes
@@ -68,9 +72,22 @@ pub async fn set_enabled(
         lock_owner(&work, org_id, user_id).await?;
     }
     let name = key.name.clone();
-    let mut active: api_key::ActiveModel = key.into();
-    active.enabled = Set(enabled);
-    active.update(&work).await?;
+    // Enabling only a key not reported leaked in the meantime (a report
+    // commits between the read above and this write).
+    let mut change = api_key::Entity::update_many()
+        .col_expr(api_key::Column::Enabled, Expr::value(enabled))
+        .filter(api_key::Column::Id.eq(id));
+    if enabled {
+        change = change.filter(api_key::Column::LeakedAt.is_null());
+    }
+    if change.exec(&work).await?.rows_affected != 1 {
+        let gone = api_key::Entity::find_by_id(id).one(&work).await?.is_none();
+        return Err(if gone {
+            AppError::NotFound
+        } else {
+            AppError::Conflict(Conflict::KeyLeaked)
+        });
+    }
     if enabled
         && active_key_count(&work, org_id, user_id, now).await? > state.settings.max_keys_per_user
     {

@@ -20,8 +20,8 @@ use crate::backend::state::AppState;
 use crate::model::authz::Authority;
 use crate::model::error::AppError;
 use crate::model::keys::{
-    GraceSecret, KeyDetails, KeyFilter, KeyListing, KeyRow, KeyScope, SecretRow, SecretState,
-    UsageDay, UsedFrom,
+    GraceSecret, KeyDetails, KeyFilter, KeyLeak, KeyListing, KeyRow, KeyScope, SecretRow,
+    SecretState, UsageDay, UsedFrom,
 };
 
 pub const PAGE_SIZE: u64 = 50;
@@ -332,6 +332,11 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
         secrets,
         usage,
         used_from,
+        leak: key.leaked_at.map(|at| KeyLeak {
+            at: at.to_rfc3339(),
+            url: key.leak_url.clone().unwrap_or_default(),
+            source: key.leak_source.clone().unwrap_or_default(),
+        }),
     })
 }
 

@@ -11,6 +11,7 @@ pub mod key_access;
 pub mod key_changes;
 pub mod key_check;
 pub mod key_views;
+pub mod leaks;
 pub mod memberships;
 pub mod org_slugs;
 pub mod roles;

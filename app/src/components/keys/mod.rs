@@ -27,6 +27,7 @@ use crate::model::keys::{ApiSetInfo, KeyStatus};
 pub fn status_label(i18n: I18nContext<Locale>, status: KeyStatus) -> String {
     match status {
         KeyStatus::Active => t_string!(i18n, key_status_active),
+        KeyStatus::Leaked => t_string!(i18n, key_status_leaked),
         KeyStatus::Disabled => t_string!(i18n, key_status_disabled),
         KeyStatus::Expired => t_string!(i18n, key_status_expired),
         KeyStatus::OwnerInactive => t_string!(i18n, key_status_owner_inactive),

@@ -190,14 +190,21 @@ fn write_row(out: &mut String, row: &KeyRow, shown: &Shown) {
     }
     let _ = write!(
         out,
-        "</td><td>{}</td><td><div class=\"actions\"><form action=\"{toggle_url}\" method=\"post\">\
-         <input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"enabled\" value=\"{next}\">\
-         <input type=\"hidden\" name=\"back\" value=\"{base}\">\
-         <button type=\"submit\" aria-label=\"{} {name}\">{}</button></form>",
-        Escaped(&row.owner),
-        Escaped(toggle),
-        Escaped(toggle),
+        "</td><td>{}</td><td><div class=\"actions\">",
+        Escaped(&row.owner)
     );
+    // A leaked key is rolled before it may be enabled: no toggle until then.
+    if row.status != KeyStatus::Leaked {
+        let _ = write!(
+            out,
+            "<form action=\"{toggle_url}\" method=\"post\">\
+             <input type=\"hidden\" name=\"id\" value=\"{id}\"><input type=\"hidden\" name=\"enabled\" value=\"{next}\">\
+             <input type=\"hidden\" name=\"back\" value=\"{base}\">\
+             <button type=\"submit\" aria-label=\"{} {name}\">{}</button></form>",
+            Escaped(toggle),
+            Escaped(toggle),
+        );
+    }
     if may_roll && row.is_own {
         let roll = Escaped(words.roll);
         let _ = write!(

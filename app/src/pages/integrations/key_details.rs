@@ -10,7 +10,7 @@ use crate::components::keys::{
     DeleteKeyDialog, RollKeyDialog, UsageChart, UsedFromTable, status_label, when,
 };
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::keys::{KeyDetails, KeyStatus, RATE_LIMIT_MAX, SecretState};
+use crate::model::keys::{KeyDetails, KeyLeak, KeyStatus, RATE_LIMIT_MAX, SecretState};
 use crate::model::notice::Notice;
 use crate::model::validation::Field;
 use crate::server_fns::keys::{
@@ -69,8 +69,10 @@ pub fn KeyDetailsPage() -> impl IntoView {
                     let roll = ServerAction::<RollKey>::new();
                     view! { <RollKeyDialog row=d.key.clone() action=roll base=here.clone() done=LIST.to_owned() /> }
                 });
+                let leak = d.leak.clone().map(|l| view! { <LeakBanner leak=l /> });
                 let k = d.key;
                 view! {
+                    {leak}
                     <section class="card" aria-labelledby="key-title">
                         <h2 id="key-title">{k.name.clone()}</h2>
                         <dl class="facts">
@@ -141,6 +143,30 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 .into_any()
             })}
         </Transition>
+    }
+}
+
+/// The red banner of a key a secret scanner reported as found in public.
+#[component]
+fn LeakBanner(leak: KeyLeak) -> impl IntoView {
+    let i18n = use_i18n();
+    let or_unknown = |text: String| {
+        if text.is_empty() {
+            "?".to_owned()
+        } else {
+            text
+        }
+    };
+    let (at, url, source) = (
+        when(&leak.at),
+        or_unknown(leak.url),
+        or_unknown(leak.source),
+    );
+    view! {
+        <section class="banner danger" role="alert" aria-labelledby="leak-title" data-testid="leak-banner">
+            <h2 id="leak-title">{t!(i18n, key_leaked_title)}</h2>
+            <p>{t!(i18n, key_leaked_banner, at = at, url = url, source = source)}</p>
+        </section>
     }
 }
 
@@ -239,7 +265,7 @@ fn KeyActions(details: KeyDetails) -> impl IntoView {
     let (roll_href, delete_href) = (format!("{here}?roll=1"), format!("{here}?delete=1"));
     view! {
         <div class="actions" role="group" aria-label=t_string!(i18n, col_actions)>
-            {details.may_change.then(|| view! {
+            {(details.may_change && k.status != KeyStatus::Leaked).then(|| view! {
                 <ActionForm action=set_enabled>
                     <input type="hidden" name="id" value=k.id.to_string() />
                     <input type="hidden" name="enabled" value=if disabled { "true" } else { "false" } />
