@@ -39,6 +39,7 @@ pub const ALL: &[Operation] = &[
     api_keys::SET_ENABLED,
     api_keys::DELETE,
     api_keys::SET_RATE_LIMIT,
+    api_keys::SET_ALLOWED_ADDRESSES,
     api_keys::END_GRACE,
     api_keys::TAKE_GENERATED,
     api_keys::NEW_FORM,

@@ -31,6 +31,9 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::InvalidSlug => t_string!(i18n, problem_invalid_slug),
         Problem::SlugTaken => t_string!(i18n, problem_slug_taken),
         Problem::OutOfRange => t_string!(i18n, problem_out_of_range),
+        Problem::InvalidAddress => t_string!(i18n, problem_invalid_address),
+        Problem::HostBitsSet => t_string!(i18n, problem_host_bits_set),
+        Problem::TooManyAddresses => t_string!(i18n, problem_too_many_addresses),
     }
     .to_string()
 }

@@ -37,6 +37,7 @@ text_enum! {
         KeyRateLimitChanged = "key.rate_limit_changed",
         UserTokenCreated = "user_token.created",
         KeyLeaked = "key.leaked",
+        KeyAddressesChanged = "key.allowed_addresses_changed",
     }
 }
 
@@ -101,13 +102,14 @@ mod tests {
             | Action::ApiSetDeleted
             | Action::KeyRateLimitChanged
             | Action::UserTokenCreated
-            | Action::KeyLeaked => Action::ALL.contains(&action),
+            | Action::KeyLeaked
+            | Action::KeyAddressesChanged => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 30] = [
+        const EVERY: [Action; 31] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -138,6 +140,7 @@ mod tests {
             Action::KeyRateLimitChanged,
             Action::UserTokenCreated,
             Action::KeyLeaked,
+            Action::KeyAddressesChanged,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

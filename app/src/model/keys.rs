@@ -70,6 +70,9 @@ pub struct KeyRow {
     pub owner_name: String,
     pub is_own: bool,
     pub grace: Vec<GraceSecret>,
+    /// Where the key is accepted from (canonical addresses and CIDR
+    /// ranges); empty: anywhere.
+    pub allowed_addresses: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +166,8 @@ pub struct KeyDetails {
     pub may_set_rate_limit: bool,
     /// Requests per minute; `None`: no limit of its own.
     pub rate_limit_per_minute: Option<u32>,
+    /// Ranges its use over the last 30 days suggests, not yet allowed.
+    pub suggested_addresses: Vec<String>,
     /// The last 30 days, oldest first, every day present.
     pub usage: Vec<UsageDay>,
     /// Addresses the key was used from, latest first.
@@ -188,6 +193,8 @@ pub struct UsageDay {
     /// `YYYY-MM-DD`.
     pub day: String,
     pub requests: u64,
+    /// Requests refused for coming from an address not allowed.
+    pub refused: u64,
 }
 
 /// A client address a key was used from.

@@ -4,6 +4,7 @@
 //! (the enums a column stores as text only derive SeaORM's mapping under
 //! `ssr`; see [`text_enum`]); everything else may depend on this module, and
 //! it on nothing of ours.
+pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod authz;

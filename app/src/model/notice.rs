@@ -9,6 +9,7 @@ pub enum Notice {
     RoleSaved,
     PasswordChanged,
     RateLimitSaved,
+    AllowedAddressesSaved,
     GraceEnded,
     ApiSetCreated,
     /// The new invitation's path, `/invite/<token>`: shown once.
@@ -24,6 +25,7 @@ impl Notice {
             Notice::RoleSaved => "role_saved".into(),
             Notice::PasswordChanged => "password_changed".into(),
             Notice::RateLimitSaved => "rate_limit_saved".into(),
+            Notice::AllowedAddressesSaved => "allowed_addresses_saved".into(),
             Notice::GraceEnded => "grace_ended".into(),
             Notice::ApiSetCreated => "api_set_created".into(),
             Notice::InvitationCreated(path) => format!("{INVITATION}{path}"),
@@ -37,6 +39,7 @@ impl Notice {
             "role_saved" => Notice::RoleSaved,
             "password_changed" => Notice::PasswordChanged,
             "rate_limit_saved" => Notice::RateLimitSaved,
+            "allowed_addresses_saved" => Notice::AllowedAddressesSaved,
             "grace_ended" => Notice::GraceEnded,
             "api_set_created" => Notice::ApiSetCreated,
             _ => {
@@ -63,6 +66,7 @@ mod tests {
             Notice::RoleSaved,
             Notice::PasswordChanged,
             Notice::RateLimitSaved,
+            Notice::AllowedAddressesSaved,
             Notice::GraceEnded,
             Notice::ApiSetCreated,
             Notice::InvitationCreated("/invite/AbC_-09".into()),

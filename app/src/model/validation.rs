@@ -23,6 +23,7 @@ pub enum Field {
     Expires,
     Slug,
     RateLimit,
+    AllowedAddresses,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,11 @@ pub enum Problem {
     InvalidSlug,
     SlugTaken,
     OutOfRange,
+    /// Not an IPv4 or IPv6 address or range in CIDR form.
+    InvalidAddress,
+    /// A range written with an address inside it, not its first.
+    HostBitsSet,
+    TooManyAddresses,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -143,6 +143,29 @@ pub async fn set_key_rate_limit(
     .await
 }
 
+/// Sets the addresses and ranges the key is accepted from: the lines of
+/// `addresses` and the ticked suggestions; all empty: anywhere.
+#[server(prefix = "/rpc", endpoint = "keys/set-allowed-addresses")]
+pub async fn set_key_allowed_addresses(
+    id: i64,
+    #[server(default)] addresses: String,
+    #[server(default)] suggested: Vec<String>,
+    #[server(default)] back: String,
+) -> Result<(), AppError> {
+    use super::support::{call, notify};
+    use crate::backend::services::api_keys;
+    use crate::model::notice::Notice;
+    call(api_keys::SET_ALLOWED_ADDRESSES, move |c| async move {
+        let mut entries = vec![addresses];
+        entries.extend(suggested);
+        api_keys::set_allowed_addresses(&c.state, &c.who, id, &entries, &c.meta).await?;
+        notify(&c.state, &Notice::AllowedAddressesSaved);
+        redirect_back(&back);
+        Ok(())
+    })
+    .await
+}
+
 /// "End grace period now": the key's rolled secrets stop working at once.
 #[server(prefix = "/rpc", endpoint = "keys/end-grace")]
 pub async fn end_key_grace(id: i64, #[server(default)] back: String) -> Result<(), AppError> {

@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 
 use super::credentials::{Authed, OrgAuthed, check, refuse_key_in_query, token_user};
@@ -87,7 +88,7 @@ pub async fn forward_auth_without_org(uri: Uri) -> ApiError {
             )),
         (status = 400, description = "A key in the query string", body = ErrorBody),
         (status = 401, description = "Missing, malformed or unknown key, a key of another organization, or a key that does not work", body = ErrorBody),
-        (status = 403, description = "The key lacks a required API set", body = ErrorBody),
+        (status = 403, description = "The key lacks a required API set, or may not be used from the client's address (address_not_allowed)", body = ErrorBody),
         (status = 429, description = "The key is over its rate limit", body = ErrorBody),
     )
 )]
@@ -195,6 +196,7 @@ fn key_info(facts: &Facts) -> KeyInfo {
         (status = 200, description = "The key works", body = KeyInfo),
         (status = 400, description = "A key in the query string", body = ErrorBody),
         (status = 401, description = "Missing, malformed, unknown or non-working key", body = ErrorBody),
+        (status = 403, description = "The key may not be used from this address (address_not_allowed)", body = ErrorBody),
         (status = 429, description = "The key is over its rate limit", body = ErrorBody),
     )
 )]
@@ -221,14 +223,21 @@ pub struct VerifyRequest {
     /// An API set the key must have.
     #[serde(default)]
     pub api_set: Option<String>,
+    /// The address the service's client called from, checked against the
+    /// key's allowed addresses; without it, this request's own address is
+    /// checked.
+    #[serde(default)]
+    pub client_ip: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct VerifyResponse {
     pub valid: bool,
-    /// Why not, when not: `malformed`, `unknown`, `disabled`, `expired`,
-    /// `owner_inactive`, `public_api_off`, `missing_api_set`, `rate_limited`
-    /// (the key is over its own rate limit).
+    /// Why not, when not: `malformed`, `unknown`, `address_not_allowed`
+    /// (the client's address is not among the key's allowed addresses),
+    /// `leaked`, `disabled`, `expired`, `owner_inactive`, `public_api_off`,
+    /// `missing_api_set`, `rate_limited` (the key is over its own rate
+    /// limit).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     /// The key's id, and what follows: present when the key exists.
@@ -298,7 +307,7 @@ const VERIFY_API_SET: Option<&str> = key_check::VERIFY.need.api_set;
         (status = 200, description = "Whether the key works, and why not", body = VerifyResponse),
         (status = 400, description = "Not a JSON body of this shape", body = ErrorBody),
         (status = 401, description = "No working key of the calling service", body = ErrorBody),
-        (status = 403, description = "The calling service's key lacks the keys:verify API set", body = ErrorBody),
+        (status = 403, description = "The calling service's key lacks the keys:verify API set, or may not be used from this address", body = ErrorBody),
         (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )
 )]
@@ -343,6 +352,19 @@ pub async fn verify_key(
     if facts.organization.id != verifier.organization.id {
         return Ok(no("unknown"));
     }
+    let client = match request.client_ip.as_deref().map(str::trim) {
+        Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
+            ApiError::bad_request("bad_request", "client_ip is not an IPv4 or IPv6 address.")
+        })?),
+        None => meta.client_ip,
+    };
+    if !facts.allows(client) {
+        state.usage.record_refused(facts.key.id, state.clock.now());
+        return Ok(Json(VerifyResponse::of(
+            Some("address_not_allowed"),
+            key_info(&facts),
+        )));
+    }
     let reason = match status {
         KeyStatus::Active => match &request.api_set {
             Some(set) if !facts.api_sets.iter().any(|s| s == set) => Some("missing_api_set"),
@@ -352,12 +374,9 @@ pub async fn verify_key(
         other => Some(refused(other).code),
     };
     if reason.is_none() {
-        state.usage.record(
-            facts.key.id,
-            facts.secret.id,
-            state.clock.now(),
-            meta.client_ip,
-        );
+        state
+            .usage
+            .record(facts.key.id, facts.secret.id, state.clock.now(), client);
     }
     Ok(Json(VerifyResponse::of(reason, key_info(&facts))))
 }

@@ -16,8 +16,8 @@ use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, Uri, header, request::Parts};
 
 use super::error::{
-    ApiError, BAD_USER_TOKEN, INTERNAL, KEY_IN_QUERY, MALFORMED_KEY, MISSING_API_SET, MISSING_KEY,
-    UNKNOWN_KEY, refused,
+    ADDRESS_NOT_ALLOWED, ApiError, BAD_USER_TOKEN, INTERNAL, KEY_IN_QUERY, MALFORMED_KEY,
+    MISSING_API_SET, MISSING_KEY, UNKNOWN_KEY, refused,
 };
 use super::limits::Limits;
 
@@ -191,6 +191,12 @@ async fn authenticate(
     if org.is_some_and(|slug| slug != facts.organization.slug) {
         return Err(UNKNOWN_KEY);
     }
+    // Before the status: from elsewhere, nothing about the key is told.
+    let ip = meta.and_then(|m| m.client_ip);
+    if !facts.allows(ip) {
+        state.usage.record_refused(facts.key.id, state.clock.now());
+        return Err(ADDRESS_NOT_ALLOWED);
+    }
     if status != KeyStatus::Active {
         return Err(refused(status));
     }
@@ -204,7 +210,6 @@ async fn authenticate(
             "This API key is over its rate limit; try again later.",
         ));
     }
-    let ip = meta.and_then(|m| m.client_ip);
     state
         .usage
         .record(facts.key.id, facts.secret.id, state.clock.now(), ip);

@@ -69,6 +69,7 @@ impl Modify for Security {
         manage::get_key,
         manage::disable_key,
         manage::enable_key,
+        manage::set_allowed_addresses,
         manage::delete_key,
         manage::list_users,
         manage::get_user,

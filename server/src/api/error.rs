@@ -115,6 +115,11 @@ pub const MISSING_API_SET: ApiError = ApiError::new(
     "missing_api_set",
     "This API key may not be used for this API.",
 );
+pub const ADDRESS_NOT_ALLOWED: ApiError = ApiError::new(
+    StatusCode::FORBIDDEN,
+    "address_not_allowed",
+    "This API key may not be used from this address.",
+);
 pub const INTERNAL: ApiError = ApiError::new(
     StatusCode::INTERNAL_SERVER_ERROR,
     "internal",

@@ -18,7 +18,7 @@ use app::backend::state::AppState;
 use axum::{
     Extension, Router,
     http::{StatusCode, Uri},
-    routing::{any, get, post},
+    routing::{any, get, post, put},
 };
 
 pub use check::header_text;
@@ -62,6 +62,10 @@ pub fn routes(db: &sea_orm::DatabaseConnection) -> Router<AppState> {
         )
         .route("/api/v1/keys/{id}/disable", post(manage::disable_key))
         .route("/api/v1/keys/{id}/enable", post(manage::enable_key))
+        .route(
+            "/api/v1/keys/{id}/allowed-addresses",
+            put(manage::set_allowed_addresses),
+        )
         .route("/api/v1/users", get(manage::list_users))
         .route("/api/v1/users/{username}", get(manage::get_user))
         .route(

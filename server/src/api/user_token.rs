@@ -37,6 +37,7 @@ pub struct UserTokenResponse {
         (status = 200, body = UserTokenResponse),
         (status = 400, description = "Not a JSON body of this shape", body = ErrorBody),
         (status = 401, description = "A bad key, or the login or password is not right", body = ErrorBody),
+        (status = 403, description = "The key may not be used from this address (address_not_allowed)", body = ErrorBody),
         (status = 429, description = "Too many failed sign-ins, or the key is over its rate limit", body = ErrorBody),
     )
 )]

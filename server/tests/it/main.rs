@@ -12,6 +12,7 @@
 
 mod common;
 
+mod allowed_addresses;
 mod api;
 mod api_manage;
 mod api_manage_effects;

@@ -102,6 +102,10 @@ async fn every_api_route_for_every_kind_of_key() {
             .replace("{org}", "acme");
         let body = match op.name {
             "check.verify" => Some(serde_json::json!({ "key": victim }).to_string()),
+            // Every matrix call comes from 192.0.2.x: the victim keeps working.
+            "keys.set_allowed_addresses" => {
+                Some(serde_json::json!({ "addresses": ["192.0.2.0/24"] }).to_string())
+            }
             // The victim key reported as leaked, without a signature.
             "leaks.report" => Some(
                 serde_json::json!([{ "token": victim, "type": "keyhouse_api_key",

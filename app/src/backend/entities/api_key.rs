@@ -27,6 +27,10 @@ pub struct Model {
     pub leak_url: Option<String>,
     /// Who found it (the report's `source`).
     pub leak_source: Option<String>,
+    /// Where the key is accepted from: canonical addresses and ranges, one
+    /// per line (see `model::addresses`); `None`: anywhere.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub allowed_addresses: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub day: Date,
     pub requests: i64,
+    /// Requests refused for coming from an address not allowed.
+    pub refused: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,20 @@ pub struct Facts {
     pub organization: organization::Model,
     /// Slugs, sorted.
     pub api_sets: Vec<String>,
+    /// Where the key is accepted from; `None`: anywhere.
+    pub allowed_from: Option<Vec<crate::model::addresses::Cidr>>,
+}
+
+impl Facts {
+    /// Whether the key may be used from `ip` (the client address as the
+    /// trusted-proxy rule decides it). A key with an allowlist refuses a
+    /// request whose address is unknown.
+    pub fn allows(&self, ip: Option<std::net::IpAddr>) -> bool {
+        match &self.allowed_from {
+            None => true,
+            Some(list) => ip.is_some_and(|ip| list.iter().any(|range| range.contains(ip))),
+        }
+    }
 }
 
 struct Entry {

@@ -77,6 +77,7 @@ mod tests {
             leaked_at: None,
             leak_url: None,
             leak_source: None,
+            allowed_addresses: None,
         }
     }
 

@@ -30,6 +30,8 @@ struct Pending {
     /// By secret id.
     last: HashMap<i64, Seen>,
     days: HashMap<(i64, NaiveDate), i64>,
+    /// Requests refused for their address, by key and day.
+    refused: HashMap<(i64, NaiveDate), i64>,
     /// Requests and last use, by key and address.
     ips: HashMap<(i64, IpAddr), (i64, DateTime<Utc>)>,
 }
@@ -63,6 +65,9 @@ impl Pending {
         }
         for (day, n) in other.days {
             *self.days.entry(day).or_default() += n;
+        }
+        for (day, n) in other.refused {
+            *self.refused.entry(day).or_default() += n;
         }
         for (ip, (n, at)) in other.ips {
             let entry = self.ips.entry(ip).or_insert((0, at));
@@ -105,6 +110,17 @@ impl Usage {
         }
     }
 
+    /// Notes a request refused because the key is not allowed from its
+    /// address: counted for the day, not as a use.
+    pub fn record_refused(&self, key_id: i64, at: DateTime<Utc>) {
+        if let Ok(mut pending) = self.shard().lock() {
+            *pending
+                .refused
+                .entry((key_id, at.date_naive()))
+                .or_default() += 1;
+        }
+    }
+
     /// Writes what was noted since the last flush, in one transaction. Keys
     /// deleted meanwhile are skipped. Returns how many secrets were updated.
     pub async fn flush(&self, db: &DatabaseConnection) -> Result<usize, sea_orm::DbErr> {
@@ -114,7 +130,7 @@ impl Usage {
                 batch.merge(std::mem::take(&mut *pending));
             }
         }
-        if batch.last.is_empty() && batch.days.is_empty() {
+        if batch.last.is_empty() && batch.days.is_empty() && batch.refused.is_empty() {
             return Ok(0);
         }
         match write(db, &batch).await {
@@ -144,6 +160,7 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
     let work = Work::begin_bookkeeping(db).await?;
     let mut ids: Vec<i64> = batch.last.values().map(|s| s.key_id).collect();
     ids.extend(batch.days.keys().map(|(id, _)| *id));
+    ids.extend(batch.refused.keys().map(|(id, _)| *id));
     ids.extend(batch.ips.keys().map(|(id, _)| *id));
     ids.sort_unstable();
     ids.dedup();
@@ -190,16 +207,23 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
             .exec(&work)
             .await?;
     }
-    let mut days: Vec<_> = batch.days.iter().collect();
-    days.sort_unstable_by_key(|(k, _)| **k);
-    for ((key_id, day), requests) in days {
-        if !exists(key_id) {
+    // Each key's day once, with its requests and its refusals.
+    let mut days: std::collections::BTreeMap<(i64, NaiveDate), (i64, i64)> = Default::default();
+    for (day, n) in &batch.days {
+        days.entry(*day).or_default().0 += n;
+    }
+    for (day, n) in &batch.refused {
+        days.entry(*day).or_default().1 += n;
+    }
+    for ((key_id, day), (requests, refused)) in days {
+        if !exists(&key_id) {
             continue;
         }
         api_key_usage_day::Entity::insert(api_key_usage_day::ActiveModel {
-            api_key_id: Set(*key_id),
-            day: Set(*day),
-            requests: Set(*requests),
+            api_key_id: Set(key_id),
+            day: Set(day),
+            requests: Set(requests),
+            refused: Set(refused),
         })
         .on_conflict(
             OnConflict::columns([
@@ -215,6 +239,17 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
                 .add(Expr::col((
                     Alias::new("excluded"),
                     api_key_usage_day::Column::Requests,
+                ))),
+            )
+            .value(
+                api_key_usage_day::Column::Refused,
+                Expr::col((
+                    api_key_usage_day::Entity,
+                    api_key_usage_day::Column::Refused,
+                ))
+                .add(Expr::col((
+                    Alias::new("excluded"),
+                    api_key_usage_day::Column::Refused,
                 ))),
             )
             .to_owned(),

@@ -12,6 +12,7 @@ mod m20261129_000007_trust_boundaries;
 mod m20261129_000008_sessions_throttle;
 mod m20261129_000009_scale_out;
 mod m20261130_000010_leaks;
+mod m20261130_000011_allowed_addresses;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_sessions_throttle::Migration),
             Box::new(m20261129_000009_scale_out::Migration),
             Box::new(m20261130_000010_leaks::Migration),
+            Box::new(m20261130_000011_allowed_addresses::Migration),
         ]
     }
 }

@@ -27,7 +27,8 @@ use crate::model::keys::{DESCRIPTION_MAX, GRACE_CHOICES, GeneratedKey};
 use crate::model::validation::{self, Field, NAME_MAX, Problem};
 
 pub use super::key_changes::{
-    DELETE, END_GRACE, SET_ENABLED, SET_RATE_LIMIT, delete, end_grace, set_enabled, set_rate_limit,
+    DELETE, END_GRACE, SET_ALLOWED_ADDRESSES, SET_ENABLED, SET_RATE_LIMIT, delete, end_grace,
+    set_allowed_addresses, set_enabled, set_rate_limit,
 };
 pub use super::key_views::{PAGE_SIZE, details, list, list_after, row, sets_of};
 

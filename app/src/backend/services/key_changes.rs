@@ -3,7 +3,7 @@
 //! the caller may act on ([`super::key_access`]); each change writes its
 //! audit row in the same transaction and invalidates the key cache.
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::key_access::{actionable, active_key_count, lock_owner, may_put_to_work};
@@ -14,6 +14,7 @@ use crate::backend::entities::{api_key, api_key_secret};
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::backend::unit_of_work::{Invalidate, Work};
+use crate::model::addresses;
 use crate::model::error::{AppError, Conflict};
 use crate::model::keys::RATE_LIMIT_MAX;
 use crate::model::validation::{Field, FieldError, Problem};
@@ -34,6 +35,13 @@ pub const DELETE: Operation = Operation::new("keys.delete", Need::member().api_s
     .http(&["DELETE /api/v1/keys/{id}"]);
 pub const SET_RATE_LIMIT: Operation =
     Operation::new("keys.set_rate_limit", Need::member()).rpc("keys/set-rate-limit");
+/// A key's allowed addresses (for whoever may set its rate limit).
+pub const SET_ALLOWED_ADDRESSES: Operation = Operation::new(
+    "keys.set_allowed_addresses",
+    Need::member().api_set("keys:write"),
+)
+.rpc("keys/set-allowed-addresses")
+.http(&["PUT /api/v1/keys/{id}/allowed-addresses"]);
 pub const END_GRACE: Operation =
     Operation::new("keys.end_grace", Need::member()).rpc("keys/end-grace");
 
@@ -154,6 +162,68 @@ pub async fn set_rate_limit(
     );
     work.commit(Invalidate::Keys).await?;
     Ok(())
+}
+
+/// Sets the addresses and ranges the key is accepted from (empty: from
+/// anywhere); returns the list as kept (canonical, sorted, once each).
+/// Nothing is saved when an entry is malformed, has host bits set, or
+/// there are more than [`addresses::ALLOWED_ADDRESSES_MAX`].
+pub async fn set_allowed_addresses(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    entries: &[String],
+    meta: &RequestMeta,
+) -> Result<Vec<String>, AppError> {
+    let list = addresses::parse_list(entries.iter().map(String::as_str))
+        .map_err(|problem| AppError::Invalid(vec![invalid(Field::AllowedAddresses, problem)]))?;
+    let key = actionable(state, who, id).await?;
+    if !may_put_to_work(who, &key) {
+        return Err(AppError::Forbidden);
+    }
+    let shown: Vec<String> = list.iter().map(ToString::to_string).collect();
+    let stored = (!shown.is_empty()).then(|| shown.join("\n"));
+    if key.allowed_addresses == stored {
+        return Ok(shown);
+    }
+    let now = state.clock.now();
+    let mut work = Work::begin(state).await?;
+    // Only a list that differs: the same change sent many times at once
+    // writes (and audits) once; the others find it made.
+    let differs = match &stored {
+        Some(text) => api_key::Column::AllowedAddresses
+            .ne(text.as_str())
+            .or(api_key::Column::AllowedAddresses.is_null()),
+        None => api_key::Column::AllowedAddresses.is_not_null(),
+    };
+    let changed = api_key::Entity::update_many()
+        .col_expr(api_key::Column::AllowedAddresses, Expr::value(stored))
+        .filter(api_key::Column::Id.eq(id))
+        .filter(differs)
+        .exec(&work)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        let exists = api_key::Entity::find_by_id(id).one(&work).await?.is_some();
+        return if exists {
+            Ok(shown)
+        } else {
+            Err(AppError::NotFound)
+        };
+    }
+    work.audit(
+        Entry::new(
+            Action::KeyAddressesChanged,
+            who.organization.id,
+            who.user.id,
+            format!("key:{id}"),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "name": key.name, "addresses": shown })),
+    );
+    work.commit(Invalidate::Keys).await?;
+    Ok(shown)
 }
 
 pub async fn delete(

@@ -52,7 +52,14 @@ async fn load_facts(state: &AppState, hash: &str) -> Result<Option<Facts>, AppEr
         .await?
         .ok_or_else(|| AppError::internal("key without organization"))?;
     let api_sets = sets_of(state, &key).await?;
+    // Fails closed: a list whose entries all fail to parse allows nothing.
+    let allowed_from = key
+        .allowed_addresses
+        .as_deref()
+        .filter(|text| !text.trim().is_empty())
+        .map(|_| super::key_usage::allowed_of(&key));
     Ok(Some(Facts {
+        allowed_from,
         key,
         secret,
         owner,

@@ -9,10 +9,10 @@ use sea_orm::{
 };
 
 use super::key_access::{actionable, may_put_to_work};
+use super::key_usage::{allowed_of, suggestions, usage_of};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{
-    api_key, api_key_api_set, api_key_ip, api_key_secret, api_key_usage_day, api_set, membership,
-    user,
+    api_key, api_key_api_set, api_key_secret, api_set, membership, user,
 };
 use crate::backend::keys::status;
 use crate::backend::paging;
@@ -21,7 +21,7 @@ use crate::model::authz::Authority;
 use crate::model::error::AppError;
 use crate::model::keys::{
     GraceSecret, KeyDetails, KeyFilter, KeyLeak, KeyListing, KeyRow, KeyScope, SecretRow,
-    SecretState, UsageDay, UsedFrom,
+    SecretState,
 };
 
 pub const PAGE_SIZE: u64 = 50;
@@ -147,6 +147,7 @@ fn key_row(
         })
         .collect();
     Ok(KeyRow {
+        allowed_addresses: allowed_of(key).iter().map(ToString::to_string).collect(),
         id: key.id,
         name: key.name.clone(),
         description: key.description.clone(),
@@ -283,9 +284,6 @@ pub async fn list_after(
     Ok((rows(state, who, &keys).await?, next))
 }
 
-/// Days shown in a key's usage chart.
-pub const USAGE_DAYS: i64 = 30;
-
 /// One key as the list shows it (no secrets' history, no usage): what the
 /// HTTP API answers about a key.
 pub async fn row(state: &AppState, who: &Principal, id: i64) -> Result<KeyRow, AppError> {
@@ -321,6 +319,8 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
         })
         .collect();
     let (usage, used_from) = usage_of(state, key.id, now).await?;
+    let allowed = allowed_of(&key);
+    let suggested = suggestions(&used_from, &allowed, now);
     Ok(KeyDetails {
         may_roll: row.is_own && who.may(Authority::ManageUserApiKey),
         may_change: true,
@@ -328,6 +328,7 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
         rate_limit_per_minute: key
             .rate_limit_per_minute
             .and_then(|n| u32::try_from(n).ok()),
+        suggested_addresses: suggested,
         key: row,
         secrets,
         usage,
@@ -338,47 +339,6 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
             source: key.leak_source.clone().unwrap_or_default(),
         }),
     })
-}
-
-/// Requests per day over the last [`USAGE_DAYS`] days (oldest first, every
-/// day present), and the addresses the key was used from (latest first).
-async fn usage_of(
-    state: &AppState,
-    key_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(Vec<UsageDay>, Vec<UsedFrom>), AppError> {
-    let today = now.date_naive();
-    let first = today - Duration::days(USAGE_DAYS - 1);
-    let counted: HashMap<chrono::NaiveDate, i64> = api_key_usage_day::Entity::find()
-        .filter(api_key_usage_day::Column::ApiKeyId.eq(key_id))
-        .filter(api_key_usage_day::Column::Day.gte(first))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|d| (d.day, d.requests))
-        .collect();
-    let days = first
-        .iter_days()
-        .take(USAGE_DAYS as usize)
-        .map(|day| UsageDay {
-            day: day.format("%Y-%m-%d").to_string(),
-            requests: counted.get(&day).copied().unwrap_or(0).max(0) as u64,
-        })
-        .collect();
-    let used_from = api_key_ip::Entity::find()
-        .filter(api_key_ip::Column::ApiKeyId.eq(key_id))
-        .order_by_desc(api_key_ip::Column::LastUsedAt)
-        .limit(crate::backend::keys::usage::IPS_KEPT)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|ip| UsedFrom {
-            ip: ip.ip,
-            requests: ip.requests.max(0) as u64,
-            last_used_at: ip.last_used_at.to_rfc3339(),
-        })
-        .collect();
-    Ok((days, used_from))
 }
 
 /// The slugs of a key's API sets, sorted.

@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod key_access;
 pub mod key_changes;
 pub mod key_check;
+pub mod key_usage;
 pub mod key_views;
 pub mod leaks;
 pub mod memberships;

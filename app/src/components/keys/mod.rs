@@ -6,6 +6,7 @@
 //! Every dialog is driven by the page's query (`?dialog=create`,
 //! `?delete=ID`, `?roll=ID`), so it opens, posts and closes without
 //! JavaScript as well; once hydrated it is a modal dialog.
+mod addresses;
 mod confirm;
 mod create;
 mod panel;
@@ -14,6 +15,7 @@ mod save;
 mod table;
 mod usage;
 
+pub use addresses::AllowedAddressesSection;
 pub use confirm::{DeleteKeyDialog, RollKeyDialog};
 pub use panel::KeysPanel;
 pub use save::{FileLabels, SaveKeyDialog, key_file, key_file_name};

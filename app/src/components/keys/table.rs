@@ -266,6 +266,7 @@ mod tests {
                 until: "2026-11-30T10:00:00+00:00".into(),
                 last_used_at: None,
             }],
+            allowed_addresses: Vec::new(),
         }
     }
 

@@ -64,7 +64,7 @@ pub fn UsageChart(days: Vec<UsageDay>) -> impl IntoView {
     let rows = days
         .iter()
         .rev()
-        .map(|d| view! { <tr><th scope="row">{d.day.clone()}</th><td>{d.requests}</td></tr> })
+        .map(|d| view! { <tr><th scope="row">{d.day.clone()}</th><td>{d.requests}</td><td>{d.refused}</td></tr> })
         .collect_view();
     view! {
         <figure class="usage-chart">
@@ -92,6 +92,7 @@ pub fn UsageChart(days: Vec<UsageDay>) -> impl IntoView {
                     <tr>
                         <th scope="col">{t!(i18n, col_day)}</th>
                         <th scope="col">{t!(i18n, col_requests)}</th>
+                        <th scope="col">{t!(i18n, usage_refused)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -140,6 +141,7 @@ mod tests {
         UsageDay {
             day: "2026-11-24".into(),
             requests,
+            refused: 0,
         }
     }
 

@@ -45,6 +45,7 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::KeyRateLimitChanged => t_string!(i18n, action_key_rate_limit_changed).to_string(),
         Action::UserTokenCreated => t_string!(i18n, action_user_token_created).to_string(),
         Action::KeyLeaked => t_string!(i18n, action_key_leaked).to_string(),
+        Action::KeyAddressesChanged => t_string!(i18n, action_key_addresses_changed).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
         Action::OrganizationSlugChanged => {

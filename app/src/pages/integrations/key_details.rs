@@ -7,14 +7,16 @@ use leptos_router::{
 use super::IntegrationsBreadcrumb;
 use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::keys::{
-    DeleteKeyDialog, RollKeyDialog, UsageChart, UsedFromTable, status_label, when,
+    AllowedAddressesSection, DeleteKeyDialog, RollKeyDialog, UsageChart, UsedFromTable,
+    status_label, when,
 };
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::{KeyDetails, KeyLeak, KeyStatus, RATE_LIMIT_MAX, SecretState};
 use crate::model::notice::Notice;
 use crate::model::validation::Field;
 use crate::server_fns::keys::{
-    DeleteKey, EndKeyGrace, RollKey, SetKeyEnabled, SetKeyRateLimit, get_key_details,
+    DeleteKey, EndKeyGrace, RollKey, SetKeyAllowedAddresses, SetKeyEnabled, SetKeyRateLimit,
+    get_key_details,
 };
 use crate::server_fns::notice;
 
@@ -37,8 +39,12 @@ pub fn KeyDetailsPage() -> impl IntoView {
     let query = use_query_map();
     let set_limit = ServerAction::<SetKeyRateLimit>::new();
     let end_grace = ServerAction::<EndKeyGrace>::new();
+    let set_addresses = ServerAction::<SetKeyAllowedAddresses>::new();
     let details = Resource::new(
-        move || (id(), set_limit.version().get(), end_grace.version().get()),
+        move || {
+            let versions = (set_limit.version().get(), end_grace.version().get());
+            (id(), versions, set_addresses.version().get())
+        },
         |(id, _, _)| get_key_details(id),
     );
     view! {
@@ -56,6 +62,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 let usage = d.usage.clone();
                 let used_from = d.used_from.clone();
                 let rate_limit = view! { <RateLimitSection details=d.clone() action=set_limit /> };
+                let addresses = view! { <AllowedAddressesSection details=d.clone() action=set_addresses /> };
                 let in_grace = d.may_change && d.secrets.iter().any(|s| s.state == SecretState::Grace);
                 let end_grace_form = view! { <EndGraceForm key_id=d.key.id action=end_grace shown=in_grace /> };
                 let actions = view! { <KeyActions details=d.clone() /> };
@@ -138,6 +145,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                         <h2 id="used-from-title">{t!(i18n, used_from_title)}</h2>
                         <UsedFromTable addresses=used_from />
                     </section>
+                    {addresses}
                     {rate_limit}
                 }
                 .into_any()

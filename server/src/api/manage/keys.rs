@@ -29,7 +29,8 @@ pub struct ApiKey {
     /// `kh_` and four characters of the current secret.
     pub visible_start: String,
     pub api_sets: Vec<String>,
-    /// `active`, `disabled`, `expired`, `owner_inactive` or `public_api_off`.
+    /// `active`, `leaked`, `disabled`, `expired`, `owner_inactive` or
+    /// `public_api_off`.
     pub status: String,
     /// The owner's username.
     pub owner: String,
@@ -39,6 +40,8 @@ pub struct ApiKey {
     pub last_used_at: Option<String>,
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
+    /// Addresses and CIDR ranges the key is accepted from; empty: anywhere.
+    pub allowed_addresses: Vec<String>,
 }
 
 impl From<KeyRow> for ApiKey {
@@ -54,6 +57,7 @@ impl From<KeyRow> for ApiKey {
             created_at: row.created_at,
             last_used_at: row.last_used_at,
             expires_at: row.expires_at,
+            allowed_addresses: row.allowed_addresses,
         }
     }
 }
@@ -198,6 +202,49 @@ pub async fn enable_key(
     id: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<ApiKey>, ApiError> {
     set_enabled(state, &key, &headers, &meta, path(id)?, true).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AllowedAddresses {
+    /// IPv4 and IPv6 addresses and CIDR ranges (at most 100, host bits
+    /// clear); empty: anywhere.
+    pub addresses: Vec<String>,
+}
+
+/// Sets where a key is accepted from. A request with the key from any
+/// other address is refused with 403 `address_not_allowed` (forward-auth,
+/// verify and this API alike). For whoever may set the key's rate limit.
+#[utoipa::path(
+    put, path = "/api/v1/keys/{id}/allowed-addresses", tag = "Keys",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = i64, Path, description = "The key's id")),
+    request_body = AllowedAddresses,
+    responses(
+        (status = 200, description = "The key, with its allowed addresses as kept", body = ApiKey),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "A malformed entry, one with host bits set, or more than 100", body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    )
+)]
+pub async fn set_allowed_addresses(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Authed(key): Authed,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<AllowedAddresses>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ApiKey>, ApiError> {
+    let id = path(id)?;
+    let who = acting(&state, &key, &headers, api_keys::SET_ALLOWED_ADDRESSES).await?;
+    let Json(body) = body.map_err(|_| {
+        ApiError::bad_request(
+            "bad_request",
+            "Expected a JSON body {\"addresses\": [\"203.0.113.0/24\", …]}.",
+        )
+    })?;
+    api_keys::set_allowed_addresses(&state, &who, id, &body.addresses, &meta).await?;
+    Ok(Json(one_key(&state, &who, id).await?))
 }
 
 /// Deletes a key for good.
