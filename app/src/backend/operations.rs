@@ -4,8 +4,8 @@
 //! route, so an operation missing here fails that test.
 use crate::backend::auth::operation::Operation;
 use crate::backend::services::{
-    accounts, api_keys, audit_log, integrations, invitations, key_check, leaks, org_slugs, roles,
-    user_tokens, users,
+    accounts, api_keys, audit_log, decoys, integrations, invitations, key_check, leaks, org_slugs,
+    roles, user_tokens, users,
 };
 
 pub const ALL: &[Operation] = &[
@@ -56,6 +56,9 @@ pub const ALL: &[Operation] = &[
     key_check::VERIFY,
     user_tokens::ISSUE,
     leaks::REPORT,
+    decoys::LIST,
+    decoys::CREATE,
+    decoys::DELETE,
 ];
 
 /// The operation a server function endpoint (`users/list`) performs.

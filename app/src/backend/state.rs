@@ -53,6 +53,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub key_cache: super::keys::cache::KeyCache,
     pub usage: super::keys::usage::Usage,
+    pub alarm_slots: super::keys::alarm_slots::AlarmSlots,
 }
 
 /// The state, from inside a server function or a component rendered on the

@@ -38,6 +38,10 @@ text_enum! {
         UserTokenCreated = "user_token.created",
         KeyLeaked = "key.leaked",
         KeyAddressesChanged = "key.allowed_addresses_changed",
+        DecoyCreated = "decoy.created",
+        DecoyDeleted = "decoy.deleted",
+        /// High severity: someone presented a decoy key.
+        DecoyUsed = "key.decoy_used",
     }
 }
 
@@ -103,13 +107,16 @@ mod tests {
             | Action::KeyRateLimitChanged
             | Action::UserTokenCreated
             | Action::KeyLeaked
-            | Action::KeyAddressesChanged => Action::ALL.contains(&action),
+            | Action::KeyAddressesChanged
+            | Action::DecoyCreated
+            | Action::DecoyDeleted
+            | Action::DecoyUsed => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 31] = [
+        const EVERY: [Action; 34] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -141,6 +148,9 @@ mod tests {
             Action::UserTokenCreated,
             Action::KeyLeaked,
             Action::KeyAddressesChanged,
+            Action::DecoyCreated,
+            Action::DecoyDeleted,
+            Action::DecoyUsed,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

@@ -236,3 +236,19 @@ pub const EXPIRY_CHOICES: [&str; 5] = ["never", "30", "90", "365", "date"];
 /// Choices of the roll's grace period, in hours.
 pub const GRACE_CHOICES: [u32; 4] = [0, 1, 24, 168];
 pub const DESCRIPTION_MAX: usize = 500;
+
+/// A decoy key as the Decoys list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecoyRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    /// `kh_` and four characters.
+    pub visible_start: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// How many times it was presented (alarms recorded).
+    pub triggers: u64,
+    pub last_triggered_at: Option<String>,
+    pub last_triggered_from: Option<String>,
+}

@@ -222,7 +222,7 @@ fn safe_back(back: &str) -> Option<&str> {
 }
 
 #[cfg(feature = "ssr")]
-fn redirect_back(back: &str) {
+pub(super) fn redirect_back(back: &str) {
     if let Some(path) = safe_back(back) {
         leptos_axum::redirect(path);
     }
@@ -232,7 +232,7 @@ fn redirect_back(back: &str) {
 /// answered with a redirect, so the key waits, sealed, for the next page
 /// (which any instance may serve).
 #[cfg(feature = "ssr")]
-fn delivery(back: &str) -> crate::backend::keys::handover::Delivery {
+pub(super) fn delivery(back: &str) -> crate::backend::keys::handover::Delivery {
     use crate::backend::keys::handover::Delivery;
     if super::support::is_form_post() && safe_back(back).is_some() {
         Delivery::HandOver
@@ -244,7 +244,7 @@ fn delivery(back: &str) -> crate::backend::keys::handover::Delivery {
 /// The call's answer: the key, or (handed over) the ticket to the browser
 /// and a redirect to `back`.
 #[cfg(feature = "ssr")]
-fn hand_over(
+pub(super) fn hand_over(
     state: &crate::backend::state::AppState,
     issued: crate::backend::keys::handover::Issued,
     back: &str,

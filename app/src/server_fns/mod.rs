@@ -1,6 +1,7 @@
 //! Thin `#[server]` functions: authorize, call a service, map to a DTO.
 pub mod audit;
 pub mod auth;
+pub mod decoys;
 pub mod integrations;
 pub mod invitations;
 pub mod keys;

@@ -3,7 +3,7 @@
 //! proxies (`/auth`).
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
-use app::backend::services::key_check;
+use app::backend::services::{decoys, key_check};
 use app::backend::state::AppState;
 use app::model::keys::KeyStatus;
 use axum::{
@@ -18,33 +18,8 @@ use utoipa::ToSchema;
 
 use super::credentials::{Authed, OrgAuthed, check, refuse_key_in_query, token_user};
 use super::error::{ApiError, ErrorBody, MISSING_API_SET, refused};
+use super::header_text::{header_value, number};
 use super::limits::Limits;
-
-/// The one rule for text in an `X-Keyhouse-*` header: RFC 3986's unreserved
-/// characters (`A-Z a-z 0-9 - . _ ~`) as they are, every other byte of the
-/// UTF-8 text as `%XX` (upper-case hex) — so `%`, `,`, `@`, spaces and
-/// non-ASCII letters never make a value ambiguous, and any URL decoder
-/// gives the text back.
-pub fn header_text(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn header_value(value: &str) -> HeaderValue {
-    // Only unreserved characters and `%` remain: always a valid value.
-    HeaderValue::from_str(&header_text(value)).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn number(value: i64) -> HeaderValue {
-    HeaderValue::from(value)
-}
 
 /// The organization-less forward-auth of earlier versions: it would accept a
 /// working key of ANY organization, so it now only says where to go.
@@ -342,6 +317,13 @@ pub async fn verify_key(
             "Expected a JSON body {\"key\": \"…\", \"api_set\": \"…\"}.",
         )
     })?;
+    // Read before the key is: a bad address is refused alike for any key.
+    let client = match request.client_ip.as_deref().map(str::trim) {
+        Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
+            ApiError::bad_request("bad_request", "client_ip is not an IPv4 or IPv6 address.")
+        })?),
+        None => meta.client_ip,
+    };
     let no = |reason| Json(VerifyResponse::no(reason));
     let Ok(key) = format::parse(request.key.trim()) else {
         return Ok(no("malformed"));
@@ -349,15 +331,19 @@ pub async fn verify_key(
     let Some((facts, status)) = check(&state, &key).await? else {
         return Ok(no("unknown"));
     };
+    // A decoy, whichever organization's: unknown, and its alarm goes off
+    // with the address of the service's client when the service names it.
+    if facts.key.decoy {
+        let presented_by = RequestMeta {
+            client_ip: client,
+            ..meta.clone()
+        };
+        decoys::spring(&state, &facts, presented_by);
+        return Ok(no("unknown"));
+    }
     if facts.organization.id != verifier.organization.id {
         return Ok(no("unknown"));
     }
-    let client = match request.client_ip.as_deref().map(str::trim) {
-        Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
-            ApiError::bad_request("bad_request", "client_ip is not an IPv4 or IPv6 address.")
-        })?),
-        None => meta.client_ip,
-    };
     if !facts.allows(client) {
         state.usage.record_refused(facts.key.id, state.clock.now());
         return Ok(Json(VerifyResponse::of(

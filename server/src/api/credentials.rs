@@ -9,7 +9,7 @@ use app::backend::auth::operation::Operation;
 use app::backend::auth::session::Principal;
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
-use app::backend::services::key_check;
+use app::backend::services::{decoys, key_check};
 use app::backend::state::AppState;
 use app::model::keys::KeyStatus;
 use axum::extract::FromRequestParts;
@@ -188,6 +188,11 @@ async fn authenticate(
     let candidate = presented(headers).ok_or(MISSING_KEY)?;
     let key = format::parse(candidate).map_err(|_| MALFORMED_KEY)?;
     let (facts, status) = check(state, &key).await?.ok_or(UNKNOWN_KEY)?;
+    // A decoy answers as a key nobody has; its alarm goes off meanwhile.
+    if facts.key.decoy {
+        decoys::spring(state, &facts, meta.cloned().unwrap_or_default());
+        return Err(UNKNOWN_KEY);
+    }
     if org.is_some_and(|slug| slug != facts.organization.slug) {
         return Err(UNKNOWN_KEY);
     }

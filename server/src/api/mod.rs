@@ -8,6 +8,7 @@ mod check;
 mod credentials;
 mod docs;
 mod error;
+mod header_text;
 mod leaks;
 mod limits;
 mod manage;
@@ -21,9 +22,9 @@ use axum::{
     routing::{any, get, post, put},
 };
 
-pub use check::header_text;
 pub use docs::ApiDoc;
 pub use error::ApiError;
+pub use header_text::header_text;
 pub use limits::{Limits, RateLimiter};
 
 async fn not_found(uri: Uri) -> ApiError {

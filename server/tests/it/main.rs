@@ -26,6 +26,7 @@ mod backup;
 mod binary;
 mod check_key;
 mod database;
+mod decoys;
 mod filters;
 mod golden;
 mod grant_races;

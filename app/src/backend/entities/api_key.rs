@@ -31,6 +31,9 @@ pub struct Model {
     /// per line (see `model::addresses`); `None`: anywhere.
     #[sea_orm(column_type = "Text", nullable)]
     pub allowed_addresses: Option<String>,
+    /// A decoy: looks like a key, never works, and every use is an alarm
+    /// (`services::decoys`). Never in the key lists.
+    pub decoy: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

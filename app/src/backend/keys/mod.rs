@@ -2,6 +2,7 @@
 //! PostgreSQL, the listener that clears it on other instances' changes), usage
 //! recording, and the one-time hand-over of a generated key to a page
 //! rendered without JavaScript.
+pub mod alarm_slots;
 pub mod cache;
 pub mod echo;
 pub mod format;

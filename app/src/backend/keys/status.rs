@@ -78,6 +78,7 @@ mod tests {
             leak_url: None,
             leak_source: None,
             allowed_addresses: None,
+            decoy: false,
         }
     }
 

@@ -13,6 +13,7 @@ mod m20261129_000008_sessions_throttle;
 mod m20261129_000009_scale_out;
 mod m20261130_000010_leaks;
 mod m20261130_000011_allowed_addresses;
+mod m20261130_000012_decoys;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_scale_out::Migration),
             Box::new(m20261130_000010_leaks::Migration),
             Box::new(m20261130_000011_allowed_addresses::Migration),
+            Box::new(m20261130_000012_decoys::Migration),
         ]
     }
 }

@@ -233,7 +233,7 @@ pub async fn create(
     Ok(issued)
 }
 
-async fn insert_secret<C: ConnectionTrait>(
+pub(super) async fn insert_secret<C: ConnectionTrait>(
     db: &C,
     key_id: i64,
     plain: &format::PlainKey,

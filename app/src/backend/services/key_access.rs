@@ -20,8 +20,10 @@ pub(super) async fn actionable(
     who: &Principal,
     id: i64,
 ) -> Result<api_key::Model, AppError> {
+    // A decoy is acted on only as a decoy (`decoys`).
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::OrganizationId.eq(who.organization.id))
+        .filter(api_key::Column::Decoy.eq(false))
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -67,6 +69,7 @@ pub(super) async fn active_key_count<C: ConnectionTrait>(
         .filter(api_key::Column::OrganizationId.eq(org_id))
         .filter(api_key::Column::UserId.eq(user_id))
         .filter(api_key::Column::Enabled.eq(true))
+        .filter(api_key::Column::Decoy.eq(false))
         .filter(
             sea_orm::Condition::any()
                 .add(api_key::Column::ExpiresAt.is_null())

@@ -180,8 +180,10 @@ async fn scoped(
 ) -> Result<(Select<api_key::Entity>, bool), AppError> {
     let may_all = who.may(Authority::ManageAllApiKeys);
     let owner = filter.owner.trim().to_lowercase();
-    let mut query =
-        api_key::Entity::find().filter(api_key::Column::OrganizationId.eq(who.organization.id));
+    // Decoys are listed apart (`decoys::list`).
+    let mut query = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(who.organization.id))
+        .filter(api_key::Column::Decoy.eq(false));
     let owner_is_self = owner.is_empty() || owner == who.user.username;
     let wants_others = filter.scope == KeyScope::All || !owner_is_self;
     if wants_others && !may_all {
@@ -246,6 +248,7 @@ pub async fn list(
                     .into(),
             )
             .filter(api_key::Column::OrganizationId.eq(org_id))
+            .filter(api_key::Column::Decoy.eq(false))
             .into_tuple()
             .all(&state.db)
             .await?;

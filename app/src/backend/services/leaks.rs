@@ -116,7 +116,11 @@ pub async fn report(
     let mut work = Work::begin(state).await?;
     let mut marked = 0;
     for (id, reported, secret) in to_mark {
-        let Some(key) = keys.get(&id) else { continue };
+        // A decoy found in public is where it was planted: it never
+        // works, so there is nothing to disable.
+        let Some(key) = keys.get(&id).filter(|k| !k.decoy) else {
+            continue;
+        };
         let (url, source) = (
             kept(reported.url, URL_MAX),
             kept(reported.source, SOURCE_MAX),

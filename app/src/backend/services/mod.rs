@@ -3,6 +3,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit_log;
 pub mod credentials;
+pub mod decoys;
 pub mod grants;
 pub mod integrations;
 pub mod invitation_accept;

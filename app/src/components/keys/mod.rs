@@ -9,6 +9,7 @@
 mod addresses;
 mod confirm;
 mod create;
+mod decoys;
 mod panel;
 mod picker;
 mod save;
@@ -17,6 +18,7 @@ mod usage;
 
 pub use addresses::AllowedAddressesSection;
 pub use confirm::{DeleteKeyDialog, RollKeyDialog};
+pub use decoys::DecoysSection;
 pub use panel::KeysPanel;
 pub use save::{FileLabels, SaveKeyDialog, key_file, key_file_name};
 pub use usage::{UsageChart, UsedFromTable};

@@ -46,6 +46,9 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::UserTokenCreated => t_string!(i18n, action_user_token_created).to_string(),
         Action::KeyLeaked => t_string!(i18n, action_key_leaked).to_string(),
         Action::KeyAddressesChanged => t_string!(i18n, action_key_addresses_changed).to_string(),
+        Action::DecoyCreated => t_string!(i18n, action_decoy_created).to_string(),
+        Action::DecoyDeleted => t_string!(i18n, action_decoy_deleted).to_string(),
+        Action::DecoyUsed => t_string!(i18n, action_decoy_used).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
         Action::OrganizationSlugChanged => {

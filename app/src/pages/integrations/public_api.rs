@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::IntegrationsBreadcrumb;
 use crate::components::form::{FormError, use_form_errors};
-use crate::components::keys::KeysPanel;
+use crate::components::keys::{DecoysSection, KeysPanel};
 use crate::components::protect_service::{OrganizationIdentifier, ProtectService};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::server_fns::integrations::{SetPublicApi, SetSlug, get_public_api};
@@ -68,6 +68,7 @@ pub fn PublicApiPage() -> impl IntoView {
             <h2 id="keys-title">{t!(i18n, api_keys)}</h2>
             <KeysPanel base=BASE offer_create=true />
         </section>
+        <DecoysSection base=BASE />
         <p class="hint">{move || t_string!(i18n, api_sets_link_hint)}" " <a href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</a></p>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

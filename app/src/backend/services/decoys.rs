@@ -1,0 +1,273 @@
+//! Decoy keys: keys that look exactly like real ones (same format, same
+//! checksum, stored the same way) and never work. Planted where a thief
+//! would look (an old repository, a wiki page, a laptop's dotfiles), any use
+//! of one is an alarm: a high-severity audit row `key.decoy_used` with the
+//! address and user agent. The caller gets the answer of a key nobody has
+//! (401 `unknown_key`); the alarm is written off the request path, so the
+//! answer leaves as an unknown key's does.
+use std::collections::HashMap;
+
+use chrono::Duration;
+use sea_orm::sea_query::LockType;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::api_keys::insert_secret;
+use crate::backend::audit::{Action, Entry};
+use crate::backend::auth::operation::{Need, Operation};
+use crate::backend::auth::session::Principal;
+use crate::backend::entities::{api_key, api_key_secret, audit_event};
+use crate::backend::keys::cache::Facts;
+use crate::backend::keys::format;
+use crate::backend::keys::handover::{Delivery, Issued};
+use crate::backend::request_meta::RequestMeta;
+use crate::backend::state::AppState;
+use crate::backend::unit_of_work::{Invalidate, Work};
+use crate::model::authz::Authority;
+use crate::model::error::AppError;
+use crate::model::keys::{DESCRIPTION_MAX, DecoyRow, GeneratedKey};
+use crate::model::validation::{self, Field, FieldError, NAME_MAX};
+
+pub const LIST: Operation = Operation::new(
+    "decoys.list",
+    Need::authority(Authority::ManageIntegrations),
+)
+.rpc("decoys/list");
+pub const CREATE: Operation = Operation::new(
+    "decoys.create",
+    Need::authority(Authority::ManageIntegrations),
+)
+.rpc("decoys/create");
+pub const DELETE: Operation = Operation::new(
+    "decoys.delete",
+    Need::authority(Authority::ManageIntegrations),
+)
+.rpc("decoys/delete");
+
+/// Alarms recorded per decoy and minute: a flood of uses cannot fill the
+/// audit log (the excess is logged, not audited).
+pub const ALARMS_PER_MINUTE: u64 = 60;
+/// "Create decoy key": a key for the caller that never works, shown once
+/// like any key.
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    name: &str,
+    description: &str,
+    meta: &RequestMeta,
+    delivery: Delivery,
+) -> Result<Issued, AppError> {
+    let mut errors = Vec::new();
+    let name = validation::short_text(name, NAME_MAX)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Name,
+                problem,
+            })
+        })
+        .ok();
+    let description = validation::long_text(description, DESCRIPTION_MAX)
+        .map_err(|problem| {
+            errors.push(FieldError {
+                field: Field::Description,
+                problem,
+            })
+        })
+        .ok();
+    let (Some(name), Some(description)) = (name, description) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let now = state.clock.now();
+    let plain = format::generate().map_err(AppError::internal)?;
+    let mut work = Work::begin(state).await?;
+    let key = api_key::ActiveModel {
+        organization_id: Set(who.organization.id),
+        user_id: Set(who.user.id),
+        name: Set(name.clone()),
+        description: Set(description),
+        enabled: Set(true),
+        created_at: Set(now),
+        decoy: Set(true),
+        ..Default::default()
+    }
+    .insert(&work)
+    .await?;
+    insert_secret(&work, key.id, &plain, now).await?;
+    work.audit(
+        Entry::new(
+            Action::DecoyCreated,
+            who.organization.id,
+            who.user.id,
+            format!("key:{}", key.id),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "name": name, "visible_start": plain.visible_start() })),
+    );
+    let generated = GeneratedKey {
+        id: key.id,
+        name,
+        organization: who.organization.name.clone(),
+        api_sets: Vec::new(),
+        created_at: now.to_rfc3339(),
+        key: plain.into_exposed(),
+    };
+    let (user, org) = (who.user.id, who.organization.id);
+    let issued = Issued::deliver(&work, delivery, user, org, generated, now).await?;
+    work.commit(Invalidate::None).await?;
+    Ok(issued)
+}
+
+/// The organization's decoys, newest first, with how often each was
+/// presented and when and from where last.
+pub async fn list(state: &AppState, who: &Principal) -> Result<Vec<DecoyRow>, AppError> {
+    let decoys = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(who.organization.id))
+        .filter(api_key::Column::Decoy.eq(true))
+        .order_by_desc(api_key::Column::Id)
+        .all(&state.db)
+        .await?;
+    if decoys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = decoys.iter().map(|k| k.id).collect();
+    let starts: HashMap<i64, String> = api_key_secret::Entity::find()
+        .filter(api_key_secret::Column::ApiKeyId.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.api_key_id, s.visible_start))
+        .collect();
+    let mut rows = Vec::with_capacity(decoys.len());
+    for key in decoys {
+        let target = format!("key:{}", key.id);
+        let alarms = || {
+            audit_event::Entity::find()
+                .filter(audit_event::Column::OrganizationId.eq(who.organization.id))
+                .filter(audit_event::Column::Action.eq(Action::DecoyUsed.as_str()))
+                .filter(audit_event::Column::Target.eq(target.as_str()))
+        };
+        let triggers = alarms().count(&state.db).await?;
+        let last = alarms()
+            .order_by_desc(audit_event::Column::Id)
+            .one(&state.db)
+            .await?;
+        rows.push(DecoyRow {
+            visible_start: starts.get(&key.id).cloned().unwrap_or_default(),
+            id: key.id,
+            name: key.name,
+            description: key.description,
+            created_at: key.created_at.to_rfc3339(),
+            triggers,
+            last_triggered_at: last.as_ref().map(|a| a.created_at.to_rfc3339()),
+            last_triggered_from: last.and_then(|a| a.client_ip),
+        });
+    }
+    Ok(rows)
+}
+
+/// Deletes a decoy (a real key is not found here).
+pub async fn delete(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let key = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::OrganizationId.eq(who.organization.id))
+        .filter(api_key::Column::Decoy.eq(true))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let mut work = Work::begin(state).await?;
+    if api_key::Entity::delete_by_id(key.id)
+        .exec(&work)
+        .await?
+        .rows_affected
+        == 0
+    {
+        return Err(AppError::NotFound);
+    }
+    work.audit(
+        Entry::new(
+            Action::DecoyDeleted,
+            who.organization.id,
+            who.user.id,
+            format!("key:{id}"),
+            meta,
+            now,
+        )
+        .with_details(serde_json::json!({ "name": key.name })),
+    );
+    // A check answered from the cache would still know the decoy.
+    work.commit(Invalidate::Keys).await?;
+    Ok(())
+}
+
+/// Sounds the alarm of the decoy `facts` describes, presented by the
+/// client `meta` names. Returns at once: the audit row is written by a task
+/// of its own, so the caller answers as it would for an unknown key.
+pub fn spring(state: &AppState, facts: &Facts, meta: RequestMeta) {
+    let (key_id, org_id) = (facts.key.id, facts.key.organization_id);
+    tracing::warn!(key_id, org_id, client_ip = ?meta.client_ip, "a decoy key was presented");
+    // A bounded number at once; a flood's excess is logged above only.
+    let Some(slot) = state.alarm_slots.take() else {
+        return;
+    };
+    let state = state.clone();
+    let (name, visible_start) = (facts.key.name.clone(), facts.secret.visible_start.clone());
+    tokio::spawn(async move {
+        let _slot = slot;
+        if let Err(err) = alarm(&state, key_id, org_id, &name, &visible_start, &meta).await {
+            tracing::error!(key_id, error = %err, "recording a decoy's alarm failed");
+        }
+    });
+}
+
+async fn alarm(
+    state: &AppState,
+    key_id: i64,
+    org_id: i64,
+    name: &str,
+    visible_start: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let target = format!("key:{key_id}");
+    // Counted and written under the decoy's row lock (PostgreSQL; SQLite
+    // lets one writer in at a time anyway): alarms at once never count the
+    // same minute twice and pass the bound.
+    let mut work = Work::begin(state).await?;
+    let exists = api_key::Entity::find_by_id(key_id)
+        .lock(LockType::Update)
+        .one(&work)
+        .await?
+        .is_some();
+    let recent = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(Action::DecoyUsed.as_str()))
+        .filter(audit_event::Column::Target.eq(target.as_str()))
+        .filter(audit_event::Column::CreatedAt.gt(now - Duration::minutes(1)))
+        .count(&work)
+        .await?;
+    if !exists || recent >= ALARMS_PER_MINUTE {
+        return Ok(());
+    }
+    work.audit(Entry {
+        action: Action::DecoyUsed,
+        organization_id: Some(org_id),
+        actor_user_id: None,
+        target: Some(target),
+        details: Some(serde_json::json!({
+            "name": name,
+            "visible_start": visible_start,
+            "severity": "high",
+        })),
+        meta,
+        at: now,
+    });
+    work.commit(Invalidate::None).await?;
+    Ok(())
+}
