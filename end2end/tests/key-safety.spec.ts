@@ -1,8 +1,10 @@
 // Key safety on the pages, with JavaScript and without: a key a secret
 // scanner reports as leaked (red banner, Leaked, no Enable until rolled),
-// and a key's allowed addresses (bad input refused, suggestions from its
-// own traffic ticked and saved, a request from elsewhere refused).
-import { createPrivateKey, sign } from 'crypto';
+// a key's allowed addresses (bad input refused, suggestions from its own
+// traffic ticked and saved, a request from elsewhere refused), and a decoy
+// key (shown once, answered as unknown, its use an alarm, deleted).
+import { createPrivateKey, randomInt, sign } from 'crypto';
+import { crc32 } from 'zlib';
 import * as fs from 'fs';
 import * as path from 'path';
 import { expect, test, type Page, type APIRequestContext } from './fixtures';
@@ -28,6 +30,21 @@ async function register(page: Page, tag: string): Promise<string> {
   await saved.getByRole('button', { name: 'Close' }).click();
   await expect(saved).toHaveCount(0);
   return key;
+}
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A well-formed key nobody has: 32 random characters and their checksum. */
+function unknownKey(): string {
+  let body = 'kh_';
+  for (let i = 0; i < 32; i++) body += ALPHABET[randomInt(62)];
+  let value = crc32(body);
+  let sum = '';
+  for (let i = 0; i < 6; i++) {
+    sum = ALPHABET[value % 62] + sum;
+    value = Math.floor(value / 62);
+  }
+  return body + sum;
 }
 
 const me = (request: APIRequestContext, key: string) =>
@@ -114,8 +131,51 @@ async function allowedAddresses(page: Page, request: APIRequestContext) {
   expect((await refused.json()).error.code).toBe('address_not_allowed');
 }
 
+async function decoy(page: Page, request: APIRequestContext) {
+  await register(page, 'decoy');
+  const section = page.getByRole('region', { name: 'Decoys' });
+  await expect(section).toContainText('No decoy keys yet.');
+  await section.getByRole('link', { name: 'Create decoy key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Create decoy key' });
+  await dialog.getByLabel('Name', { exact: true }).fill('Old deploy key');
+  await dialog.getByRole('button', { name: 'Create decoy key' }).click();
+  const saved = page.getByRole('dialog', { name: 'Save generated key' });
+  const key = await saved.getByLabel('Your API key').inputValue();
+  expect(key, 'looks exactly like a key').toMatch(KEY_PATTERN);
+  await saved.getByRole('button', { name: 'Close' }).click();
+  await expect(saved).toHaveCount(0);
+  // Listed apart: no link to a key page, a row in Decoys.
+  await expect(page.getByRole('link', { name: 'Old deploy key', exact: true })).toHaveCount(0);
+  const row = page.getByRole('region', { name: 'Decoys' }).getByRole('row', { name: /Old deploy key/ });
+  await expect(row.getByTestId('decoy-triggers')).toHaveText('0');
+
+  const used = await me(request, key);
+  const unknown = await me(request, unknownKey());
+  expect((await unknown.json()).error.code).toBe('unknown_key');
+  expect(used.status()).toBe(401);
+  expect(await used.text(), 'answered as a key nobody has').toBe(await unknown.text());
+  await expect(async () => {
+    await page.reload();
+    const again = page.getByRole('region', { name: 'Decoys' }).getByRole('row', { name: /Old deploy key/ });
+    await expect(again.getByTestId('decoy-triggers')).toHaveText('1', { timeout: 1000 });
+  }).toPass({ timeout: 10_000 });
+  await expect(page.getByRole('region', { name: 'Decoys' }).getByRole('row', { name: /Old deploy key/ })).toContainText('127.0.0.1');
+
+  await page.goto('/admin/audit');
+  await expect(page.getByRole('table')).toContainText('Decoy key used (high severity)');
+  await page.goto('/settings/integrations/public-api');
+  await page.getByRole('link', { name: 'Delete Old deploy key' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete this decoy key?' });
+  await confirm.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('region', { name: 'Decoys' })).toContainText('No decoy keys yet.');
+}
+
 test('a key reported as leaked: banner, no Enable until rolled', async ({ page, request }) => {
   await leakedKeyIsRolledThenEnabled(page, request);
+});
+
+test('a decoy key: shown once, answered as unknown, its use an alarm, deleted', async ({ page, request }) => {
+  await decoy(page, request);
 });
 
 test('allowed addresses: refused input, a ticked suggestion, a refused request', async ({ page, request }) => {
@@ -131,5 +191,9 @@ test.describe('without JavaScript', () => {
 
   test('allowed addresses: refused input, a ticked suggestion, a refused request', async ({ page, request }) => {
     await allowedAddresses(page, request);
+  });
+
+  test('a decoy key: shown once, answered as unknown, its use an alarm, deleted', async ({ page, request }) => {
+    await decoy(page, request);
   });
 });

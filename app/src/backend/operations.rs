@@ -4,8 +4,8 @@
 //! route, so an operation missing here fails that test.
 use crate::backend::auth::operation::Operation;
 use crate::backend::services::{
-    accounts, api_keys, audit_log, decoys, integrations, invitations, key_check, leaks, org_slugs,
-    roles, user_tokens, users,
+    accounts, api_keys, audit_log, decoys, integrations, invitations, key_bulk, key_check, leaks,
+    org_slugs, roles, user_tokens, users,
 };
 
 pub const ALL: &[Operation] = &[
@@ -40,6 +40,7 @@ pub const ALL: &[Operation] = &[
     api_keys::DELETE,
     api_keys::SET_RATE_LIMIT,
     api_keys::SET_ALLOWED_ADDRESSES,
+    key_bulk::BULK,
     api_keys::END_GRACE,
     api_keys::TAKE_GENERATED,
     api_keys::NEW_FORM,

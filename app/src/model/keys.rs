@@ -252,3 +252,15 @@ pub struct DecoyRow {
     pub last_triggered_at: Option<String>,
     pub last_triggered_from: Option<String>,
 }
+
+text_enum! {
+    /// What the key list does to the keys ticked in it.
+    pub enum BulkAction {
+        Disable = "disable",
+        Enable = "enable",
+        Delete = "delete",
+    }
+}
+
+/// The most keys one bulk action takes (a page of the list).
+pub const BULK_MAX: usize = 100;

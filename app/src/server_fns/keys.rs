@@ -143,6 +143,28 @@ pub async fn set_key_rate_limit(
     .await
 }
 
+/// Disable, Enable or Delete the keys ticked in the list, confirmed once:
+/// one transaction, one audit row per key.
+#[server(prefix = "/rpc", endpoint = "keys/bulk")]
+pub async fn bulk_keys(
+    #[server(default)] action: String,
+    #[server(default)] ids: Vec<i64>,
+    #[server(default)] back: String,
+) -> Result<u64, AppError> {
+    use super::support::call;
+    use crate::backend::services::key_bulk;
+    use crate::model::keys::BulkAction;
+    call(key_bulk::BULK, move |c| async move {
+        let action: BulkAction = action
+            .parse()
+            .map_err(|_| AppError::BadRequest("action".into()))?;
+        let changed = key_bulk::bulk(&c.state, &c.who, action, &ids, &c.meta).await?;
+        redirect_back(&back);
+        Ok(changed)
+    })
+    .await
+}
+
 /// Sets the addresses and ranges the key is accepted from: the lines of
 /// `addresses` and the ticked suggestions; all empty: anywhere.
 #[server(prefix = "/rpc", endpoint = "keys/set-allowed-addresses")]

@@ -24,6 +24,7 @@ mod auth_sessions;
 mod auth_sign_in;
 mod backup;
 mod binary;
+mod bulk;
 mod check_key;
 mod database;
 mod decoys;

@@ -228,6 +228,9 @@ async fn every_server_function_for_every_kind_of_caller() {
         };
         let mut args = common.clone();
         args.push(("id", id));
+        if endpoint == "keys/bulk" {
+            args.extend([("action", "disable"), ("ids[]", id)]);
+        }
         args
     };
 

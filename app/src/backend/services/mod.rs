@@ -9,6 +9,7 @@ pub mod integrations;
 pub mod invitation_accept;
 pub mod invitations;
 pub mod key_access;
+pub mod key_bulk;
 pub mod key_changes;
 pub mod key_check;
 pub mod key_usage;

@@ -1,12 +1,13 @@
-//! The delete and roll confirmations, opened by `?delete=ID` and `?roll=ID`.
+//! The delete and roll confirmations, opened by `?delete=ID` and `?roll=ID`,
+//! and the bulk actions' one confirmation (`?bulk=…&ids[]=…`).
 use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::keys::{GRACE_CHOICES, KeyRow};
-use crate::server_fns::keys::{DeleteKey, RollKey};
+use crate::model::keys::{BulkAction, GRACE_CHOICES, KeyRow};
+use crate::server_fns::keys::{BulkKeys, DeleteKey, RollKey};
 
 /// `base`: the page it opens on (Cancel and Esc go back there); `done`:
 /// where the deletion leads, `base` unless given (the key's own page is
@@ -72,6 +73,58 @@ pub fn RollKeyDialog(
                 </div>
                 <FormError error=errors.error />
                 <button type="submit" class="primary">{t!(i18n, roll_confirm)}</button>
+                " "
+                <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
+/// The one confirmation of a bulk action (`?bulk=disable&ids[]=…`, from the
+/// list's Selected keys form): how many and which, then one post.
+#[component]
+pub fn BulkKeysDialog(
+    rows: Vec<KeyRow>,
+    what: BulkAction,
+    action: ServerAction<BulkKeys>,
+    base: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let count = rows.len();
+    let (title, body, confirm) = match what {
+        BulkAction::Disable => (
+            t_string!(i18n, bulk_title_disable, count = count).to_string(),
+            t_string!(i18n, bulk_body_disable).to_string(),
+            t_string!(i18n, bulk_confirm_disable, count = count).to_string(),
+        ),
+        BulkAction::Enable => (
+            t_string!(i18n, bulk_title_enable, count = count).to_string(),
+            t_string!(i18n, bulk_body_enable).to_string(),
+            t_string!(i18n, bulk_confirm_enable, count = count).to_string(),
+        ),
+        BulkAction::Delete => (
+            t_string!(i18n, bulk_title_delete, count = count).to_string(),
+            t_string!(i18n, bulk_body_delete).to_string(),
+            t_string!(i18n, bulk_confirm_delete, count = count).to_string(),
+        ),
+    };
+    let class = if what == BulkAction::Delete {
+        "danger"
+    } else {
+        "primary"
+    };
+    view! {
+        <Dialog labelled_by="bulk-keys-title" close_href=base.clone()>
+            <h2 id="bulk-keys-title">{title}</h2>
+            <p id="bulk-keys-body">{body}</p>
+            <ul aria-labelledby="bulk-keys-body" data-testid="bulk-keys">
+                {rows.iter().map(|r| view! { <li>{r.name.clone()}" "<code>{format!("{}…", r.visible_start)}</code></li> }).collect_view()}
+            </ul>
+            <ActionForm action=action>
+                <input type="hidden" name="action" value=what.as_str() />
+                {rows.iter().map(|r| view! { <input type="hidden" name="ids[]" value=r.id.to_string() /> }).collect_view()}
+                <input type="hidden" name="back" value=base.clone() />
+                <button type="submit" class=class>{confirm}</button>
                 " "
                 <A href=base.clone() attr:class="button">{t!(i18n, cancel)}</A>
             </ActionForm>

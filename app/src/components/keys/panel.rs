@@ -6,16 +6,17 @@ use crate::components::form::{FormError, use_form_errors};
 use crate::components::list::ListError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::filter::form_value;
-use crate::model::keys::{KeyFilter, KeyScope};
+use crate::model::keys::{BulkAction, KeyFilter, KeyRow, KeyScope};
 use crate::model::page;
 use crate::server_fns::keys::{
-    CreateKey, DeleteKey, RollKey, SetKeyEnabled, list_keys, new_key_form, take_generated_key,
+    BulkKeys, CreateKey, DeleteKey, RollKey, SetKeyEnabled, list_keys, new_key_form,
+    take_generated_key,
 };
 
-use super::confirm::{DeleteKeyDialog, RollKeyDialog};
+use super::confirm::{BulkKeysDialog, DeleteKeyDialog, RollKeyDialog};
 use super::create::CreateKeyDialog;
 use super::save::SaveKeyDialog;
-use super::table::KeyTable;
+use super::table::{BULK_FORM, KeyTable};
 
 /// The key list with its dialogs. `base` is the page's own path (dialogs
 /// close to it, and plain form posts come back to it).
@@ -43,6 +44,7 @@ pub fn KeysPanel(
     let roll = ServerAction::<RollKey>::new();
     let set_enabled = ServerAction::<SetKeyEnabled>::new();
     let delete = ServerAction::<DeleteKey>::new();
+    let bulk = ServerAction::<BulkKeys>::new();
     let fixed_owner = owner.clone();
     // The address's filters, read as `/api/v1/keys` reads its query (a
     // user's own section has its owner fixed).
@@ -74,7 +76,9 @@ pub fn KeysPanel(
             }
         },
     );
-    let action_errors = use_form_errors(set_enabled).or(use_form_errors(delete));
+    let action_errors = use_form_errors(set_enabled)
+        .or(use_form_errors(delete))
+        .or(use_form_errors(bulk));
     let base_for_view = base.clone();
 
     view! {
@@ -123,6 +127,18 @@ pub fn KeysPanel(
                     // The dialogs' rows are picked out before the table takes
                     // the rows (no copy of the whole page of keys).
                     let deleting_row = deleting.and_then(|id| listing.keys.rows.iter().find(|r| r.id == id).cloned());
+                    // The ticked keys of this page, for the bulk action's
+                    // one confirmation.
+                    let bulk_action = q.get("bulk").and_then(|v| v.parse::<BulkAction>().ok());
+                    let ticked: Vec<i64> = q.get_all("ids[]").unwrap_or_default().iter().filter_map(|v| v.parse().ok()).collect();
+                    let bulk_rows: Vec<KeyRow> = listing.keys.rows.iter().filter(|r| ticked.contains(&r.id)).cloned().collect();
+                    let bulk_none = bulk_action.is_some() && bulk_rows.is_empty();
+                    let bulk_dialog = bulk_action.filter(|_| !bulk_rows.is_empty());
+                    let has_rows = !listing.keys.rows.is_empty();
+                    let kept: Vec<(&'static str, String)> = ["scope", "owner", "page"]
+                        .into_iter()
+                        .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| (k, v)))
+                        .collect();
                     let rolling_row = rolling
                         .and_then(|id| listing.keys.rows.iter().find(|r| r.id == id && r.is_own).cloned())
                         .filter(|_| listing.may_create);
@@ -138,6 +154,9 @@ pub fn KeysPanel(
                         {(offer_create && !section && !listing.may_create).then(|| view! { <p class="hint" data-testid="cannot-create">{t!(i18n, cannot_create_keys)}</p> })}
                         <FormError error=action_errors.error />
                         <KeyTable rows=listing.keys.rows base=back.clone() may_roll=listing.may_create />
+                        {has_rows.then(|| view! { <BulkBar base=base.clone() kept=kept.clone() /> })}
+                        {bulk_none.then(|| view! { <p class="hint" role="status">{t!(i18n, bulk_none)}</p> })}
+                        {bulk_dialog.map(|what| view! { <BulkKeysDialog rows=bulk_rows.clone() what action=bulk base=back.clone() /> })}
                         {(pages > 1).then(|| view! {
                             <nav class="pagination" aria-label=move || t_string!(i18n, pagination)>
                                 {prev.map(|href| view! { <a href=href rel="prev">{t!(i18n, previous_page)}</a> })}
@@ -201,6 +220,23 @@ fn KeyFilterForm(owners: Vec<String>, base: String) -> impl IntoView {
                 </select>
             </div>
             <button type="submit">{t!(i18n, apply_filter)}</button>
+        </form>
+    }
+}
+
+/// "Selected keys": the rows' checkboxes belong to this GET form (by its
+/// id), which opens the bulk action's confirmation on the same view of the
+/// list. Works without JavaScript.
+#[component]
+fn BulkBar(base: String, kept: Vec<(&'static str, String)>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <form id=BULK_FORM method="get" action=base class="bulk-actions" aria-label=move || t_string!(i18n, bulk_label)>
+            {kept.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
+            <span class="hint">{t!(i18n, bulk_hint)}</span>
+            <button type="submit" name="bulk" value=BulkAction::Disable.as_str()>{t!(i18n, bulk_disable)}</button>
+            <button type="submit" name="bulk" value=BulkAction::Enable.as_str()>{t!(i18n, bulk_enable)}</button>
+            <button type="submit" name="bulk" value=BulkAction::Delete.as_str() class="danger">{t!(i18n, bulk_delete)}</button>
         </form>
     }
 }

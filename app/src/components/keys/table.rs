@@ -9,6 +9,10 @@ use crate::server_fns::keys::SetKeyEnabled;
 
 use super::{status_label, when};
 
+/// The id of the bulk actions' form: the rows' checkboxes belong to it
+/// (a form cannot hold the rows' own forms).
+pub(super) const BULK_FORM: &str = "bulk-keys";
+
 /// Rendered on the server only (no island). The rows are the page's bulk
 /// (50 of them, ~1 KB each): they are written straight into one string,
 /// every value from the database or the address escaped ([`Escaped`]), not
@@ -31,6 +35,7 @@ pub(super) fn KeyTable(rows: Vec<KeyRow>, base: String, may_roll: bool) -> impl 
         expires_never: t_string!(i18n, expires_never),
         expires_soon: t_string!(i18n, expires_soon),
         last_used: t_string!(i18n, col_last_used),
+        select: t_string!(i18n, col_select),
     };
     let mut body = String::with_capacity(rows.len() * 1_100);
     for row in &rows {
@@ -65,6 +70,7 @@ pub(super) fn KeyTable(rows: Vec<KeyRow>, base: String, may_roll: bool) -> impl 
         <table class="data-table keys">
             <thead>
                 <tr>
+                    <th scope="col"><span class="visually-hidden">{words.select}</span></th>
                     <th scope="col">{t_string!(i18n, key_name)}</th>
                     <th scope="col">{t_string!(i18n, col_key)}</th>
                     <th scope="col">{t_string!(i18n, col_api_sets)}</th>
@@ -93,6 +99,7 @@ struct Words {
     expires_never: &'static str,
     expires_soon: &'static str,
     last_used: &'static str,
+    select: &'static str,
 }
 
 /// What a row is written with besides the key: the list's address (actions
@@ -131,8 +138,9 @@ fn write_row(out: &mut String, row: &KeyRow, shown: &Shown) {
     let toggle_url = <SetKeyEnabled as leptos::server_fn::ServerFn>::PATH;
     let _ = write!(
         out,
-        "<tr data-key-id=\"{id}\"><th scope=\"row\"><a href=\"/settings/integrations/public-api/keys/{id}\">{name}</a></th>\
+        "<tr data-key-id=\"{id}\"><td class=\"select\"><input type=\"checkbox\" name=\"ids[]\" value=\"{id}\" form=\"{BULK_FORM}\" aria-label=\"{} {name}\"></td><th scope=\"row\"><a href=\"/settings/integrations/public-api/keys/{id}\">{name}</a></th>\
          <td><code>{}…</code></td><td>",
+        Escaped(words.select),
         Escaped(&row.visible_start),
     );
     let sets = if row.api_sets.is_empty() {
@@ -281,6 +289,7 @@ mod tests {
             expires_never: "Never",
             expires_soon: "Soon",
             last_used: "Last used",
+            select: "Select",
         }
     }
 
