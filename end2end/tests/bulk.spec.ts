@@ -38,11 +38,11 @@ async function bulkDisableThenDelete(page: Page) {
   await expect(second).toBeChecked();
   await page.getByRole('form', { name: 'Selected keys' }).getByRole('button', { name: 'Disable selected' }).click();
 
-  const confirm = page.getByRole('dialog', { name: 'Disable 2 API keys?' });
+  const confirm = page.getByRole('dialog', { name: 'Disable the selected API keys (2)?' });
   await expect(confirm.getByTestId('bulk-keys')).toContainText('My first API key');
   await expect(confirm.getByTestId('bulk-keys')).toContainText('Second');
   await expect(confirm.getByTestId('bulk-keys')).not.toContainText('Third');
-  await confirm.getByRole('button', { name: 'Disable 2 keys' }).click();
+  await confirm.getByRole('button', { name: 'Disable (2)' }).click();
   await expect(row(page, 'My first API key')).toContainText('Disabled');
   await expect(row(page, 'Second')).toContainText('Disabled');
   await expect(row(page, 'Third')).toContainText('Active');
@@ -50,8 +50,8 @@ async function bulkDisableThenDelete(page: Page) {
   await page.getByRole('checkbox', { name: 'Select My first API key' }).check();
   await page.getByRole('checkbox', { name: 'Select Second' }).check();
   await page.getByRole('form', { name: 'Selected keys' }).getByRole('button', { name: 'Delete selected' }).click();
-  const remove = page.getByRole('dialog', { name: 'Delete 2 API keys?' });
-  await remove.getByRole('button', { name: 'Delete 2 keys' }).click();
+  const remove = page.getByRole('dialog', { name: 'Delete the selected API keys (2)?' });
+  await remove.getByRole('button', { name: 'Delete (2)' }).click();
   await expect(row(page, 'Second')).toHaveCount(0);
   await expect(row(page, 'My first API key')).toHaveCount(0);
   await expect(row(page, 'Third')).toContainText('Active');

@@ -15,8 +15,11 @@ pub struct RequestMeta {
 /// trusted proxy. Entries a client wrote itself sit further left and are
 /// never reached, so a spoofed header cannot change the answer.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted.contains(&peer) {
+    // An IPv4 peer seen through an IPv6 socket (`::ffff:10.0.0.1`) is that
+    // IPv4 address, for the trusted list as for everything after.
+    let trusted_one = |ip: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *ip);
+    let peer = peer?.to_canonical();
+    if !trusted_one(&peer) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
@@ -25,11 +28,12 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) 
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .collect();
     forwarded
         .into_iter()
         .rev()
-        .find(|ip| !trusted.contains(ip))
+        .find(|ip| !trusted_one(ip))
         .or(Some(peer))
 }
 
@@ -62,6 +66,19 @@ mod tests {
     fn untrusted_peer_is_the_client_whatever_the_header_says() {
         let got = client_ip(Some(ip("203.0.113.9")), &xff("1.2.3.4"), &[]);
         assert_eq!(got, Some(ip("203.0.113.9")));
+    }
+
+    #[test]
+    fn a_trusted_proxy_seen_through_an_ipv6_socket_is_still_trusted() {
+        let trusted = [ip("10.0.0.1")];
+        let got = client_ip(
+            Some(ip("::ffff:10.0.0.1")),
+            &xff("::ffff:198.51.100.4"),
+            &trusted,
+        );
+        assert_eq!(got, Some(ip("198.51.100.4")));
+        let alone = client_ip(Some(ip("::ffff:203.0.113.9")), &xff("1.2.3.4"), &trusted);
+        assert_eq!(alone, Some(ip("203.0.113.9")));
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             Conflict::NoGrace => t_string!(i18n, no_grace).to_string(),
             Conflict::BuiltinApiSet => t_string!(i18n, builtin_api_set).to_string(),
             Conflict::KeyLeaked => t_string!(i18n, key_leaked_roll_first).to_string(),
+            Conflict::TooManyDecoys => t_string!(i18n, too_many_decoys).to_string(),
         },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),
         AppError::GrantRefused(reason) => match reason {

@@ -26,6 +26,8 @@ text_enum! {
         BuiltinApiSet = "builtin_api_set",
         /// The key was reported as leaked: it is rolled before it works.
         KeyLeaked = "key_leaked",
+        /// The organization has as many decoy keys as allowed.
+        TooManyDecoys = "too_many_decoys",
     }
 }
 

@@ -199,8 +199,8 @@ pub struct VerifyRequest {
     #[serde(default)]
     pub api_set: Option<String>,
     /// The address the service's client called from, checked against the
-    /// key's allowed addresses; without it, this request's own address is
-    /// checked.
+    /// key's allowed addresses; without it a key with allowed addresses is
+    /// `address_not_allowed` (this request's own address is the service's).
     #[serde(default)]
     pub client_ip: Option<String>,
 }
@@ -318,11 +318,13 @@ pub async fn verify_key(
         )
     })?;
     // Read before the key is: a bad address is refused alike for any key.
+    // Without it the key's presenter is unknown (this request comes from the
+    // service, not from its client): a key with allowed addresses fails.
     let client = match request.client_ip.as_deref().map(str::trim) {
         Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
             ApiError::bad_request("bad_request", "client_ip is not an IPv4 or IPv6 address.")
         })?),
-        None => meta.client_ip,
+        None => None,
     };
     let no = |reason| Json(VerifyResponse::no(reason));
     let Ok(key) = format::parse(request.key.trim()) else {
@@ -332,13 +334,13 @@ pub async fn verify_key(
         return Ok(no("unknown"));
     };
     // A decoy, whichever organization's: unknown, and its alarm goes off
-    // with the address of the service's client when the service names it.
+    // with this request's address and what the verifying service claims.
     if facts.key.decoy {
-        let presented_by = RequestMeta {
-            client_ip: client,
-            ..meta.clone()
-        };
-        decoys::spring(&state, &facts, presented_by);
+        let claim = serde_json::json!({
+            "verified_by": { "organization": verifier.organization.id, "key": verifier.key.id },
+            "claimed_client_ip": client.map(|ip| ip.to_string()),
+        });
+        decoys::spring(&state, &facts, meta.clone(), claim);
         return Ok(no("unknown"));
     }
     if facts.organization.id != verifier.organization.id {

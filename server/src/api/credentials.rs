@@ -190,7 +190,8 @@ async fn authenticate(
     let (facts, status) = check(state, &key).await?.ok_or(UNKNOWN_KEY)?;
     // A decoy answers as a key nobody has; its alarm goes off meanwhile.
     if facts.key.decoy {
-        decoys::spring(state, &facts, meta.cloned().unwrap_or_default());
+        let meta = meta.cloned().unwrap_or_default();
+        decoys::spring(state, &facts, meta, serde_json::Value::Null);
         return Err(UNKNOWN_KEY);
     }
     if org.is_some_and(|slug| slug != facts.organization.slug) {

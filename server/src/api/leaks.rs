@@ -16,6 +16,12 @@ use utoipa::ToSchema;
 
 use super::credentials::refuse_key_in_query;
 use super::error::{ApiError, ErrorBody};
+use super::limits::Limits;
+
+/// The largest report read (1,000 tokens with their URLs fit).
+pub const BODY_MAX: usize = 512 * 1024;
+/// Reports per client address and minute (shared with verify's budget).
+const PER_MINUTE: u32 = 600;
 
 /// Headers that may carry the signature: ours, and GitHub's (so a scanner
 /// built for GitHub's partner program needs no change).
@@ -80,18 +86,30 @@ pub struct LeakVerdict {
     ),
     responses(
         (status = 200, description = "One verdict per reported token, in order", body = Vec<LeakVerdict>),
-        (status = 400, description = "A key in the query string, or not a JSON array of reports (at most 1,000)", body = ErrorBody),
+        (status = 400, description = "A key in the query string, a body over 512 KiB, or not a JSON array of reports (at most 1,000)", body = ErrorBody),
         (status = 401, description = "No signature, or one that does not verify", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
     )
 )]
 pub async fn report(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
+    Extension(limits): Extension<Limits>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Vec<LeakVerdict>>, ApiError> {
     refuse_key_in_query(&uri)?;
+    if let Some(ip) = meta.client_ip
+        && let Err(seconds) = limits.address(ip, PER_MINUTE).await
+    {
+        return Err(ApiError::too_many(
+            seconds,
+            "Too many requests from this address; try again later.",
+        ));
+    }
+    let body = body
+        .map_err(|_| ApiError::bad_request("bad_request", "The report is larger than 512 KiB."))?;
     let reporters = &state.settings.leak_reporters;
     if reporters.is_empty() {
         return Err(NOT_CONFIGURED);

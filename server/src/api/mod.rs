@@ -18,6 +18,7 @@ mod user_token;
 use app::backend::state::AppState;
 use axum::{
     Extension, Router,
+    extract::DefaultBodyLimit,
     http::{StatusCode, Uri},
     routing::{any, get, post, put},
 };
@@ -78,7 +79,10 @@ pub fn routes(db: &sea_orm::DatabaseConnection) -> Router<AppState> {
             post(manage::activate_user),
         )
         .route("/api/v1/audit-events", get(manage::list_audit_events))
-        .route("/api/v1/leaks", post(leaks::report))
+        .route(
+            "/api/v1/leaks",
+            post(leaks::report).layer(DefaultBodyLimit::max(leaks::BODY_MAX)),
+        )
         .route("/api/v1", any(not_found))
         .route("/api/v1/{*rest}", any(not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -160,7 +160,9 @@ async fn a_key_is_refused_from_anywhere_but_its_allowed_addresses() {
         200
     );
 
-    // Verify: the address the service names, else the request's own.
+    // Verify: the address the service names; without it the presenter is
+    // unknown (the request is the service's own), so the key is refused
+    // even when the service itself calls from an allowed address.
     let verify = |client_ip: Option<&str>, ip: &'static str| {
         let mut body = serde_json::json!({ "key": key });
         if let Some(c) = client_ip {
@@ -188,7 +190,10 @@ async fn a_key_is_refused_from_anywhere_but_its_allowed_addresses() {
         json(&verify(Some("192.0.2.44"), "198.51.100.1").await)["valid"],
         true
     );
-    assert_eq!(json(&verify(None, "192.0.2.45").await)["valid"], true);
+    assert_eq!(
+        json(&verify(None, "192.0.2.45").await)["reason"],
+        "address_not_allowed"
+    );
     assert_eq!(
         json(&verify(None, "198.51.100.45").await)["reason"],
         "address_not_allowed"
@@ -198,7 +203,7 @@ async fn a_key_is_refused_from_anywhere_but_its_allowed_addresses() {
         400
     );
 
-    // Five refusals counted for today, apart from the uses.
+    // Seven refusals counted for today, apart from the five uses.
     let state = &app.server.state;
     state.usage.flush(&state.db).await.expect("flush");
     let days = api_key_usage_day::Entity::find()
@@ -206,8 +211,8 @@ async fn a_key_is_refused_from_anywhere_but_its_allowed_addresses() {
         .all(&state.db)
         .await
         .expect("usage");
-    assert_eq!(days.iter().map(|d| d.refused).sum::<i64>(), 6, "{days:?}");
-    assert_eq!(days.iter().map(|d| d.requests).sum::<i64>(), 6, "{days:?}");
+    assert_eq!(days.iter().map(|d| d.refused).sum::<i64>(), 7, "{days:?}");
+    assert_eq!(days.iter().map(|d| d.requests).sum::<i64>(), 5, "{days:?}");
 
     // Through the API, with keys:write, from an allowed address; emptied:
     // anywhere again.

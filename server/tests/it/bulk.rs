@@ -63,7 +63,7 @@ async fn ticked_keys_change_together_after_one_confirmation() {
         ))
         .await;
     assert!(
-        confirm.body.contains("Disable 2 API keys?"),
+        confirm.body.contains("Disable the selected API keys (2)?"),
         "{}",
         confirm.body
     );
@@ -187,4 +187,30 @@ async fn the_same_bulk_request_fifty_times_at_once_changes_each_key_once() {
     for id in ids {
         assert!(!exists(&app, id).await);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_single_disable_fifty_times_at_once_is_audited_once() {
+    let app = Arc::new(crate::common::app().await);
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let (id, key) = new_key(&mut admin, "Once").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let app = app.clone();
+        let (cookie, jar) = (admin.cookie.clone(), admin.jar.clone());
+        tasks.spawn(async move {
+            let mut client = Client::new(&app);
+            client.cookie = cookie;
+            client.jar = jar;
+            let id = id.to_string();
+            client
+                .call("keys/set-enabled", &[("id", &id), ("enabled", "false")])
+                .await
+                .status
+        });
+    }
+    assert!(tasks.join_all().await.iter().all(|s| *s == 200));
+    assert_eq!(status_of(&app, &key).await, Some(KeyStatus::Disabled));
+    assert_eq!(audited(&app, "key.disabled").await, 1);
 }

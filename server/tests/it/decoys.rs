@@ -117,14 +117,26 @@ async fn a_decoy_answers_as_an_unknown_key_and_sounds_an_alarm() {
                 .is_some_and(|d| !d.contains(&decoy[3..]))
         );
     }
+    // Every row has the request's own address; what a verifying service
+    // claims is kept apart, with who claimed it.
     assert!(
         rows.iter()
-            .any(|r| r.client_ip.as_deref() == Some("203.0.113.9")),
-        "verify's client"
+            .all(|r| r.client_ip.as_deref() == Some("192.0.2.77"))
     );
+    let claimed: Vec<&audit_event::Model> = rows
+        .iter()
+        .filter(|r| {
+            r.details
+                .as_deref()
+                .is_some_and(|d| d.contains("\"claimed_client_ip\":\"203.0.113.9\""))
+        })
+        .collect();
+    assert_eq!(claimed.len(), 1, "verify's claim");
     assert!(
-        rows.iter()
-            .any(|r| r.client_ip.as_deref() == Some("192.0.2.77"))
+        claimed[0]
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("verified_by"))
     );
 
     // Listed apart, with its count; never among the keys.
@@ -226,6 +238,16 @@ async fn only_manage_integrations_sees_makes_and_deletes_decoys() {
         stranger.call("decoys/delete", &[("id", &id)]).await.status,
         404
     );
+    // At most twenty decoys per organization.
+    let mut admin = as_admin(&app, &acme);
+    for n in 2..=20 {
+        create_decoy(&mut admin, &format!("Bait {n}")).await;
+    }
+    let r = admin
+        .call("decoys/create", &[("name", "One too many")])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("too_many_decoys"), "{}", r.body);
     // Bad input: a clear problem, nothing made.
     let r = as_admin(&app, &acme)
         .call("decoys/create", &[("name", "   ")])
@@ -235,7 +257,7 @@ async fn only_manage_integrations_sees_makes_and_deletes_decoys() {
         json(&as_admin(&app, &acme).call("decoys/list", &[]).await)
             .as_array()
             .map(Vec::len),
-        Some(1)
+        Some(20)
     );
 }
 

@@ -1,24 +1,52 @@
-//! A bound on the decoy alarms being written at once (per instance): a flood
-//! of decoy uses writes a few alarms at a time and logs the rest, instead of
-//! queueing a write per request.
-use std::sync::Arc;
+//! Bounds on the decoy alarms one instance writes: at most
+//! [`ALARMS_PER_MINUTE`] per decoy and minute, decided in memory before any
+//! database work (a flood of one decoy costs nothing beyond its answers),
+//! and at most [`IN_FLIGHT_MAX`] written at once. The database keeps the
+//! per-minute bound across instances (`services::decoys`).
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+/// Alarms recorded per decoy and minute.
+pub const ALARMS_PER_MINUTE: u64 = 60;
 /// Alarm writes in flight at once.
 pub const IN_FLIGHT_MAX: usize = 8;
+/// Decoys remembered before the minutes past are forgotten.
+const REMEMBERED: usize = 10_000;
 
 #[derive(Clone, Default)]
-pub struct AlarmSlots(Arc<AtomicUsize>);
+pub struct AlarmSlots {
+    in_flight: Arc<AtomicUsize>,
+    /// Per decoy: the minute (since the epoch) and the alarms taken in it.
+    minutes: Arc<Mutex<HashMap<i64, (i64, u64)>>>,
+}
 
 /// One alarm write in flight; freed however the write ends.
 pub struct Slot(Arc<AtomicUsize>);
 
 impl AlarmSlots {
-    pub fn take(&self) -> Option<Slot> {
-        if self.0.fetch_add(1, Ordering::AcqRel) < IN_FLIGHT_MAX {
-            Some(Slot(self.0.clone()))
+    /// A slot for an alarm of `decoy` in `minute`, unless the decoy had its
+    /// share of this minute or every slot is taken.
+    pub fn take(&self, decoy: i64, minute: i64) -> Option<Slot> {
+        let Ok(mut minutes) = self.minutes.lock() else {
+            return None;
+        };
+        if minutes.len() >= REMEMBERED {
+            minutes.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = minutes.entry(decoy).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        if entry.1 >= ALARMS_PER_MINUTE {
+            return None;
+        }
+        // Only an alarm that gets a slot counts against the decoy's share.
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) < IN_FLIGHT_MAX {
+            entry.1 += 1;
+            Some(Slot(self.in_flight.clone()))
         } else {
-            self.0.fetch_sub(1, Ordering::AcqRel);
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
             None
         }
     }
@@ -37,17 +65,33 @@ mod tests {
     #[test]
     fn slots_are_bounded_and_come_back() {
         let slots = AlarmSlots::default();
-        let taken: Vec<Slot> = (0..IN_FLIGHT_MAX).filter_map(|_| slots.take()).collect();
+        let taken: Vec<Slot> = (0..IN_FLIGHT_MAX as i64)
+            .filter_map(|d| slots.take(d, 1))
+            .collect();
         assert_eq!(taken.len(), IN_FLIGHT_MAX);
-        assert!(slots.take().is_none(), "full");
+        assert!(slots.take(100, 1).is_none(), "full");
         assert!(
-            slots.take().is_none(),
+            slots.take(101, 1).is_none(),
             "a refusal frees nothing it did not take"
         );
         drop(taken);
-        let again: Vec<Slot> = (0..IN_FLIGHT_MAX + 3)
-            .filter_map(|_| slots.take())
+        let again: Vec<Slot> = (0..IN_FLIGHT_MAX as i64 + 3)
+            .filter_map(|d| slots.take(200 + d, 1))
             .collect();
         assert_eq!(again.len(), IN_FLIGHT_MAX);
+    }
+
+    #[test]
+    fn one_decoy_gets_its_share_of_a_minute_and_no_more() {
+        let slots = AlarmSlots::default();
+        let mut alarms = 0;
+        for _ in 0..ALARMS_PER_MINUTE + 20 {
+            if slots.take(7, 5).is_some() {
+                alarms += 1;
+            }
+        }
+        assert_eq!(alarms, ALARMS_PER_MINUTE);
+        assert!(slots.take(8, 5).is_some(), "another decoy is not held up");
+        assert!(slots.take(7, 6).is_some(), "the next minute starts afresh");
     }
 }

@@ -26,7 +26,7 @@ use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
 use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
-use crate::model::error::AppError;
+use crate::model::error::{AppError, Conflict};
 use crate::model::keys::{DESCRIPTION_MAX, DecoyRow, GeneratedKey};
 use crate::model::validation::{self, Field, FieldError, NAME_MAX};
 
@@ -46,9 +46,9 @@ pub const DELETE: Operation = Operation::new(
 )
 .rpc("decoys/delete");
 
-/// Alarms recorded per decoy and minute: a flood of uses cannot fill the
-/// audit log (the excess is logged, not audited).
-pub const ALARMS_PER_MINUTE: u64 = 60;
+pub use crate::backend::keys::alarm_slots::ALARMS_PER_MINUTE;
+/// Decoys one organization may keep.
+pub const DECOYS_MAX: u64 = 20;
 /// "Create decoy key": a key for the caller that never works, shown once
 /// like any key.
 pub async fn create(
@@ -82,6 +82,14 @@ pub async fn create(
     let now = state.clock.now();
     let plain = format::generate().map_err(AppError::internal)?;
     let mut work = Work::begin(state).await?;
+    let decoys = api_key::Entity::find()
+        .filter(api_key::Column::OrganizationId.eq(who.organization.id))
+        .filter(api_key::Column::Decoy.eq(true))
+        .count(&work)
+        .await?;
+    if decoys >= DECOYS_MAX {
+        return Err(AppError::Conflict(Conflict::TooManyDecoys));
+    }
     let key = api_key::ActiveModel {
         organization_id: Set(who.organization.id),
         user_id: Set(who.user.id),
@@ -208,31 +216,44 @@ pub async fn delete(
 }
 
 /// Sounds the alarm of the decoy `facts` describes, presented by the
-/// client `meta` names. Returns at once: the audit row is written by a task
-/// of its own, so the caller answers as it would for an unknown key.
-pub fn spring(state: &AppState, facts: &Facts, meta: RequestMeta) {
+/// request `meta` describes; `more` goes into the row's details (what a
+/// verifying service claimed). Returns at once: the audit row is written by
+/// a task of its own, so the caller answers as it would for an unknown key.
+pub fn spring(state: &AppState, facts: &Facts, meta: RequestMeta, more: serde_json::Value) {
     let (key_id, org_id) = (facts.key.id, facts.key.organization_id);
     tracing::warn!(key_id, org_id, client_ip = ?meta.client_ip, "a decoy key was presented");
-    // A bounded number at once; a flood's excess is logged above only.
-    let Some(slot) = state.alarm_slots.take() else {
+    // Within the decoy's share of the minute and a few at once; a flood's
+    // excess is logged above only.
+    let minute = state.clock.now().timestamp().div_euclid(60);
+    let Some(slot) = state.alarm_slots.take(key_id, minute) else {
         return;
     };
     let state = state.clone();
     let (name, visible_start) = (facts.key.name.clone(), facts.secret.visible_start.clone());
     tokio::spawn(async move {
         let _slot = slot;
-        if let Err(err) = alarm(&state, key_id, org_id, &name, &visible_start, &meta).await {
+        let details = Details {
+            name: &name,
+            visible_start: &visible_start,
+            more,
+        };
+        if let Err(err) = alarm(&state, key_id, org_id, details, &meta).await {
             tracing::error!(key_id, error = %err, "recording a decoy's alarm failed");
         }
     });
+}
+
+struct Details<'a> {
+    name: &'a str,
+    visible_start: &'a str,
+    more: serde_json::Value,
 }
 
 async fn alarm(
     state: &AppState,
     key_id: i64,
     org_id: i64,
-    name: &str,
-    visible_start: &str,
+    details: Details<'_>,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
@@ -261,9 +282,10 @@ async fn alarm(
         actor_user_id: None,
         target: Some(target),
         details: Some(serde_json::json!({
-            "name": name,
-            "visible_start": visible_start,
+            "name": details.name,
+            "visible_start": details.visible_start,
             "severity": "high",
+            "more": details.more,
         })),
         meta,
         at: now,

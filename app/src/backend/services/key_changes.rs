@@ -80,21 +80,23 @@ pub async fn set_enabled(
         lock_owner(&work, org_id, user_id).await?;
     }
     let name = key.name.clone();
-    // Enabling only a key not reported leaked in the meantime (a report
-    // commits between the read above and this write).
+    // Only a key not already so (the same request sent many times at once
+    // changes and audits it once), and enabling only a key not reported
+    // leaked in the meantime (a report commits between the read above and
+    // this write).
     let mut change = api_key::Entity::update_many()
         .col_expr(api_key::Column::Enabled, Expr::value(enabled))
-        .filter(api_key::Column::Id.eq(id));
+        .filter(api_key::Column::Id.eq(id))
+        .filter(api_key::Column::Enabled.eq(!enabled));
     if enabled {
         change = change.filter(api_key::Column::LeakedAt.is_null());
     }
     if change.exec(&work).await?.rows_affected != 1 {
-        let gone = api_key::Entity::find_by_id(id).one(&work).await?.is_none();
-        return Err(if gone {
-            AppError::NotFound
-        } else {
-            AppError::Conflict(Conflict::KeyLeaked)
-        });
+        return match api_key::Entity::find_by_id(id).one(&work).await? {
+            None => Err(AppError::NotFound),
+            Some(now_is) if now_is.enabled == enabled => Ok(()),
+            Some(_) => Err(AppError::Conflict(Conflict::KeyLeaked)),
+        };
     }
     if enabled
         && active_key_count(&work, org_id, user_id, now).await? > state.settings.max_keys_per_user

@@ -29,14 +29,27 @@ pub fn allowed_of(key: &api_key::Model) -> Vec<Cidr> {
 }
 
 /// "Suggest from the last 30 days": the addresses used within
-/// [`USAGE_DAYS`] days that the list does not already allow, grouped.
-pub fn suggestions(used_from: &[UsedFrom], allowed: &[Cidr], now: DateTime<Utc>) -> Vec<String> {
+/// [`USAGE_DAYS`] days that the list does not already allow and that are
+/// not trusted proxies, grouped.
+pub fn suggestions(
+    used_from: &[UsedFrom],
+    allowed: &[Cidr],
+    proxies: &[IpAddr],
+    now: DateTime<Utc>,
+) -> Vec<String> {
     let since = now - Duration::days(USAGE_DAYS);
     let seen: Vec<IpAddr> = used_from
         .iter()
         .filter(|u| DateTime::parse_from_rfc3339(&u.last_used_at).is_ok_and(|at| at >= since))
         .filter_map(|u| u.ip.parse::<IpAddr>().ok())
         .filter(|ip| !allowed.iter().any(|range| range.contains(*ip)))
+        // A trusted proxy's own address means the proxy rule failed for
+        // those requests: allowing it would let everyone through.
+        .filter(|ip| {
+            !proxies
+                .iter()
+                .any(|p| p.to_canonical() == ip.to_canonical())
+        })
         .collect();
     addresses::suggest(&seen)
         .iter()

@@ -323,7 +323,8 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
         .collect();
     let (usage, used_from) = usage_of(state, key.id, now).await?;
     let allowed = allowed_of(&key);
-    let suggested = suggestions(&used_from, &allowed, now);
+    let proxies = &state.settings.trusted_proxies;
+    let suggested = suggestions(&used_from, &allowed, proxies, now);
     Ok(KeyDetails {
         may_roll: row.is_own && who.may(Authority::ManageUserApiKey),
         may_change: true,

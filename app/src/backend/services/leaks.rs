@@ -52,9 +52,26 @@ impl Verdict {
     }
 }
 
-/// Text from a report as we keep it: no control characters, bounded.
+/// Text from a report as we keep it: no control characters, bounded, and
+/// any key-shaped word (a URL may carry the key itself) cut to its prefix.
 fn kept(text: &str, max: usize) -> String {
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
+    let clean: String = text.chars().filter(|c| !c.is_control()).take(max).collect();
+    let mut out = String::with_capacity(clean.len());
+    let mut rest = clean.as_str();
+    while let Some(at) = rest.find(format::PREFIX) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + format::PREFIX.len()..];
+        let word = after.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        out.push_str(format::PREFIX);
+        if word >= format::RANDOM_LEN {
+            out.push('…');
+            rest = &after[word..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Acts on a report: one verdict per token, in order. The keys whose
@@ -105,6 +122,9 @@ pub async fn report(
     if to_mark.is_empty() {
         return Ok(verdicts);
     }
+    // Rows are locked in id order, as everywhere else (no deadlock with the
+    // usage flush or a bulk action on PostgreSQL).
+    to_mark.sort_unstable_by_key(|(id, _, _)| *id);
     let ids: Vec<i64> = to_mark.iter().map(|(id, _, _)| *id).collect();
     let keys: HashMap<i64, api_key::Model> = api_key::Entity::find()
         .filter(api_key::Column::Id.is_in(ids))
@@ -121,6 +141,14 @@ pub async fn report(
         let Some(key) = keys.get(&id).filter(|k| !k.decoy) else {
             continue;
         };
+        // Still working, as committed now (a roll may have retired it since
+        // the read above).
+        let current = api_key_secret::Entity::find_by_id(secret.id)
+            .one(&work)
+            .await?;
+        if !current.is_some_and(|s| status::secret_accepted(&s, now)) {
+            continue;
+        }
         let (url, source) = (
             kept(reported.url, URL_MAX),
             kept(reported.source, SOURCE_MAX),
@@ -169,4 +197,22 @@ pub async fn report(
     })
     .await?;
     Ok(verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept;
+
+    #[test]
+    fn kept_text_never_holds_a_key() {
+        let key = crate::backend::keys::format::generate()
+            .expect("key")
+            .into_exposed();
+        let url = format!("https://example.com/x?token={key}&kh_ab=1 kh_");
+        let shown = kept(&url, 2048);
+        assert!(!shown.contains(&key[3..]), "{shown}");
+        assert_eq!(shown, "https://example.com/x?token=kh_…&kh_ab=1 kh_");
+        assert_eq!(kept("a\u{7}b", 10), "ab");
+        assert_eq!(kept("abcdef", 3), "abc");
+    }
 }
