@@ -22,7 +22,7 @@ pub struct Target {
 pub const DEFAULT_UPSTREAM: &str = "http://127.0.0.1:8080";
 
 /// Headers forward-auth answers with, handed to the protected service.
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 9] = [
     "X-Keyhouse-User",
     "X-Keyhouse-User-Id",
     "X-Keyhouse-Key-Owner",
@@ -31,6 +31,7 @@ const HEADERS: [&str; 8] = [
     "X-Keyhouse-Org-Id",
     "X-Keyhouse-Key",
     "X-Keyhouse-Api-Sets",
+    "X-Keyhouse-Key-Expires",
 ];
 
 /// An `http://` or `https://` URL of a host (name, IPv4 or `[IPv6]`), an
@@ -106,6 +107,10 @@ pub fn nginx(target: &Target) -> String {
             variable(header)
         ));
     }
+    // The key's coming expiry (RFC 8594), to the client: nginx adds no
+    // header whose value is empty.
+    out.push_str("    auth_request_set $keyhouse_sunset $upstream_http_sunset;\n");
+    out.push_str("    add_header Sunset $keyhouse_sunset always;\n");
     // The key stays between the client and Keyhouse.
     out.push_str("    proxy_set_header Authorization \"\";\n");
     out.push_str("    proxy_set_header X-API-Key \"\";\n");
@@ -230,6 +235,8 @@ mod tests {
         }
         let n = nginx(&t);
         assert!(n.contains("proxy_pass http://127.0.0.1:3000/api/v1/orgs/acme/auth;"));
+        assert!(n.contains("proxy_set_header X-Keyhouse-Key-Expires $keyhouse_key_expires;"));
+        assert!(n.contains("add_header Sunset $keyhouse_sunset always;"));
         assert!(
             n.contains("auth_request_set $keyhouse_user_id $upstream_http_x_keyhouse_user_id;")
         );

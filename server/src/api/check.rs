@@ -60,6 +60,8 @@ pub async fn forward_auth_without_org(uri: Uri) -> ApiError {
                 ("X-Keyhouse-Org-Id" = i64, description = "The organization's id"),
                 ("X-Keyhouse-Key" = i64, description = "The key's id"),
                 ("X-Keyhouse-Api-Sets" = String, description = "The key's API sets, comma-separated"),
+                ("X-Keyhouse-Key-Expires" = String, description = "When the key expires (RFC 3339); absent when it never does"),
+                ("Sunset" = String, description = "Within 7 days of the key's expiry: when it expires, as an HTTP-date (RFC 8594), for the proxy to pass on to the client"),
             )),
         (status = 400, description = "A key in the query string", body = ErrorBody),
         (status = 401, description = "Missing, malformed or unknown key, a key of another organization, or a key that does not work", body = ErrorBody),
@@ -105,9 +107,27 @@ pub async fn forward_auth(
         HeaderValue::from_str(&facts.api_sets.join(","))
             .unwrap_or_else(|_| HeaderValue::from_static("")),
     );
+    if let Some(at) = facts.key.expires_at {
+        // RFC 3339 is `0-9 T : + - .` only: always a valid value.
+        if let Ok(value) = HeaderValue::from_str(&at.to_rfc3339()) {
+            out.insert("x-keyhouse-key-expires", value);
+        }
+        // Within a week of its end, RFC 8594's Sunset (an HTTP-date), for
+        // the proxy to pass on to the client.
+        if at - state.clock.now() <= chrono::Duration::days(SUNSET_DAYS)
+            && let Ok(value) = HeaderValue::from_str(&at.format(HTTP_DATE).to_string())
+        {
+            out.insert("sunset", value);
+        }
+    }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// How close to its expiry a key's forward-auth answers carry `Sunset`.
+pub const SUNSET_DAYS: i64 = 7;
+/// RFC 9110's IMF-fixdate, in UTC.
+const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
 
 #[derive(Serialize, ToSchema)]
 pub struct Owner {
@@ -198,9 +218,10 @@ pub struct VerifyRequest {
     /// An API set the key must have.
     #[serde(default)]
     pub api_set: Option<String>,
-    /// The address the service's client called from, checked against the
-    /// key's allowed addresses; without it a key with allowed addresses is
-    /// `address_not_allowed` (this request's own address is the service's).
+    /// The address (IPv4 or IPv6) the service's client called from, checked
+    /// against the key's allowed addresses; without it (or with text that is
+    /// not an address) a key with allowed addresses is `address_not_allowed`
+    /// (this request's own address is the service's).
     #[serde(default)]
     pub client_ip: Option<String>,
 }
@@ -317,15 +338,13 @@ pub async fn verify_key(
             "Expected a JSON body {\"key\": \"…\", \"api_set\": \"…\"}.",
         )
     })?;
-    // Read before the key is: a bad address is refused alike for any key.
-    // Without it the key's presenter is unknown (this request comes from the
-    // service, not from its client): a key with allowed addresses fails.
-    let client = match request.client_ip.as_deref().map(str::trim) {
-        Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
-            ApiError::bad_request("bad_request", "client_ip is not an IPv4 or IPv6 address.")
-        })?),
-        None => None,
-    };
+    // Without a client address that parses, the key's presenter is unknown
+    // (this request comes from the service, not from its client): a key
+    // with allowed addresses is then refused, as from anywhere else.
+    let client = request
+        .client_ip
+        .as_deref()
+        .and_then(|text| text.trim().parse::<IpAddr>().ok());
     let no = |reason| Json(VerifyResponse::no(reason));
     let Ok(key) = format::parse(request.key.trim()) else {
         return Ok(no("malformed"));

@@ -28,6 +28,7 @@ mod bulk;
 mod check_key;
 mod database;
 mod decoys;
+mod expiry;
 mod filters;
 mod golden;
 mod grant_races;
