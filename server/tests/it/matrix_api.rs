@@ -44,7 +44,15 @@ async fn key_of(app: &TestApp, acme: &crate::common::Org, login: &str, role: i64
 
 #[tokio::test]
 async fn every_api_route_for_every_kind_of_key() {
-    let app = crate::common::app().await;
+    // With a leak reporter configured: a key or a session is refused at
+    // the leak route for want of a signature, not for want of a reporter.
+    let reporter = app::backend::auth::leak_reporters::testing::Reporter::generate();
+    let pem = reporter.public_pem();
+    let (app, _clock) = crate::common::app_configured(|config| {
+        config.leak_report_keys =
+            Some(app::backend::auth::leak_reporters::LeakReporters::from_pem(&pem).expect("pem"));
+    })
+    .await;
     let acme = org(&app, "admin@acme.example", "Acme").await;
     let other = org(&app, "admin@other.example", "Other").await;
     let member = role_id(&acme, "Member");
