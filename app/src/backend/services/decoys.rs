@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::api_keys::insert_secret;
+use super::key_changes::invalid;
 use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
@@ -28,7 +29,7 @@ use crate::backend::unit_of_work::{Invalidate, Work};
 use crate::model::authz::Authority;
 use crate::model::error::{AppError, Conflict};
 use crate::model::keys::{DESCRIPTION_MAX, DecoyRow, GeneratedKey};
-use crate::model::validation::{self, Field, FieldError, NAME_MAX};
+use crate::model::validation::{self, Field, NAME_MAX};
 
 pub const LIST: Operation = Operation::new(
     "decoys.list",
@@ -61,20 +62,10 @@ pub async fn create(
 ) -> Result<Issued, AppError> {
     let mut errors = Vec::new();
     let name = validation::short_text(name, NAME_MAX)
-        .map_err(|problem| {
-            errors.push(FieldError {
-                field: Field::Name,
-                problem,
-            })
-        })
+        .map_err(|p| errors.push(invalid(Field::Name, p)))
         .ok();
     let description = validation::long_text(description, DESCRIPTION_MAX)
-        .map_err(|problem| {
-            errors.push(FieldError {
-                field: Field::Description,
-                problem,
-            })
-        })
+        .map_err(|p| errors.push(invalid(Field::Description, p)))
         .ok();
     let (Some(name), Some(description)) = (name, description) else {
         return Err(AppError::Invalid(errors));
