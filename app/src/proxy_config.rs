@@ -110,6 +110,7 @@ pub fn nginx(target: &Target) -> String {
     // The key's coming expiry (RFC 8594), to the client: nginx adds no
     // header whose value is empty.
     out.push_str("    auth_request_set $keyhouse_sunset $upstream_http_sunset;\n");
+    out.push_str("    # An add_header here replaces the server block's own: repeat them here.\n");
     out.push_str("    add_header Sunset $keyhouse_sunset always;\n");
     // The key stays between the client and Keyhouse.
     out.push_str("    proxy_set_header Authorization \"\";\n");

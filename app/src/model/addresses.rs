@@ -125,8 +125,9 @@ pub fn parse_list<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Vec<
 
 /// The smallest sensible ranges covering `seen`: addresses that share an
 /// IPv4 /24 (or an IPv6 /64) with another become that range; an address
-/// alone stays itself.
-pub fn suggest(seen: &[IpAddr]) -> Vec<Cidr> {
+/// alone stays itself, and so do the addresses of a range that would hold
+/// one of `avoid` (trusted proxies: allowing one lets everyone through).
+pub fn suggest(seen: &[IpAddr], avoid: &[IpAddr]) -> Vec<Cidr> {
     let mut groups: Vec<(Cidr, Vec<IpAddr>)> = Vec::new();
     for &ip in seen {
         let ip = canonical(ip);
@@ -138,12 +139,17 @@ pub fn suggest(seen: &[IpAddr]) -> Vec<Cidr> {
             None => groups.push((range, vec![ip])),
         }
     }
+    let single = |ip: &IpAddr| Cidr::around(*ip, bits(*ip).1);
     let mut out: Vec<Cidr> = groups
         .into_iter()
-        .map(|(range, members)| match members.as_slice() {
-            [one] => Cidr::around(*one, bits(*one).1),
-            _ => range,
+        .flat_map(|(range, members)| {
+            if members.len() > 1 && !avoid.iter().any(|a| range.contains(*a)) {
+                vec![range]
+            } else {
+                members.iter().map(single).collect()
+            }
         })
+        .filter(|c| !avoid.iter().any(|a| c.contains(*a)))
         .collect();
     out.sort_unstable();
     out
@@ -256,7 +262,10 @@ mod tests {
             ip("2001:db8:5::9"),
             ip("203.0.113.5"),
         ];
-        let shown: Vec<String> = suggest(&seen).iter().map(ToString::to_string).collect();
+        let shown: Vec<String> = suggest(&seen, &[])
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             shown,
             [
@@ -266,6 +275,20 @@ mod tests {
                 "2001:db8:5::9"
             ]
         );
-        assert!(suggest(&[]).is_empty());
+        assert!(suggest(&[], &[]).is_empty());
+        // A range that would hold a trusted proxy stays its members; the
+        // proxy itself is never suggested.
+        let proxy = [ip("203.0.113.1")];
+        let seen = [
+            ip("203.0.113.5"),
+            ip("203.0.113.77"),
+            ip("203.0.113.1"),
+            ip("::ffff:203.0.113.1"),
+        ];
+        let shown: Vec<String> = suggest(&seen, &proxy)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["203.0.113.5", "203.0.113.77"]);
     }
 }

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use super::credentials::{Authed, OrgAuthed, check, refuse_key_in_query, token_user};
 use super::error::{ApiError, ErrorBody, MISSING_API_SET, refused};
-use super::header_text::{header_value, number};
+use super::header_text::{expiry, header_value, number};
 use super::limits::Limits;
 
 /// The organization-less forward-auth of earlier versions: it would accept a
@@ -108,26 +108,11 @@ pub async fn forward_auth(
             .unwrap_or_else(|_| HeaderValue::from_static("")),
     );
     if let Some(at) = facts.key.expires_at {
-        // RFC 3339 is `0-9 T : + - .` only: always a valid value.
-        if let Ok(value) = HeaderValue::from_str(&at.to_rfc3339()) {
-            out.insert("x-keyhouse-key-expires", value);
-        }
-        // Within a week of its end, RFC 8594's Sunset (an HTTP-date), for
-        // the proxy to pass on to the client.
-        if at - state.clock.now() <= chrono::Duration::days(SUNSET_DAYS)
-            && let Ok(value) = HeaderValue::from_str(&at.format(HTTP_DATE).to_string())
-        {
-            out.insert("sunset", value);
-        }
+        expiry(out, at, state.clock.now());
     }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
-
-/// How close to its expiry a key's forward-auth answers carry `Sunset`.
-pub const SUNSET_DAYS: i64 = 7;
-/// RFC 9110's IMF-fixdate, in UTC.
-const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
 
 #[derive(Serialize, ToSchema)]
 pub struct Owner {
@@ -344,7 +329,8 @@ pub async fn verify_key(
     let client = request
         .client_ip
         .as_deref()
-        .and_then(|text| text.trim().parse::<IpAddr>().ok());
+        .and_then(|text| text.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical());
     let no = |reason| Json(VerifyResponse::no(reason));
     let Ok(key) = format::parse(request.key.trim()) else {
         return Ok(no("malformed"));
@@ -355,11 +341,19 @@ pub async fn verify_key(
     // A decoy, whichever organization's: unknown, and its alarm goes off
     // with this request's address and what the verifying service claims.
     if facts.key.decoy {
-        let claim = serde_json::json!({
-            "verified_by": { "organization": verifier.organization.id, "key": verifier.key.id },
-            "claimed_client_ip": client.map(|ip| ip.to_string()),
-        });
-        decoys::spring(&state, &facts, meta.clone(), claim);
+        // Another organization's service: the decoy's owners learn that,
+        // and nothing about that organization, its service or its client.
+        let (seen, claim) = if verifier.organization.id == facts.organization.id {
+            let claim = serde_json::json!({
+                "verified_by": { "key": verifier.key.id },
+                "claimed_client_ip": client.map(|ip| ip.to_string()),
+            });
+            (meta.clone(), claim)
+        } else {
+            let claim = serde_json::json!({ "verified_by": "another organization" });
+            (RequestMeta::default(), claim)
+        };
+        decoys::spring(&state, &facts, seen, claim);
         return Ok(no("unknown"));
     }
     if facts.organization.id != verifier.organization.id {

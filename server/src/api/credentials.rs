@@ -190,8 +190,17 @@ async fn authenticate(
     let (facts, status) = check(state, &key).await?.ok_or(UNKNOWN_KEY)?;
     // A decoy answers as a key nobody has; its alarm goes off meanwhile.
     if facts.key.decoy {
-        let meta = meta.cloned().unwrap_or_default();
-        decoys::spring(state, &facts, meta, serde_json::Value::Null);
+        // At another organization's forward-auth door the address seen is
+        // that organization's proxy's or client's: not the decoy owners'
+        // to know.
+        let elsewhere = org.is_some_and(|slug| slug != facts.organization.slug);
+        let (seen, more) = if elsewhere {
+            let more = serde_json::json!({ "presented_at": "another organization" });
+            (RequestMeta::default(), more)
+        } else {
+            (meta.cloned().unwrap_or_default(), serde_json::Value::Null)
+        };
+        decoys::spring(state, &facts, seen, more);
         return Err(UNKNOWN_KEY);
     }
     if org.is_some_and(|slug| slug != facts.organization.slug) {

@@ -1,5 +1,6 @@
-//! Values of the `X-Keyhouse-*` headers forward-auth answers with.
-use axum::http::HeaderValue;
+//! Values of the headers forward-auth answers with.
+use axum::http::{HeaderMap, HeaderValue};
+use chrono::{DateTime, Utc};
 
 /// The one rule for text in an `X-Keyhouse-*` header: RFC 3986's unreserved
 /// characters (`A-Z a-z 0-9 - . _ ~`) as they are, every other byte of the
@@ -25,4 +26,24 @@ pub(super) fn header_value(value: &str) -> HeaderValue {
 
 pub(super) fn number(value: i64) -> HeaderValue {
     HeaderValue::from(value)
+}
+
+/// How close to its expiry a key's forward-auth answers carry `Sunset`.
+pub const SUNSET_DAYS: i64 = 7;
+/// RFC 9110's IMF-fixdate, in UTC.
+const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
+
+/// `X-Keyhouse-Key-Expires` for a key that expires at `at`, and within its
+/// last week RFC 8594's `Sunset` (an HTTP-date), for the proxy to pass on
+/// to the client.
+pub(super) fn expiry(out: &mut HeaderMap, at: DateTime<Utc>, now: DateTime<Utc>) {
+    // RFC 3339 is `0-9 T : + - .` only: always a valid value.
+    if let Ok(value) = HeaderValue::from_str(&at.to_rfc3339()) {
+        out.insert("x-keyhouse-key-expires", value);
+    }
+    if at - now <= chrono::Duration::days(SUNSET_DAYS)
+        && let Ok(value) = HeaderValue::from_str(&at.format(HTTP_DATE).to_string())
+    {
+        out.insert("sunset", value);
+    }
 }

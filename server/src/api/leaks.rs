@@ -108,8 +108,12 @@ pub async fn report(
             "Too many requests from this address; try again later.",
         ));
     }
-    let body = body
-        .map_err(|_| ApiError::bad_request("bad_request", "The report is larger than 512 KiB."))?;
+    let body = body.map_err(|_| {
+        ApiError::bad_request(
+            "bad_request",
+            "The report could not be read; it may be at most 512 KiB.",
+        )
+    })?;
     let reporters = &state.settings.leak_reporters;
     if reporters.is_empty() {
         return Err(NOT_CONFIGURED);

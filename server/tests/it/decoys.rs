@@ -184,11 +184,21 @@ async fn a_decoy_answers_as_an_unknown_key_and_sounds_an_alarm() {
     )
     .await;
     let rows = wait_for_alarms(&app, 5).await;
-    assert_eq!(
-        rows.iter()
-            .filter(|r| r.organization_id == Some(other.id))
-            .count(),
-        1
+    let theirs_rows: Vec<&audit_event::Model> = rows
+        .iter()
+        .filter(|r| r.organization_id == Some(other.id))
+        .collect();
+    assert_eq!(theirs_rows.len(), 1);
+    // They learn it was tried elsewhere, and nothing about Acme's door.
+    assert_eq!(theirs_rows[0].client_ip, None);
+    assert_eq!(theirs_rows[0].user_agent, None);
+    assert!(
+        theirs_rows[0]
+            .details
+            .as_deref()
+            .is_some_and(|d| d.contains("another organization")),
+        "{:?}",
+        theirs_rows[0].details
     );
 
     // Deleted: audited; it stays unknown.

@@ -28,9 +28,10 @@ impl AlarmSlots {
     /// A slot for an alarm of `decoy` in `minute`, unless the decoy had its
     /// share of this minute or every slot is taken.
     pub fn take(&self, decoy: i64, minute: i64) -> Option<Slot> {
-        let Ok(mut minutes) = self.minutes.lock() else {
-            return None;
-        };
+        let mut minutes = self
+            .minutes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if minutes.len() >= REMEMBERED {
             minutes.retain(|_, (m, _)| *m == minute);
         }

@@ -19,7 +19,7 @@ use super::key_changes::invalid;
 use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
-use crate::backend::entities::{api_key, api_key_secret, audit_event};
+use crate::backend::entities::{api_key, api_key_secret, audit_event, organization};
 use crate::backend::keys::cache::Facts;
 use crate::backend::keys::format;
 use crate::backend::keys::handover::{Delivery, Issued};
@@ -73,6 +73,12 @@ pub async fn create(
     let now = state.clock.now();
     let plain = format::generate().map_err(AppError::internal)?;
     let mut work = Work::begin(state).await?;
+    // Counted under the organization's row lock (PostgreSQL; SQLite lets
+    // one writer in): creations at once cannot all see 19.
+    organization::Entity::find_by_id(who.organization.id)
+        .lock(LockType::NoKeyUpdate)
+        .one(&work)
+        .await?;
     let decoys = api_key::Entity::find()
         .filter(api_key::Column::OrganizationId.eq(who.organization.id))
         .filter(api_key::Column::Decoy.eq(true))

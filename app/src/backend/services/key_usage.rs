@@ -43,15 +43,10 @@ pub fn suggestions(
         .filter(|u| DateTime::parse_from_rfc3339(&u.last_used_at).is_ok_and(|at| at >= since))
         .filter_map(|u| u.ip.parse::<IpAddr>().ok())
         .filter(|ip| !allowed.iter().any(|range| range.contains(*ip)))
-        // A trusted proxy's own address means the proxy rule failed for
-        // those requests: allowing it would let everyone through.
-        .filter(|ip| {
-            !proxies
-                .iter()
-                .any(|p| p.to_canonical() == ip.to_canonical())
-        })
         .collect();
-    addresses::suggest(&seen)
+    // A trusted proxy's own address means the proxy rule failed for those
+    // requests: allowing it, or a range holding it, lets everyone through.
+    addresses::suggest(&seen, proxies)
         .iter()
         .map(ToString::to_string)
         .collect()

@@ -6,8 +6,8 @@
 //! of ours: nothing about whose, or about tokens that are not.
 use std::collections::HashMap;
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
@@ -52,27 +52,41 @@ impl Verdict {
     }
 }
 
-/// Text from a report as we keep it: no control characters, bounded, and
-/// any key-shaped word (a URL may carry the key itself) cut to its prefix.
+/// Text from a report as we keep it: any key-shaped word (a URL may carry
+/// the key itself, as `kh_…`, `KH_…` or `kh%5F…`) cut to its visible start,
+/// then no control characters, bounded.
 fn kept(text: &str, max: usize) -> String {
-    let clean: String = text.chars().filter(|c| !c.is_control()).take(max).collect();
-    let mut out = String::with_capacity(clean.len());
-    let mut rest = clean.as_str();
-    while let Some(at) = rest.find(format::PREFIX) {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + format::PREFIX.len()..];
-        let word = after.bytes().take_while(u8::is_ascii_alphanumeric).count();
-        out.push_str(format::PREFIX);
-        if word >= format::RANDOM_LEN {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        let prefix = ["kh_", "kh%5f"]
+            .into_iter()
+            .find(|p| lower[at..].starts_with(p));
+        let Some(prefix) = prefix else {
+            let c = text[at..].chars().next().unwrap_or(' ');
+            out.push(c);
+            at += c.len_utf8();
+            continue;
+        };
+        let body = at + prefix.len();
+        let run = text[body..]
+            .bytes()
+            .take_while(u8::is_ascii_alphanumeric)
+            .count();
+        // More than the four characters a key shows anyway: cut.
+        let shown = run.min(VISIBLE_AFTER_PREFIX);
+        out.push_str(&text[at..body + shown]);
+        if run > shown {
             out.push('…');
-            rest = &after[word..];
-        } else {
-            rest = after;
         }
+        at = body + run;
     }
-    out.push_str(rest);
-    out
+    out.chars().filter(|c| !c.is_control()).take(max).collect()
 }
+
+/// What a key's visible start shows after its prefix.
+const VISIBLE_AFTER_PREFIX: usize = format::VISIBLE_LEN - format::PREFIX.len();
 
 /// Acts on a report: one verdict per token, in order. The keys whose
 /// reported secret still works are disabled and marked leaked in ONE
@@ -143,7 +157,10 @@ pub async fn report(
         };
         // Still working, as committed now (a roll may have retired it since
         // the read above).
+        // Locked: a roll in flight (it updates this row) is waited for, and
+        // its outcome read.
         let current = api_key_secret::Entity::find_by_id(secret.id)
+            .lock(LockType::Update)
             .one(&work)
             .await?;
         if !current.is_some_and(|s| status::secret_accepted(&s, now)) {
@@ -211,7 +228,15 @@ mod tests {
         let url = format!("https://example.com/x?token={key}&kh_ab=1 kh_");
         let shown = kept(&url, 2048);
         assert!(!shown.contains(&key[3..]), "{shown}");
-        assert_eq!(shown, "https://example.com/x?token=kh_…&kh_ab=1 kh_");
+        assert_eq!(
+            shown,
+            format!("https://example.com/x?token={}…&kh_ab=1 kh_", &key[..7])
+        );
+        let loud = kept(&format!("KH_{} kh%5F{}", &key[3..], &key[3..]), 2048);
+        assert!(!loud.contains(&key[8..]), "{loud}");
+        // Cut first, bounded after: a key across the bound leaves nothing.
+        let long = kept(&format!("{}{key}", "-".repeat(2040)), 2048);
+        assert!(!long.contains(&key[7..10]), "{long}");
         assert_eq!(kept("a\u{7}b", 10), "ab");
         assert_eq!(kept("abcdef", 3), "abc");
     }
