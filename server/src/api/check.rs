@@ -301,14 +301,7 @@ pub async fn verify_key(
     body: Result<Json<VerifyRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     refuse_key_in_query(&uri)?;
-    if let Some(ip) = meta.client_ip
-        && let Err(seconds) = limits.address(ip, VERIFY_PER_MINUTE).await
-    {
-        return Err(ApiError::too_many(
-            seconds,
-            "Too many requests from this address; try again later.",
-        ));
-    }
+    limits.client(&meta, VERIFY_PER_MINUTE).await?;
     let Authed(verifier) = verifier?;
     if !verifier
         .api_sets

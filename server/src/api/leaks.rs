@@ -100,14 +100,7 @@ pub async fn report(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Vec<LeakVerdict>>, ApiError> {
     refuse_key_in_query(&uri)?;
-    if let Some(ip) = meta.client_ip
-        && let Err(seconds) = limits.address(ip, PER_MINUTE).await
-    {
-        return Err(ApiError::too_many(
-            seconds,
-            "Too many requests from this address; try again later.",
-        ));
-    }
+    limits.client(&meta, PER_MINUTE).await?;
     let body = body.map_err(|_| {
         ApiError::bad_request(
             "bad_request",

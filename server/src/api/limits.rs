@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 
 use app::backend::auth::throttle;
 use app::backend::rate_windows::{self, Verdict};
+use app::backend::request_meta::RequestMeta;
 use sea_orm::{DatabaseConnection, DbBackend};
+
+use super::error::ApiError;
 
 const WINDOW: Duration = Duration::from_secs(60);
 const MAX_TRACKED: usize = 100_000;
@@ -135,6 +138,21 @@ impl Limits {
                 None => self.per_key.check(key_id, per_minute),
             },
             None => self.per_key.check(key_id, per_minute),
+        }
+    }
+
+    /// Counts a request from the client `meta` names: 429 with the seconds
+    /// to wait when it is over `per_minute` (the endpoints limited per
+    /// address share one budget).
+    pub async fn client(&self, meta: &RequestMeta, per_minute: u32) -> Result<(), ApiError> {
+        match meta.client_ip {
+            Some(ip) => self.address(ip, per_minute).await.map_err(|seconds| {
+                ApiError::too_many(
+                    seconds,
+                    "Too many requests from this address; try again later.",
+                )
+            }),
+            None => Ok(()),
         }
     }
 

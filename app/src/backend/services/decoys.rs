@@ -145,20 +145,36 @@ pub async fn list(state: &AppState, who: &Principal) -> Result<Vec<DecoyRow>, Ap
         .into_iter()
         .map(|s| (s.api_key_id, s.visible_start))
         .collect();
+    // Every decoy's alarms counted in one statement, its last one's row in
+    // another (not two statements per decoy on every Public API page).
+    let counted: Vec<(Option<String>, i64, i64)> = audit_event::Entity::find()
+        .select_only()
+        .column(audit_event::Column::Target)
+        .column_as(audit_event::Column::Id.count(), "triggers")
+        .column_as(audit_event::Column::Id.max(), "last")
+        .filter(audit_event::Column::OrganizationId.eq(who.organization.id))
+        .filter(audit_event::Column::Action.eq(Action::DecoyUsed.as_str()))
+        .group_by(audit_event::Column::Target)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let last_ids: Vec<i64> = counted.iter().map(|(_, _, last)| *last).collect();
+    let mut lasts: HashMap<String, audit_event::Model> = audit_event::Entity::find()
+        .filter(audit_event::Column::Id.is_in(last_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some((a.target.clone()?, a)))
+        .collect();
+    let counts: HashMap<String, i64> = counted
+        .into_iter()
+        .filter_map(|(target, n, _)| Some((target?, n)))
+        .collect();
     let mut rows = Vec::with_capacity(decoys.len());
     for key in decoys {
         let target = format!("key:{}", key.id);
-        let alarms = || {
-            audit_event::Entity::find()
-                .filter(audit_event::Column::OrganizationId.eq(who.organization.id))
-                .filter(audit_event::Column::Action.eq(Action::DecoyUsed.as_str()))
-                .filter(audit_event::Column::Target.eq(target.as_str()))
-        };
-        let triggers = alarms().count(&state.db).await?;
-        let last = alarms()
-            .order_by_desc(audit_event::Column::Id)
-            .one(&state.db)
-            .await?;
+        let triggers = counts.get(&target).copied().unwrap_or(0).max(0) as u64;
+        let last = lasts.remove(&target);
         rows.push(DecoyRow {
             visible_start: starts.get(&key.id).cloned().unwrap_or_default(),
             id: key.id,
