@@ -18,7 +18,8 @@ use crate::pages::admin::{
     user_details::UserDetailsPage, users::UsersPage,
 };
 use crate::pages::integrations::{
-    IntegrationsPage, api_sets::ApiSetsPage, key_details::KeyDetailsPage, public_api::PublicApiPage,
+    IntegrationsPage, api_sets::ApiSetsPage, key_details::KeyDetailsPage,
+    key_policy::KeyPolicyPage, public_api::PublicApiPage,
 };
 use crate::pages::invite::InvitePage;
 use crate::pages::{
@@ -106,6 +107,11 @@ fn Frame() -> impl IntoView {
                     <Route
                         path=path!("/settings/integrations/api-sets")
                         view=ApiSetsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/integrations/key-policy")
+                        view=KeyPolicyPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />

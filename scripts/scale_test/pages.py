@@ -89,6 +89,7 @@ def page_list(state, key_id):
         (base + "?scope=all", "scale: dev"),
         (f"{base}/keys/{key_id}", "API key details"),
         ("/settings/integrations/api-sets", "keys:verify"),
+        ("/settings/integrations/key-policy", "Rules for API keys"),
         ("/account", "Account settings"),
         ("/admin/users", DEV),
         (f"/admin/users/{user}", "User Account Details"),

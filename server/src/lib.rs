@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use app::backend::clock::{SharedClock, SystemClock};
 use app::backend::jobs::{self, Round};
+use app::backend::services::key_policy;
 use app::backend::state::{AppState, Settings};
 use app::backend::{db, session_store::SeaOrmSessionStore};
 use leptos::prelude::LeptosOptions;
@@ -181,6 +182,17 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                     "ended rate windows",
                     jobs::purge_rate_windows(&state.db).await,
                 );
+                // The key policy's "disable keys unused for N days": checked
+                // with every round, so a key is disabled within minutes of
+                // its Nth unused day.
+                match key_policy::disable_unused(&state, now).await {
+                    Ok(Some(0)) => {}
+                    Ok(Some(keys)) => {
+                        tracing::info!(keys, "unused keys disabled by the key policy")
+                    }
+                    Ok(None) => tracing::debug!("unused keys: another instance is checking"),
+                    Err(err) => tracing::warn!(error = %err, "disabling unused keys failed"),
+                }
             }
         }
         // The last batch, so a clean stop loses none.

@@ -18,6 +18,7 @@ pub enum Lock {
     SignInAttemptPurge,
     HandoverPurge,
     RateWindowPurge,
+    UnusedKeyDisabling,
 }
 
 impl Lock {
@@ -31,6 +32,7 @@ impl Lock {
             Lock::SignInAttemptPurge => b"kh:signa",
             Lock::HandoverPurge => b"kh:hando",
             Lock::RateWindowPurge => b"kh:ratew",
+            Lock::UnusedKeyDisabling => b"kh:unusd",
         })
     }
 }

@@ -4,8 +4,8 @@
 //! route, so an operation missing here fails that test.
 use crate::backend::auth::operation::Operation;
 use crate::backend::services::{
-    accounts, api_keys, audit_log, decoys, integrations, invitations, key_bulk, key_check, leaks,
-    org_slugs, roles, user_tokens, users,
+    accounts, api_keys, audit_log, decoys, integrations, invitations, key_bulk, key_check,
+    key_policy, leaks, org_slugs, roles, user_tokens, users,
 };
 
 pub const ALL: &[Operation] = &[
@@ -60,6 +60,10 @@ pub const ALL: &[Operation] = &[
     decoys::LIST,
     decoys::CREATE,
     decoys::DELETE,
+    key_policy::PAGE,
+    key_policy::SAVE,
+    key_policy::SHORTEN,
+    key_policy::EXPIRING,
 ];
 
 /// The operation a server function endpoint (`users/list`) performs.

@@ -34,6 +34,9 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::InvalidAddress => t_string!(i18n, problem_invalid_address),
         Problem::HostBitsSet => t_string!(i18n, problem_host_bits_set),
         Problem::TooManyAddresses => t_string!(i18n, problem_too_many_addresses),
+        Problem::DaysOutOfRange => t_string!(i18n, problem_days_out_of_range),
+        Problem::ExpiryRequired => t_string!(i18n, problem_expiry_required),
+        Problem::BeyondPolicy => t_string!(i18n, problem_beyond_policy),
     }
     .to_string()
 }

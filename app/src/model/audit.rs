@@ -42,6 +42,8 @@ text_enum! {
         DecoyDeleted = "decoy.deleted",
         /// High severity: someone presented a decoy key.
         DecoyUsed = "key.decoy_used",
+        KeyPolicyChanged = "key_policy.changed",
+        KeyExpiryShortened = "key.expiry_shortened",
     }
 }
 
@@ -110,13 +112,15 @@ mod tests {
             | Action::KeyAddressesChanged
             | Action::DecoyCreated
             | Action::DecoyDeleted
-            | Action::DecoyUsed => Action::ALL.contains(&action),
+            | Action::DecoyUsed
+            | Action::KeyPolicyChanged
+            | Action::KeyExpiryShortened => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 34] = [
+        const EVERY: [Action; 36] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -151,6 +155,8 @@ mod tests {
             Action::DecoyCreated,
             Action::DecoyDeleted,
             Action::DecoyUsed,
+            Action::KeyPolicyChanged,
+            Action::KeyExpiryShortened,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::page::Page;
+use super::policy::KeyPolicy;
 use super::text_enum::text_enum;
 
 /// Whether a key works now, and if not, the first reason why.
@@ -90,6 +91,20 @@ pub struct KeyListing {
     pub owners: Vec<String>,
     /// The list is of the caller's own keys (no other owner asked for).
     pub owner_is_self: bool,
+    /// The organization's key policy (the Roll dialog's Expires choices).
+    pub policy: KeyPolicy,
+    /// The caller's own keys that stop working within 7 days, soonest
+    /// first (the list's banner).
+    pub expiring: Vec<ExpiringKey>,
+}
+
+/// One of the caller's keys that stops working within 7 days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringKey {
+    pub id: i64,
+    pub name: String,
+    /// RFC 3339.
+    pub expires_at: String,
 }
 
 text_enum! {
@@ -174,6 +189,8 @@ pub struct KeyDetails {
     pub used_from: Vec<UsedFrom>,
     /// A secret scanner's report that a secret of this key is public.
     pub leak: Option<KeyLeak>,
+    /// The organization's key policy (the Roll dialog's Expires choices).
+    pub policy: KeyPolicy,
 }
 
 /// Where and when a secret of a key was reported as found in public.
@@ -229,6 +246,8 @@ pub struct PublicApiState {
 pub struct CreateKeyForm {
     pub api_sets: Vec<ApiSetInfo>,
     pub request_token: String,
+    /// What the Expires field may offer, and starts on.
+    pub policy: KeyPolicy,
 }
 
 /// Choices of the Expires field.

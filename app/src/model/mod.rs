@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod keys;
 pub mod notice;
 pub mod page;
+pub mod policy;
 pub mod roles;
 pub mod text_enum;
 pub mod users;

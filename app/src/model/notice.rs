@@ -12,6 +12,8 @@ pub enum Notice {
     AllowedAddressesSaved,
     GraceEnded,
     ApiSetCreated,
+    KeyPolicySaved,
+    KeysShortened,
     /// The new invitation's path, `/invite/<token>`: shown once.
     InvitationCreated(String),
 }
@@ -28,6 +30,8 @@ impl Notice {
             Notice::AllowedAddressesSaved => "allowed_addresses_saved".into(),
             Notice::GraceEnded => "grace_ended".into(),
             Notice::ApiSetCreated => "api_set_created".into(),
+            Notice::KeyPolicySaved => "key_policy_saved".into(),
+            Notice::KeysShortened => "keys_shortened".into(),
             Notice::InvitationCreated(path) => format!("{INVITATION}{path}"),
         }
     }
@@ -42,6 +46,8 @@ impl Notice {
             "allowed_addresses_saved" => Notice::AllowedAddressesSaved,
             "grace_ended" => Notice::GraceEnded,
             "api_set_created" => Notice::ApiSetCreated,
+            "key_policy_saved" => Notice::KeyPolicySaved,
+            "keys_shortened" => Notice::KeysShortened,
             _ => {
                 let path = value.strip_prefix(INVITATION)?;
                 let token = path.strip_prefix("/invite/")?;
@@ -69,6 +75,8 @@ mod tests {
             Notice::AllowedAddressesSaved,
             Notice::GraceEnded,
             Notice::ApiSetCreated,
+            Notice::KeyPolicySaved,
+            Notice::KeysShortened,
             Notice::InvitationCreated("/invite/AbC_-09".into()),
         ] {
             assert_eq!(Notice::decode(&notice.encode()), Some(notice));

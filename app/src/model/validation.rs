@@ -24,6 +24,9 @@ pub enum Field {
     Slug,
     RateLimit,
     AllowedAddresses,
+    MaxLifetime,
+    DefaultExpiry,
+    DisableUnused,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +56,12 @@ pub enum Problem {
     /// A range written with an address inside it, not its first.
     HostBitsSet,
     TooManyAddresses,
+    /// A number of days outside 1 to 3,650.
+    DaysOutOfRange,
+    /// The organization's key policy requires an expiry.
+    ExpiryRequired,
+    /// Longer than the organization's key policy allows.
+    BeyondPolicy,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -63,13 +63,14 @@ pub async fn create_key(
 #[server(prefix = "/rpc", endpoint = "keys/new-form")]
 pub async fn new_key_form() -> Result<CreateKeyForm, AppError> {
     use super::support::call;
-    use crate::backend::services::{api_keys, integrations};
+    use crate::backend::services::{api_keys, integrations, key_policy};
     call(api_keys::NEW_FORM, move |c| async move {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(AppError::internal)?;
         Ok(CreateKeyForm {
             api_sets: integrations::api_sets(&c.state, &c.who).await?,
             request_token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            policy: key_policy::of(&c.state.db, c.who.organization.id, c.state.clock.now()).await?,
         })
     })
     .await
@@ -81,6 +82,8 @@ pub async fn new_key_form() -> Result<CreateKeyForm, AppError> {
 pub async fn roll_key(
     id: i64,
     grace_hours: u32,
+    #[server(default)] expires: String,
+    #[server(default)] expires_on: String,
     #[server(default)] back: String,
 ) -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{call, no_store};
@@ -88,7 +91,12 @@ pub async fn roll_key(
     call(api_keys::ROLL, move |c| async move {
         let state = c.state;
         let delivery = delivery(&back);
-        let issued = api_keys::roll(&state, &c.who, id, grace_hours, &c.meta, delivery).await?;
+        let ask = api_keys::Roll {
+            grace_hours,
+            expires,
+            expires_on,
+        };
+        let issued = api_keys::roll(&state, &c.who, id, ask, &c.meta, delivery).await?;
         Ok(hand_over(&state, issued, &back))
     })
     .await

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod decoys;
 pub mod integrations;
 pub mod invitations;
+pub mod key_policy;
 pub mod keys;
 pub mod notice;
 pub mod roles;

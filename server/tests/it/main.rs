@@ -39,6 +39,7 @@ mod headers;
 mod invitations;
 mod invitations_guards;
 mod invitations_race;
+mod key_policy;
 mod keys;
 mod keys_access;
 mod keys_grace;

@@ -9,6 +9,7 @@ pub mod api_set;
 pub mod audit_event;
 pub mod invitation;
 pub mod key_handover;
+pub mod key_policy;
 pub mod membership;
 pub mod organization;
 pub mod retired_org_slug;

@@ -14,6 +14,7 @@ mod m20261129_000009_scale_out;
 mod m20261130_000010_leaks;
 mod m20261130_000011_allowed_addresses;
 mod m20261130_000012_decoys;
+mod m20261201_000013_key_policies;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_leaks::Migration),
             Box::new(m20261130_000011_allowed_addresses::Migration),
             Box::new(m20261130_000012_decoys::Migration),
+            Box::new(m20261201_000013_key_policies::Migration),
         ]
     }
 }

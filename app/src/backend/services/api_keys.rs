@@ -12,6 +12,7 @@ use sea_orm::{
 
 use super::key_access::{actionable, active_key_count, lock_owner};
 use super::key_changes::{cap_grace, invalid};
+use super::key_policy;
 use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
@@ -131,7 +132,9 @@ pub async fn create(
     let description = validation::long_text(&new.description, DESCRIPTION_MAX)
         .map_err(|p| errors.push(invalid(Field::Description, p)))
         .ok();
+    let policy = key_policy::of(&state.db, who.organization.id, now).await?;
     let expires_at = expiry(&new.expires, &new.expires_on, now)
+        .and_then(|at| key_policy::check(&policy, at, now).map(|()| at))
         .map_err(|p| errors.push(invalid(Field::Expires, p)))
         .ok();
     let sets = api_sets_of_org(&state.db, who.organization.id, &new.api_sets).await?;
@@ -251,16 +254,28 @@ pub(super) async fn insert_secret<C: ConnectionTrait>(
     Ok(())
 }
 
+/// What the Roll dialog sends.
+pub struct Roll {
+    /// How long the old secret keeps working: 0, 1, 24 or 168 hours.
+    pub grace_hours: u32,
+    /// The key's expiry from now on: `keep` (or empty), or a choice of the
+    /// Create dialog's Expires field (`expires_on` with `date`).
+    pub expires: String,
+    pub expires_on: String,
+}
+
 /// A new secret for the caller's own key; the old one keeps working for
-/// `grace_hours` (0, 1, 24 or 168).
+/// the grace period. The key keeps its expiry, or takes a new one; either
+/// must be within the organization's key policy from now.
 pub async fn roll(
     state: &AppState,
     who: &Principal,
     id: i64,
-    grace_hours: u32,
+    ask: Roll,
     meta: &RequestMeta,
     delivery: Delivery,
 ) -> Result<Issued, AppError> {
+    let grace_hours = ask.grace_hours;
     if !GRACE_CHOICES.contains(&grace_hours) {
         return Err(AppError::BadRequest("grace period".into()));
     }
@@ -270,6 +285,13 @@ pub async fn roll(
         return Err(AppError::Forbidden);
     }
     let now = state.clock.now();
+    let policy = key_policy::of(&state.db, who.organization.id, now).await?;
+    let expires_at = match ask.expires.trim() {
+        "" | "keep" => Ok(key.expires_at),
+        choice => expiry(choice, &ask.expires_on, now),
+    }
+    .and_then(|at| key_policy::check(&policy, at, now).map(|()| at))
+    .map_err(|p| AppError::Invalid(vec![invalid(Field::Expires, p)]))?;
     let plain = format::generate().map_err(AppError::internal)?;
     let sets = sets_of(state, &key).await?;
     let mut work = Work::begin(state).await?;
@@ -295,6 +317,13 @@ pub async fn roll(
     // roll with no grace (the key leaked) ends every grace period at once.
     cap_grace(&work, key.id, grace_until).await?;
     insert_secret(&work, key.id, &plain, now).await?;
+    if expires_at != key.expires_at {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::ExpiresAt, Expr::value(expires_at))
+            .filter(api_key::Column::Id.eq(key.id))
+            .exec(&work)
+            .await?;
+    }
     if leaked {
         api_key::Entity::update_many()
             .col_expr(
@@ -321,6 +350,7 @@ pub async fn roll(
             "visible_start": plain.visible_start(),
             "grace_hours": grace_hours,
             "after_leak": leaked,
+            "expires_at": expires_at.map(|t| t.to_rfc3339()),
         })),
     );
     let generated = GeneratedKey {

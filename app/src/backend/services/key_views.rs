@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::key_access::{actionable, may_put_to_work};
+use super::key_policy;
 use super::key_usage::{allowed_of, suggestions, usage_of};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{
@@ -263,6 +264,8 @@ pub async fn list(
         may_manage_all: may_all,
         owners,
         owner_is_self,
+        policy: key_policy::of(&state.db, org_id, state.clock.now()).await?,
+        expiring: key_policy::expiring(&state.db, who, state.clock.now()).await?,
     })
 }
 
@@ -342,6 +345,7 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
             url: key.leak_url.clone().unwrap_or_default(),
             source: key.leak_source.clone().unwrap_or_default(),
         }),
+        policy: key_policy::of(&state.db, who.organization.id, now).await?,
     })
 }
 

@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::create::{ExpiryOptions, PolicyHint};
+use super::when;
 use crate::components::dialog::Dialog;
-use crate::components::form::{FormError, use_form_errors};
+use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::{BulkAction, GRACE_CHOICES, KeyRow};
+use crate::model::policy::KeyPolicy;
+use crate::model::validation::Field;
 use crate::server_fns::keys::{BulkKeys, DeleteKey, RollKey};
 
 /// `base`: the page it opens on (Cancel and Esc go back there); `done`:
@@ -42,14 +46,46 @@ pub fn DeleteKeyDialog(
 #[component]
 pub fn RollKeyDialog(
     row: KeyRow,
+    policy: KeyPolicy,
     action: ServerAction<RollKey>,
     base: String,
     #[prop(optional)] done: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let name = row.name.clone();
-    let done = done.unwrap_or_else(|| base.clone());
     let errors = use_form_errors(action);
+    // Under a policy that asks for an expiry, the roll sets one: the key's
+    // own, when the policy allows it from today, or a new one.
+    let expiry = policy.requires_expiry().then(|| {
+        let keep = row
+            .expires_at
+            .as_deref()
+            .filter(|at| {
+                policy
+                    .latest_date
+                    .as_deref()
+                    .is_none_or(|latest| at.get(..10).is_some_and(|day| day <= latest))
+            })
+            .map(|at| t_string!(i18n, expires_keep, date = when(at)).to_string());
+        let policy = policy.clone();
+        view! {
+            <div class="field">
+                <label for="roll-expires">{t!(i18n, field_expires)}</label>
+                <select id="roll-expires" name="expires" aria-describedby="roll-policy">
+                    <ExpiryOptions policy=policy.clone() keep />
+                </select>
+            </div>
+            <div class="field">
+                <label for="roll-expires-on">{t!(i18n, field_expires_on)}</label>
+                <input id="roll-expires-on" name="expires_on" type="date" max=policy.latest_date.clone() />
+            </div>
+            <div id="roll-policy">
+                <PolicyHint policy=policy />
+                {move || errors.problem(Field::Expires).map(|p| view! { <p class="field-error">{problem_message(i18n, p)}</p> })}
+            </div>
+        }
+    });
+    let done = done.unwrap_or_else(|| base.clone());
     view! {
         <Dialog labelled_by="roll-key-title" close_href=base.clone()>
             <h2 id="roll-key-title">{t!(i18n, roll_key_title)}</h2>
@@ -71,6 +107,7 @@ pub fn RollKeyDialog(
                         }).collect_view()}
                     </select>
                 </div>
+                {expiry}
                 <FormError error=errors.error />
                 <button type="submit" class="primary">{t!(i18n, roll_confirm)}</button>
                 " "

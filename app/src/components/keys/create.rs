@@ -6,7 +6,8 @@ use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, TextField, problem_message, use_form_errors};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::error::AppError;
-use crate::model::keys::{CreateKeyForm, DESCRIPTION_MAX};
+use crate::model::keys::{CreateKeyForm, DESCRIPTION_MAX, EXPIRY_CHOICES};
+use crate::model::policy::KeyPolicy;
 use crate::model::validation::{Field, NAME_MAX};
 use crate::server_fns::keys::CreateKey;
 
@@ -69,11 +70,7 @@ pub(super) fn CreateKeyDialog(
                                                 aria-invalid=move || invalid(Field::Expires)
                                                 aria-describedby=move || described(Field::Expires, "key-expires-error")
                                             >
-                                                <option value="never" selected=true>{t!(i18n, expires_never)}</option>
-                                                <option value="30">{t!(i18n, expires_30)}</option>
-                                                <option value="90">{t!(i18n, expires_90)}</option>
-                                                <option value="365">{t!(i18n, expires_365)}</option>
-                                                <option value="date">{t!(i18n, expires_date)}</option>
+                                                <ExpiryOptions policy=form.policy.clone() keep=None />
                                             </select>
                                         </div>
                                         <div class="field">
@@ -82,11 +79,13 @@ pub(super) fn CreateKeyDialog(
                                                 id="key-expires-on"
                                                 name="expires_on"
                                                 type="date"
+                                                max=form.policy.latest_date.clone()
                                                 aria-invalid=move || invalid(Field::Expires)
                                                 aria-describedby=move || described(Field::Expires, "key-expires-error")
                                             />
                                         </div>
                                     </div>
+                                    <PolicyHint policy=form.policy.clone() />
                                     {move || problem(Field::Expires, "key-expires-error")}
                                     <div class="dialog-buttons">
                                         <button type="submit" class="primary">{t!(i18n, finish)}</button>
@@ -97,5 +96,50 @@ pub(super) fn CreateKeyDialog(
                             .into_any(),
             }}
         </Dialog>
+    }
+}
+
+/// The Expires field's choices the organization's key policy allows,
+/// starting on its default. `keep`: the Roll dialog's "Keep …" option
+/// comes first and is chosen.
+#[component]
+pub(super) fn ExpiryOptions(policy: KeyPolicy, keep: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let initial = if keep.is_some() {
+        "keep".to_owned()
+    } else {
+        policy.initial_choice().to_owned()
+    };
+    let label = move |choice: &str| match choice {
+        "never" => t_string!(i18n, expires_never).to_string(),
+        "30" => t_string!(i18n, expires_30).to_string(),
+        "90" => t_string!(i18n, expires_90).to_string(),
+        "365" => t_string!(i18n, expires_365).to_string(),
+        _ => t_string!(i18n, expires_date).to_string(),
+    };
+    view! {
+        {keep.map(|text| view! { <option value="keep" selected=true>{text}</option> })}
+        {EXPIRY_CHOICES
+            .into_iter()
+            .filter(|c| policy.offers(c))
+            .map(|c| view! { <option value=c selected=initial == c>{label(c)}</option> })
+            .collect_view()}
+    }
+}
+
+/// What the organization's key policy asks of a key's expiry, if anything.
+#[component]
+pub(super) fn PolicyHint(policy: KeyPolicy) -> impl IntoView {
+    let i18n = use_i18n();
+    match (policy.max_lifetime_days, policy.requires_expiry()) {
+        (Some(days), _) => Some(
+            view! { <p class="hint" data-testid="policy-hint">{t!(i18n, policy_hint_max, days = days)}</p> }
+                .into_any(),
+        ),
+        (None, true) => Some(
+            view! { <p class="hint" data-testid="policy-hint">{t!(i18n, policy_hint_required)}</p> }
+                .into_any(),
+        ),
+        (None, false) => None,
     }
 }

@@ -15,6 +15,7 @@ use crate::server_fns::keys::{
 
 use super::confirm::{BulkKeysDialog, DeleteKeyDialog, RollKeyDialog};
 use super::create::CreateKeyDialog;
+use super::expiring::ExpiringBanner;
 use super::save::SaveKeyDialog;
 use super::table::{BULK_FORM, KeyTable};
 
@@ -139,6 +140,10 @@ pub fn KeysPanel(
                         .into_iter()
                         .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| (k, v)))
                         .collect();
+                    let policy = listing.policy.clone();
+                    // Only the caller's own list: someone else's keys are
+                    // not the caller's to worry about.
+                    let expiring = if listing.owner_is_self { listing.expiring.clone() } else { Vec::new() };
                     let rolling_row = rolling
                         .and_then(|id| listing.keys.rows.iter().find(|r| r.id == id && r.is_own).cloned())
                         .filter(|_| listing.may_create);
@@ -153,6 +158,7 @@ pub fn KeysPanel(
                         </div>
                         {(offer_create && !section && !listing.may_create).then(|| view! { <p class="hint" data-testid="cannot-create">{t!(i18n, cannot_create_keys)}</p> })}
                         <FormError error=action_errors.error />
+                        <ExpiringBanner keys=expiring />
                         <KeyTable rows=listing.keys.rows base=back.clone() may_roll=listing.may_create />
                         {has_rows.then(|| view! { <BulkBar base=base.clone() kept=kept.clone() /> })}
                         {bulk_none.then(|| view! { <p class="hint" role="status">{t!(i18n, bulk_none)}</p> })}
@@ -166,7 +172,7 @@ pub fn KeysPanel(
                         })}
                         {form.filter(|_| dialog.as_deref() == Some("create") && may_create).map(|form| view! { <CreateKeyDialog form action=create base=base.clone() /> })}
                         {deleting_row.map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
-                        {rolling_row.map(|row| view! { <RollKeyDialog row action=roll base=back.clone() /> })}
+                        {rolling_row.map(|row| view! { <RollKeyDialog row policy=policy.clone() action=roll base=back.clone() /> })}
                         {handed.map(|key| view! { <SaveKeyDialog key base=base.clone() /> })}
                     };
                     if section {

@@ -49,6 +49,8 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::DecoyCreated => t_string!(i18n, action_decoy_created).to_string(),
         Action::DecoyDeleted => t_string!(i18n, action_decoy_deleted).to_string(),
         Action::DecoyUsed => t_string!(i18n, action_decoy_used).to_string(),
+        Action::KeyPolicyChanged => t_string!(i18n, action_key_policy_changed).to_string(),
+        Action::KeyExpiryShortened => t_string!(i18n, action_key_expiry_shortened).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
         Action::OrganizationSlugChanged => {

@@ -74,7 +74,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 });
                 let rolling = (q.get("roll").is_some() && d.may_roll && d.key.is_own).then(|| {
                     let roll = ServerAction::<RollKey>::new();
-                    view! { <RollKeyDialog row=d.key.clone() action=roll base=here.clone() done=LIST.to_owned() /> }
+                    view! { <RollKeyDialog row=d.key.clone() policy=d.policy.clone() action=roll base=here.clone() done=LIST.to_owned() /> }
                 });
                 let leak = d.leak.clone().map(|l| view! { <LeakBanner leak=l /> });
                 let k = d.key;

@@ -1,6 +1,7 @@
 //! Settings → Integrations.
 pub mod api_sets;
 pub mod key_details;
+pub mod key_policy;
 pub mod public_api;
 
 use leptos::prelude::*;
@@ -45,6 +46,10 @@ pub fn IntegrationsPage() -> impl IntoView {
             <li>
                 <A href="/settings/integrations/api-sets">{t!(i18n, api_sets)}</A>
                 <p class="hint">{t!(i18n, api_sets_link_hint)}</p>
+            </li>
+            <li>
+                <A href="/settings/integrations/key-policy">{t!(i18n, key_policy)}</A>
+                <p class="hint">{t!(i18n, key_policy_link_hint)}</p>
             </li>
         </ul>
     }

@@ -1,0 +1,398 @@
+//! The organization's key policy (Settings → Integrations → Key policy): a
+//! maximum lifetime and a required expiry that Create and Roll keep to
+//! (422 otherwise), "Shorten to the policy" for the keys made before it,
+//! the daily disabling of unused keys, and the banner for one's own keys
+//! about to expire. Only Manage Integrations changes it; never another
+//! organization's.
+use std::sync::Arc;
+
+use crate::common::api::{call, json};
+use crate::common::keys::{PAGE, new_key};
+use crate::common::{
+    Client, TestApp, app_with_clock, as_admin, create_bot, custom_role, org, role_id, signed_in,
+};
+use app::backend::clock::Clock;
+use app::backend::entities::{api_key, audit_event, key_policy as policy_row};
+use app::backend::services::key_policy;
+use app::model::authz::Authority;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+async fn audited(app: &TestApp, action: &str) -> u64 {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action))
+        .count(&app.server.state.db)
+        .await
+        .expect("audit")
+}
+
+async fn key(app: &TestApp, id: i64) -> api_key::Model {
+    api_key::Entity::find_by_id(id)
+        .one(&app.server.state.db)
+        .await
+        .expect("q")
+        .expect("key")
+}
+
+async fn save(client: &mut Client<'_>, max: &str, default: &str, unused: &str) -> u16 {
+    client
+        .call(
+            "key-policy/save",
+            &[
+                ("max_lifetime_days", max),
+                ("default_expiry", default),
+                ("disable_unused_days", unused),
+            ],
+        )
+        .await
+        .status
+}
+
+fn days_from(now: DateTime<Utc>, at: Option<DateTime<Utc>>) -> i64 {
+    (at.expect("an expiry") - now).num_days()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_maximum_lifetime_bounds_create_and_roll_and_shortens_older_keys() {
+    let (app, clock) = app_with_clock().await;
+    let app = Arc::new(app);
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let other = org(&app, "admin@other.example", "Other").await;
+    let mut admin = as_admin(&app, &acme);
+    let (forever, _) = new_key(&mut admin, "Forever").await;
+    let r = admin
+        .call("keys/create", &[("name", "Year"), ("expires", "365")])
+        .await;
+    let year = json(&r)["id"].as_i64().expect("id");
+    let (strangers, _) = new_key(&mut as_admin(&app, &other), "Theirs").await;
+
+    // Bad policies: a clear problem each, nothing saved or audited.
+    for (max, default, unused, problem) in [
+        ("0", "never", "", "DaysOutOfRange"),
+        ("3651", "never", "", "DaysOutOfRange"),
+        ("ten", "never", "", "DaysOutOfRange"),
+        ("", "never", "-1", "DaysOutOfRange"),
+        ("30", "never", "", "BeyondPolicy"),
+        ("30", "90", "", "BeyondPolicy"),
+    ] {
+        let r = admin
+            .call(
+                "key-policy/save",
+                &[
+                    ("max_lifetime_days", max),
+                    ("default_expiry", default),
+                    ("disable_unused_days", unused),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{max}/{default}/{unused}: {}", r.body);
+        assert!(r.body.contains(problem), "{}", r.body);
+    }
+    let r = admin
+        .call("key-policy/save", &[("default_expiry", "7")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        policy_row::Entity::find()
+            .count(&app.server.state.db)
+            .await
+            .expect("count"),
+        0
+    );
+    assert_eq!(audited(&app, "key_policy.changed").await, 0);
+
+    // Thirty days at most; the same policy twice is one change.
+    assert_eq!(save(&mut admin, "30", "30", "").await, 200);
+    assert_eq!(save(&mut admin, " 30 ", "30", "").await, 200);
+    assert_eq!(audited(&app, "key_policy.changed").await, 1);
+    let page = json(&admin.call("key-policy/page", &[]).await);
+    assert_eq!(page["policy"]["max_lifetime_days"], 30);
+    assert_eq!(page["policy"]["expiry_required"], true);
+    assert_eq!(page["beyond_total"], 2, "{page}");
+    let names: Vec<&str> = page["beyond"]
+        .as_array()
+        .expect("beyond")
+        .iter()
+        .map(|k| k["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Forever", "Year"]);
+
+    // Create offers, and accepts, only what fits.
+    let dialog = admin.get(&format!("{PAGE}?dialog=create")).await;
+    assert!(!dialog.body.contains("<option value=\"never\""), "no Never");
+    assert!(!dialog.body.contains("<option value=\"90\""), "no 90 days");
+    assert!(dialog.body.contains("<option value=\"30\" selected"));
+    assert!(dialog.body.contains("data-testid=\"policy-hint\""));
+    let now = clock.now();
+    let day = |d: i64| (now + Duration::days(d)).format("%Y-%m-%d").to_string();
+    for (expires, on, problem) in [
+        ("never", String::new(), "ExpiryRequired"),
+        ("", String::new(), "ExpiryRequired"),
+        ("90", String::new(), "BeyondPolicy"),
+        ("date", day(31), "BeyondPolicy"),
+    ] {
+        let r = admin
+            .call(
+                "keys/create",
+                &[
+                    ("name", "Too long"),
+                    ("expires", expires),
+                    ("expires_on", &on),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 422, "{expires} {on}: {}", r.body);
+        assert!(
+            r.body.contains(problem) && r.body.contains("Expires"),
+            "{}",
+            r.body
+        );
+    }
+    for (expires, on) in [("30", String::new()), ("date", day(30))] {
+        let r = admin
+            .call(
+                "keys/create",
+                &[("name", "Fits"), ("expires", expires), ("expires_on", &on)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{expires} {on}: {}", r.body);
+    }
+    assert_eq!(audited(&app, "key.created").await, 5, "3 before, 2 fitting");
+
+    // Roll: keeping no expiry is refused; a new one within the policy is
+    // taken, with the secret.
+    let dialog = admin.get(&format!("{PAGE}?roll={forever}")).await;
+    assert!(dialog.body.contains("id=\"roll-expires\""));
+    assert!(!dialog.body.contains("value=\"keep\""), "nothing to keep");
+    let id = forever.to_string();
+    let r = admin
+        .call("keys/roll", &[("id", &id), ("grace_hours", "0")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("ExpiryRequired"), "{}", r.body);
+    let r = admin
+        .call(
+            "keys/roll",
+            &[("id", &id), ("grace_hours", "0"), ("expires", "365")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(audited(&app, "key.rolled").await, 0);
+    let r = admin
+        .call(
+            "keys/roll",
+            &[("id", &id), ("grace_hours", "0"), ("expires", "30")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(days_from(now, key(&app, forever).await.expires_at), 30);
+    // Now within the policy, a roll may keep it.
+    let dialog = admin.get(&format!("{PAGE}?roll={forever}")).await;
+    assert!(dialog.body.contains("value=\"keep\""), "its expiry fits");
+    let r = admin
+        .call(
+            "keys/roll",
+            &[("id", &id), ("grace_hours", "0"), ("expires", "keep")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Shorten to the policy, fifty times at once: the one key beyond it
+    // is shortened and audited once; the stranger's key is not touched.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let app = app.clone();
+        let (cookie, jar) = (admin.cookie.clone(), admin.jar.clone());
+        tasks.spawn(async move {
+            let mut client = Client::new(&app);
+            client.cookie = cookie;
+            client.jar = jar;
+            client.call("key-policy/shorten", &[]).await
+        });
+    }
+    let answers = tasks.join_all().await;
+    for r in &answers {
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let shortened: u64 = answers
+        .iter()
+        .map(|r| r.body.parse::<u64>().expect("n"))
+        .sum();
+    assert_eq!(shortened, 1);
+    assert_eq!(audited(&app, "key.expiry_shortened").await, 1);
+    assert_eq!(days_from(clock.now(), key(&app, year).await.expires_at), 30);
+    assert_eq!(key(&app, strangers).await.expires_at, None);
+    let page = json(&admin.call("key-policy/page", &[]).await);
+    assert_eq!(page["beyond_total"], 0);
+
+    // The stranger's organization has no policy: Never is still theirs.
+    let mut stranger = as_admin(&app, &other);
+    let theirs = json(&stranger.call("key-policy/page", &[]).await);
+    assert_eq!(
+        theirs["policy"]["max_lifetime_days"],
+        serde_json::Value::Null
+    );
+    new_key(&mut stranger, "Still forever").await;
+}
+
+#[tokio::test]
+async fn only_manage_integrations_changes_the_policy_of_its_own_organization() {
+    let (app, _clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let other = org(&app, "admin@other.example", "Other").await;
+    new_key(&mut as_admin(&app, &acme), "Forever").await;
+    assert_eq!(save(&mut as_admin(&app, &acme), "90", "90", "").await, 200);
+
+    // A Developer sees the policy, not the keys beyond it, and changes nothing.
+    create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
+    let mut dev = signed_in(&app, "dev-bot").await;
+    let page = json(&dev.call("key-policy/page", &[]).await);
+    assert_eq!(page["policy"]["max_lifetime_days"], 90);
+    assert_eq!(page["may_change"], false);
+    assert_eq!(page["beyond"], serde_json::json!([]));
+    assert_eq!(save(&mut dev, "", "never", "").await, 403);
+    assert_eq!(dev.call("key-policy/shorten", &[]).await.status, 403);
+    let html = dev.get("/settings/integrations/key-policy").await;
+    assert!(html.body.contains("Only users with Manage Integrations"));
+
+    // A delegated admin holding exactly Manage Integrations may.
+    let role = custom_role(
+        &app,
+        &acme,
+        "Integrations",
+        &[Authority::ManageIntegrations],
+    )
+    .await;
+    create_bot(&app, &acme, "integrator", role).await;
+    let mut integrator = signed_in(&app, "integrator").await;
+    let page = json(&integrator.call("key-policy/page", &[]).await);
+    assert_eq!(page["beyond_total"], 1);
+    assert_eq!(integrator.call("key-policy/shorten", &[]).await.body, "1");
+    assert_eq!(save(&mut integrator, "", "never", "60").await, 200);
+
+    // A stranger's Admin changes only their own organization's.
+    assert_eq!(
+        save(&mut as_admin(&app, &other), "7", "never", "").await,
+        422
+    );
+    assert_eq!(save(&mut as_admin(&app, &other), "", "365", "").await, 200);
+    let acme_policy = policy_row::Entity::find_by_id(acme.id)
+        .one(&app.server.state.db)
+        .await
+        .expect("q")
+        .expect("row");
+    assert_eq!(acme_policy.max_lifetime_days, None);
+    assert_eq!(acme_policy.disable_unused_days, Some(60));
+    assert_eq!(audited(&app, "key_policy.changed").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keys_unused_for_the_policys_days_are_disabled_once_and_young_ones_never() {
+    let (app, clock) = app_with_clock().await;
+    let app = Arc::new(app);
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let other = org(&app, "admin@other.example", "Other").await;
+    let mut admin = as_admin(&app, &acme);
+    let (idle, idle_key) = new_key(&mut admin, "Idle").await;
+    let (busy, busy_key) = new_key(&mut admin, "Busy").await;
+    let (theirs, _) = new_key(&mut as_admin(&app, &other), "Theirs, idle").await;
+    assert_eq!(save(&mut admin, "", "never", "30").await, 200);
+
+    clock.advance(Duration::days(31));
+    let me = call(&app, "GET", "/api/v1/me", Some(&busy_key), &[], None).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    // A month on, the session has ended: signed in again.
+    let mut admin = signed_in(&app, "admin@acme.example").await;
+    let (young, _) = new_key(&mut admin, "Young").await;
+    app.server
+        .state
+        .usage
+        .flush(&app.server.state.db)
+        .await
+        .expect("flush");
+
+    // The job, fifty rounds at once (as if every instance ran it).
+    let now = clock.now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let app = app.clone();
+        tasks.spawn(async move { key_policy::disable_unused(&app.server.state, now).await });
+    }
+    let disabled: u64 = tasks
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| r.expect("round").unwrap_or(0))
+        .sum();
+    assert_eq!(disabled, 1);
+    assert!(!key(&app, idle).await.enabled);
+    assert!(key(&app, busy).await.enabled, "used a moment ago");
+    assert!(key(&app, young).await.enabled, "created a moment ago");
+    assert!(key(&app, theirs).await.enabled, "no such policy there");
+    let rows = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("key.disabled"))
+        .all(&app.server.state.db)
+        .await
+        .expect("audit");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].actor_user_id, None, "by the system");
+    assert_eq!(
+        rows[0].target.as_deref(),
+        Some(format!("key:{idle}").as_str())
+    );
+    let details = rows[0].details.as_deref().expect("details");
+    assert!(details.contains("\"reason\":\"unused\"") && details.contains("\"unused_days\":30"));
+    assert!(!details.contains(&idle_key[3..]), "no secret");
+    let r = call(&app, "GET", "/api/v1/me", Some(&idle_key), &[], None).await;
+    assert_eq!(r.status, 401, "the cache was cleared: {}", r.body);
+}
+
+#[tokio::test]
+async fn the_key_list_and_home_page_warn_of_ones_own_keys_expiring_within_a_week() {
+    let (app, clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let soon = (clock.now() + Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let r = admin
+        .call(
+            "keys/create",
+            &[
+                ("name", "Ends soon"),
+                ("expires", "date"),
+                ("expires_on", &soon),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    new_key(&mut admin, "Forever").await;
+    crate::common::api::new_key(&mut admin, "Thirty days", &[]).await;
+    for path in [PAGE, "/"] {
+        let page = admin.get(path).await;
+        assert!(
+            page.body.contains("data-testid=\"expiring-banner\""),
+            "{path}"
+        );
+        assert!(page.body.contains("Ends soon"), "{path}");
+        assert!(
+            !page.body.contains("Thirty days</a> · expires"),
+            "{path}: not within a week"
+        );
+    }
+    // Another member's banner does not name the Admin's key; signed out,
+    // the home page has none.
+    create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
+    let mut dev = signed_in(&app, "dev-bot").await;
+    assert!(!dev.get("/").await.body.contains("expiring-banner"));
+    assert!(
+        !Client::new(&app)
+            .get("/")
+            .await
+            .body
+            .contains("expiring-banner")
+    );
+    // Past its expiry it is no longer "expiring".
+    clock.advance(Duration::days(5));
+    assert!(!admin.get("/").await.body.contains("expiring-banner"));
+}
