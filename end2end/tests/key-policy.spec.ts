@@ -1,5 +1,5 @@
-// The organization's key policy, with JavaScript and without: a bad number
-// refused with its message, a 30-day maximum saved, the key made before it
+// The organization's key policy, with JavaScript and without: a default
+// beyond the maximum refused with its message, a 30-day maximum saved, the key made before it
 // listed and shortened with one click, Create API key offering only what
 // the policy allows, and the banner for a key expiring within a week on the
 // key list and the home page.
@@ -31,10 +31,12 @@ async function keyPolicy(page: Page) {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Key policy');
   const rules = page.getByRole('region', { name: 'Rules for API keys' });
 
-  await rules.getByLabel('Maximum lifetime (days)').fill('0');
+  // A default longer than the maximum: refused with its message, nothing saved.
+  await rules.getByLabel('Maximum lifetime (days)').fill('30');
+  await rules.getByLabel('Default expiry in Create API key').selectOption({ label: 'In 90 days' });
   await rules.getByRole('button', { name: 'Save key policy' }).click();
   await expect(page.getByRole('region', { name: 'Rules for API keys' })).toContainText(
-    'Enter a whole number of days from 1 to 3,650',
+    "This is longer than your organization's key policy allows",
   );
 
   const again = page.getByRole('region', { name: 'Rules for API keys' });

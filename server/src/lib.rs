@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use app::backend::clock::{SharedClock, SystemClock};
 use app::backend::jobs::{self, Round};
-use app::backend::services::key_policy;
+use app::backend::services::unused_keys;
 use app::backend::state::{AppState, Settings};
 use app::backend::{db, session_store::SeaOrmSessionStore};
 use leptos::prelude::LeptosOptions;
@@ -160,7 +160,8 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                 _ = interval.tick() => {}
                 () = stopped.notified() => break,
             }
-            if let Err(err) = state.usage.flush(&state.db).await {
+            let flushed = state.usage.flush(&state.db).await;
+            if let Err(err) = &flushed {
                 tracing::warn!(error = %err, "writing key usage failed");
             }
             ticks += 1;
@@ -184,8 +185,14 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                 );
                 // The key policy's "disable keys unused for N days": checked
                 // with every round, so a key is disabled within minutes of
-                // its Nth unused day.
-                match key_policy::disable_unused(&state, now).await {
+                // its Nth unused day; never while this instance's own use
+                // could not be written.
+                let round = if flushed.is_ok() {
+                    unused_keys::disable_unused(&state, now).await
+                } else {
+                    Ok(None)
+                };
+                match round {
                     Ok(Some(0)) => {}
                     Ok(Some(keys)) => {
                         tracing::info!(keys, "unused keys disabled by the key policy")

@@ -9,13 +9,14 @@ use super::validation::{Field, FieldError, Problem};
 /// The most days a lifetime or an unused period may be (ten years).
 pub const POLICY_DAYS_MAX: u32 = 3650;
 /// What the Create dialog's Expires field may start on.
-pub const DEFAULT_EXPIRY_CHOICES: [&str; 4] = ["never", "30", "90", "365"];
+pub const DEFAULT_EXPIRY_CHOICES: [&str; 5] = ["never", "30", "90", "365", "date"];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPolicy {
     /// The longest a key may live from its creation (or roll), in days.
     pub max_lifetime_days: Option<u32>,
-    /// Every new key must expire (a maximum lifetime implies it).
+    /// "Every key must have an expiry" as ticked (a maximum lifetime
+    /// implies it anyway: see [`KeyPolicy::requires_expiry`]).
     pub expiry_required: bool,
     /// The Expires choice the Create dialog starts on.
     pub default_expiry: String,
@@ -24,6 +25,9 @@ pub struct KeyPolicy {
     /// With a maximum lifetime: the last day (`YYYY-MM-DD`, UTC) a key
     /// made now may expire on, for the date field's `max`.
     pub latest_date: Option<String>,
+    /// With a maximum lifetime: the latest a key made now may expire (RFC
+    /// 3339, UTC, as key rows give theirs, so the two compare as text).
+    pub latest_expiry: Option<String>,
 }
 
 impl Default for KeyPolicy {
@@ -35,6 +39,7 @@ impl Default for KeyPolicy {
             default_expiry: "never".to_owned(),
             disable_unused_days: None,
             latest_date: None,
+            latest_expiry: None,
         }
     }
 }
@@ -109,17 +114,18 @@ impl PolicyForm {
         let default = self.default_expiry.trim();
         let default = if default.is_empty() { "never" } else { default };
         if !DEFAULT_EXPIRY_CHOICES.contains(&default) {
-            problem(Field::DefaultExpiry, Problem::InvalidDate);
+            problem(Field::DefaultExpiry, Problem::BeyondPolicy);
         }
         let (Some(max), Some(unused)) = (max, unused) else {
             return Err(errors);
         };
         let policy = KeyPolicy {
             max_lifetime_days: max,
-            expiry_required: self.expiry_required || max.is_some(),
+            expiry_required: self.expiry_required,
             default_expiry: default.to_owned(),
             disable_unused_days: unused,
             latest_date: None,
+            latest_expiry: None,
         };
         let default_allowed = policy.offers(default);
         if errors.is_empty() && !default_allowed {
@@ -152,7 +158,10 @@ mod tests {
     #[test]
     fn a_maximum_lifetime_offers_only_what_fits_and_requires_an_expiry() {
         let p = form("60", false, "30", "").parse().expect("valid");
-        assert!(p.expiry_required);
+        assert!(
+            p.requires_expiry() && !p.expiry_required,
+            "implied, not ticked"
+        );
         let offered: Vec<&str> = ["never", "30", "90", "365", "date"]
             .into_iter()
             .filter(|c| p.offers(c))
@@ -195,6 +204,13 @@ mod tests {
         assert!(form(" 3650 ", false, "365", " 1 ").parse().is_ok());
         assert!(form("ten", false, "never", "").parse().is_err());
         assert!(form("", false, "7", "").parse().is_err());
+        // Under 30 days only a date fits: it may be the default.
+        assert_eq!(
+            form("7", false, "date", "")
+                .parse()
+                .map(|p| p.initial_choice().to_owned()),
+            Ok("date".to_owned())
+        );
     }
 }
 
@@ -213,10 +229,13 @@ pub struct BeyondKey {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPolicyPage {
     pub policy: KeyPolicy,
-    /// Manage Integrations: may change the policy and shorten keys.
+    /// Manage Integrations: may change the policy.
     pub may_change: bool,
-    /// The keys beyond a maximum lifetime (the first [`BEYOND_SHOWN`]),
-    /// only for those who may shorten them.
+    /// Manage Integrations and Manage All API Keys: sees the keys beyond
+    /// the policy by name, and may shorten them.
+    pub may_shorten: bool,
+    /// The keys beyond the policy (the first [`BEYOND_SHOWN`]), only for
+    /// those who may shorten them; `beyond_total` for Manage Integrations.
     pub beyond: Vec<BeyondKey>,
     pub beyond_total: u64,
 }

@@ -13,7 +13,7 @@ use crate::common::{
 };
 use app::backend::clock::Clock;
 use app::backend::entities::{api_key, audit_event, key_policy as policy_row};
-use app::backend::services::key_policy;
+use app::backend::services::unused_keys;
 use app::model::authz::Authority;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -107,7 +107,7 @@ async fn a_maximum_lifetime_bounds_create_and_roll_and_shortens_older_keys() {
     assert_eq!(audited(&app, "key_policy.changed").await, 1);
     let page = json(&admin.call("key-policy/page", &[]).await);
     assert_eq!(page["policy"]["max_lifetime_days"], 30);
-    assert_eq!(page["policy"]["expiry_required"], true);
+    assert_eq!(page["policy"]["expiry_required"], false, "as ticked");
     assert_eq!(page["beyond_total"], 2, "{page}");
     let names: Vec<&str> = page["beyond"]
         .as_array()
@@ -129,7 +129,9 @@ async fn a_maximum_lifetime_bounds_create_and_roll_and_shortens_older_keys() {
         ("never", String::new(), "ExpiryRequired"),
         ("", String::new(), "ExpiryRequired"),
         ("90", String::new(), "BeyondPolicy"),
-        ("date", day(31), "BeyondPolicy"),
+        // A date works through its whole day: the 30th day from now would
+        // end past the thirty days.
+        ("date", day(30), "BeyondPolicy"),
     ] {
         let r = admin
             .call(
@@ -148,7 +150,7 @@ async fn a_maximum_lifetime_bounds_create_and_roll_and_shortens_older_keys() {
             r.body
         );
     }
-    for (expires, on) in [("30", String::new()), ("date", day(30))] {
+    for (expires, on) in [("30", String::new()), ("date", day(29))] {
         let r = admin
             .call(
                 "keys/create",
@@ -159,8 +161,17 @@ async fn a_maximum_lifetime_bounds_create_and_roll_and_shortens_older_keys() {
     }
     assert_eq!(audited(&app, "key.created").await, 5, "3 before, 2 fitting");
 
-    // Roll: keeping no expiry is refused; a new one within the policy is
-    // taken, with the secret.
+    // Roll: keeping an expiry beyond the policy, or none, is refused; a new
+    // one within it is taken, with the secret.
+    let year_id = year.to_string();
+    let r = admin
+        .call(
+            "keys/roll",
+            &[("id", &year_id), ("grace_hours", "0"), ("expires", "keep")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("BeyondPolicy"), "{}", r.body);
     let dialog = admin.get(&format!("{PAGE}?roll={forever}")).await;
     assert!(dialog.body.contains("id=\"roll-expires\""));
     assert!(!dialog.body.contains("value=\"keep\""), "nothing to keep");
@@ -265,17 +276,34 @@ async fn only_manage_integrations_changes_the_policy_of_its_own_organization() {
     .await;
     create_bot(&app, &acme, "integrator", role).await;
     let mut integrator = signed_in(&app, "integrator").await;
+    assert_eq!(save(&mut integrator, "90", "date", "").await, 200);
+    // Others' keys beyond it are counted, not named, and not theirs to
+    // shorten without Manage All API Keys.
     let page = json(&integrator.call("key-policy/page", &[]).await);
     assert_eq!(page["beyond_total"], 1);
-    assert_eq!(integrator.call("key-policy/shorten", &[]).await.body, "1");
+    assert_eq!(page["beyond"], serde_json::json!([]));
+    assert_eq!(page["may_shorten"], false);
+    assert_eq!(integrator.call("key-policy/shorten", &[]).await.status, 403);
+    let role = custom_role(
+        &app,
+        &acme,
+        "Integrations and keys",
+        &[Authority::ManageIntegrations, Authority::ManageAllApiKeys],
+    )
+    .await;
+    create_bot(&app, &acme, "key-keeper", role).await;
+    let mut keeper = signed_in(&app, "key-keeper").await;
+    let page = json(&keeper.call("key-policy/page", &[]).await);
+    assert_eq!(page["beyond"][0]["owner"], "admin@acme.example");
+    assert_eq!(keeper.call("key-policy/shorten", &[]).await.body, "1");
     assert_eq!(save(&mut integrator, "", "never", "60").await, 200);
 
-    // A stranger's Admin changes only their own organization's.
-    assert_eq!(
-        save(&mut as_admin(&app, &other), "7", "never", "").await,
-        422
-    );
-    assert_eq!(save(&mut as_admin(&app, &other), "", "365", "").await, 200);
+    // A stranger's Admin changes only their own organization's; a week at
+    // most starts Create on a date.
+    let mut stranger = as_admin(&app, &other);
+    assert_eq!(save(&mut stranger, "7", "never", "").await, 422);
+    assert_eq!(save(&mut stranger, "7", "date", "").await, 200);
+    assert_eq!(save(&mut stranger, "", "365", "").await, 200);
     let acme_policy = policy_row::Entity::find_by_id(acme.id)
         .one(&app.server.state.db)
         .await
@@ -283,7 +311,7 @@ async fn only_manage_integrations_changes_the_policy_of_its_own_organization() {
         .expect("row");
     assert_eq!(acme_policy.max_lifetime_days, None);
     assert_eq!(acme_policy.disable_unused_days, Some(60));
-    assert_eq!(audited(&app, "key_policy.changed").await, 3);
+    assert_eq!(audited(&app, "key_policy.changed").await, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -295,15 +323,27 @@ async fn keys_unused_for_the_policys_days_are_disabled_once_and_young_ones_never
     let mut admin = as_admin(&app, &acme);
     let (idle, idle_key) = new_key(&mut admin, "Idle").await;
     let (busy, busy_key) = new_key(&mut admin, "Busy").await;
+    let (rolled, _) = new_key(&mut admin, "Rolled today").await;
+    let (enabled, _) = new_key(&mut admin, "Enabled today").await;
     let (theirs, _) = new_key(&mut as_admin(&app, &other), "Theirs, idle").await;
     assert_eq!(save(&mut admin, "", "never", "30").await, 200);
+    let id = enabled.to_string();
+    let off = [("id", id.as_str()), ("enabled", "false")];
+    assert_eq!(admin.call("keys/set-enabled", &off).await.status, 200);
 
     clock.advance(Duration::days(31));
     let me = call(&app, "GET", "/api/v1/me", Some(&busy_key), &[], None).await;
     assert_eq!(me.status, 200, "{}", me.body);
-    // A month on, the session has ended: signed in again.
+    // A month on, the session has ended: signed in again. One idle key is
+    // rolled, another enabled again: neither has had its 30 days since.
     let mut admin = signed_in(&app, "admin@acme.example").await;
     let (young, _) = new_key(&mut admin, "Young").await;
+    let id = rolled.to_string();
+    let roll = [("id", id.as_str()), ("grace_hours", "0")];
+    assert_eq!(admin.call("keys/roll", &roll).await.status, 200);
+    let id = enabled.to_string();
+    let on = [("id", id.as_str()), ("enabled", "true")];
+    assert_eq!(admin.call("keys/set-enabled", &on).await.status, 200);
     app.server
         .state
         .usage
@@ -316,7 +356,7 @@ async fn keys_unused_for_the_policys_days_are_disabled_once_and_young_ones_never
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let app = app.clone();
-        tasks.spawn(async move { key_policy::disable_unused(&app.server.state, now).await });
+        tasks.spawn(async move { unused_keys::disable_unused(&app.server.state, now).await });
     }
     let disabled: u64 = tasks
         .join_all()
@@ -328,14 +368,16 @@ async fn keys_unused_for_the_policys_days_are_disabled_once_and_young_ones_never
     assert!(!key(&app, idle).await.enabled);
     assert!(key(&app, busy).await.enabled, "used a moment ago");
     assert!(key(&app, young).await.enabled, "created a moment ago");
+    assert!(key(&app, rolled).await.enabled, "rolled a moment ago");
+    assert!(key(&app, enabled).await.enabled, "enabled a moment ago");
     assert!(key(&app, theirs).await.enabled, "no such policy there");
     let rows = audit_event::Entity::find()
         .filter(audit_event::Column::Action.eq("key.disabled"))
+        .filter(audit_event::Column::ActorUserId.is_null())
         .all(&app.server.state.db)
         .await
         .expect("audit");
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].actor_user_id, None, "by the system");
+    assert_eq!(rows.len(), 1, "by the system, once");
     assert_eq!(
         rows[0].target.as_deref(),
         Some(format!("key:{idle}").as_str())
@@ -345,6 +387,50 @@ async fn keys_unused_for_the_policys_days_are_disabled_once_and_young_ones_never
     assert!(!details.contains(&idle_key[3..]), "no secret");
     let r = call(&app, "GET", "/api/v1/me", Some(&idle_key), &[], None).await;
     assert_eq!(r.status, 401, "the cache was cleared: {}", r.body);
+}
+
+/// The expiring-keys banner's own markup, if the page has one.
+fn banner_of(html: &str) -> Option<&str> {
+    let start = html.find("data-testid=\"expiring-banner\"")?;
+    let end = html[start..].find("</section>")? + start;
+    Some(&html[start..end])
+}
+
+#[tokio::test]
+async fn every_key_must_expire_refuses_never_until_unticked() {
+    let (app, _clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    new_key(&mut admin, "Old, forever").await;
+    let tick = [
+        ("max_lifetime_days", ""),
+        ("expiry_required", "true"),
+        ("default_expiry", "90"),
+        ("disable_unused_days", ""),
+    ];
+    assert_eq!(admin.call("key-policy/save", &tick).await.status, 200);
+    let page = json(&admin.call("key-policy/page", &[]).await);
+    assert_eq!(page["policy"]["expiry_required"], true);
+    assert_eq!(page["beyond_total"], 1, "the old key never expires");
+    assert_eq!(
+        admin.call("key-policy/shorten", &[]).await.body,
+        "0",
+        "no maximum to shorten to"
+    );
+    let r = admin
+        .call("keys/create", &[("name", "Forever"), ("expires", "never")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("ExpiryRequired"), "{}", r.body);
+    let dialog = admin.get(&format!("{PAGE}?dialog=create")).await;
+    assert!(!dialog.body.contains("<option value=\"never\""));
+    assert!(dialog.body.contains("<option value=\"90\" selected"));
+    assert!(dialog.body.contains("<option value=\"365\""));
+    // Unticked (a checkbox sends nothing): Never is back.
+    assert_eq!(save(&mut admin, "", "never", "").await, 200);
+    let page = json(&admin.call("key-policy/page", &[]).await);
+    assert_eq!(page["policy"]["expiry_required"], false);
+    new_key(&mut admin, "Forever").await;
 }
 
 #[tokio::test]
@@ -370,15 +456,10 @@ async fn the_key_list_and_home_page_warn_of_ones_own_keys_expiring_within_a_week
     crate::common::api::new_key(&mut admin, "Thirty days", &[]).await;
     for path in [PAGE, "/"] {
         let page = admin.get(path).await;
-        assert!(
-            page.body.contains("data-testid=\"expiring-banner\""),
-            "{path}"
-        );
-        assert!(page.body.contains("Ends soon"), "{path}");
-        assert!(
-            !page.body.contains("Thirty days</a> · expires"),
-            "{path}: not within a week"
-        );
+        let banner = banner_of(&page.body).expect(path);
+        assert!(banner.contains("Ends soon"), "{path}");
+        assert!(!banner.contains("Thirty days"), "{path}: not within a week");
+        assert!(!banner.contains("Forever"), "{path}");
     }
     // Another member's banner does not name the Admin's key; signed out,
     // the home page has none.

@@ -169,6 +169,7 @@ pub async fn create(
     // transaction and under the owner's lock (see `set_enabled`); over the
     // limit, nothing commits.
     let mut work = Work::begin(state).await?;
+    key_policy::check_in(&work, who.organization.id, expires_at, now).await?;
     lock_owner(&work, who.organization.id, who.user.id).await?;
     let inserted = api_key::ActiveModel {
         organization_id: Set(who.organization.id),
@@ -295,6 +296,7 @@ pub async fn roll(
     let plain = format::generate().map_err(AppError::internal)?;
     let sets = sets_of(state, &key).await?;
     let mut work = Work::begin(state).await?;
+    key_policy::check_in(&work, who.organization.id, expires_at, now).await?;
     // A leaked key's secrets are public: none of them keeps a grace period.
     let leaked = key.leaked_at.is_some();
     let grace_hours = if leaked { 0 } else { grace_hours };

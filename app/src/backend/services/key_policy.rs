@@ -5,11 +5,10 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, LockType, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
-use crate::backend::advisory::{self, Lock};
 use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
@@ -21,30 +20,36 @@ use crate::model::authz::Authority as A;
 use crate::model::error::AppError;
 use crate::model::keys::ExpiringKey;
 use crate::model::policy::{BEYOND_SHOWN, BeyondKey, KeyPolicy, KeyPolicyPage, PolicyForm};
-use crate::model::validation::Problem;
+use crate::model::validation::{Field, FieldError, Problem};
 
 pub const PAGE: Operation =
     Operation::new("key_policy.page", Need::member()).rpc("key-policy/page");
 pub const SAVE: Operation =
     Operation::new("key_policy.save", Need::authority(A::ManageIntegrations))
         .rpc("key-policy/save");
+/// Acting on every member's keys, it needs Manage All API Keys; the
+/// policy's own authority, Manage Integrations, is asked by the service.
 pub const SHORTEN: Operation =
-    Operation::new("key_policy.shorten", Need::authority(A::ManageIntegrations))
+    Operation::new("key_policy.shorten", Need::authority(A::ManageAllApiKeys))
         .rpc("key-policy/shorten");
 
 /// The caller's own keys that expire within 7 days (the home page's banner).
 pub const EXPIRING: Operation =
     Operation::new("keys.expiring", Need::member()).rpc("keys/expiring");
 
-/// The first moment past the policy for a key made at `now`: the start of
-/// the day after `now` + the maximum lifetime (a date chosen in the Expires
-/// field works through that whole day). `None`: no maximum.
+/// The latest a key made (or rolled) at `now` may expire: `now` + the
+/// maximum lifetime, to the second. `None`: no maximum.
 pub fn latest_expiry(policy: &KeyPolicy, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let days = policy.max_lifetime_days?;
-    let last = (now + Duration::days(i64::from(days))).date_naive();
-    last.succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+    Some(now + Duration::days(i64::from(policy.max_lifetime_days?)))
+}
+
+/// The last day the Expires field's "On a date" may name: a date works
+/// through its whole day (UTC), so its end must not pass
+/// [`latest_expiry`].
+pub fn latest_date(policy: &KeyPolicy, now: DateTime<Utc>) -> Option<String> {
+    let latest = latest_expiry(policy, now)?;
+    let day = latest.date_naive().pred_opt()?;
+    Some(day.format("%Y-%m-%d").to_string())
 }
 
 /// Whether a key made (or rolled) at `now` may expire at `expires_at`.
@@ -68,12 +73,10 @@ fn of_row(row: Option<key_policy::Model>, now: DateTime<Utc>) -> KeyPolicy {
         default_expiry: r.default_expiry,
         disable_unused_days: days(r.disable_unused_days),
         latest_date: None,
+        latest_expiry: None,
     });
-    policy.latest_date = policy.max_lifetime_days.map(|d| {
-        (now + Duration::days(i64::from(d)))
-            .format("%Y-%m-%d")
-            .to_string()
-    });
+    policy.latest_date = latest_date(&policy, now);
+    policy.latest_expiry = latest_expiry(&policy, now).map(|t| t.to_rfc3339());
     policy
 }
 
@@ -87,20 +90,25 @@ pub async fn of<C: ConnectionTrait>(
     Ok(of_row(row, now))
 }
 
-/// The keys that would outlive the policy from `now`: no expiry, or a later
-/// one than a key made now may have. Decoys never expire and are not keys.
+/// The keys that would outlive the policy from `now`: with a maximum
+/// lifetime, no expiry or a later one than a key made now may have; with
+/// only "every key must have an expiry", no expiry. Decoys never expire and
+/// are not keys here.
 fn beyond_filter(policy: &KeyPolicy, organization: i64, now: DateTime<Utc>) -> Option<Condition> {
-    let latest = latest_expiry(policy, now)?;
-    Some(
-        Condition::all()
-            .add(api_key::Column::OrganizationId.eq(organization))
-            .add(api_key::Column::Decoy.eq(false))
-            .add(
+    let base = Condition::all()
+        .add(api_key::Column::OrganizationId.eq(organization))
+        .add(api_key::Column::Decoy.eq(false));
+    match latest_expiry(policy, now) {
+        Some(latest) => Some(
+            base.add(
                 Condition::any()
                     .add(api_key::Column::ExpiresAt.is_null())
                     .add(api_key::Column::ExpiresAt.gt(latest)),
             ),
-    )
+        ),
+        None if policy.requires_expiry() => Some(base.add(api_key::Column::ExpiresAt.is_null())),
+        None => None,
+    }
 }
 
 /// Settings → Integrations → Key policy.
@@ -109,12 +117,17 @@ pub async fn page(state: &AppState, who: &Principal) -> Result<KeyPolicyPage, Ap
     let org = who.organization.id;
     let policy = of(&state.db, org, now).await?;
     let may_change = who.may(A::ManageIntegrations);
+    // Others' keys are named only to those who may see them (Manage All
+    // API Keys); the count is the policy's business.
+    let may_shorten = may_change && who.may(A::ManageAllApiKeys);
     let (mut beyond, mut beyond_total) = (Vec::new(), 0);
     if let (true, Some(filter)) = (may_change, beyond_filter(&policy, org, now)) {
         beyond_total = api_key::Entity::find()
             .filter(filter.clone())
             .count(&state.db)
             .await?;
+    }
+    if let (true, Some(filter)) = (may_shorten, beyond_filter(&policy, org, now)) {
         let keys = api_key::Entity::find()
             .filter(filter)
             .order_by_asc(api_key::Column::Id)
@@ -141,6 +154,7 @@ pub async fn page(state: &AppState, who: &Principal) -> Result<KeyPolicyPage, Ap
     Ok(KeyPolicyPage {
         policy,
         may_change,
+        may_shorten,
         beyond,
         beyond_total,
     })
@@ -217,14 +231,18 @@ pub async fn save(
     Ok(())
 }
 
-/// "Shorten to the policy": every key that would outlive the policy from
-/// now expires when a key made now at the longest would. Returns how many
-/// were shortened (none when there is no maximum lifetime).
+/// "Shorten to the policy": every key that would outlive the maximum
+/// lifetime from now expires when a key made now at the longest would.
+/// Acting on others' keys, it needs Manage All API Keys as well. Returns
+/// how many were shortened (none without a maximum lifetime).
 pub async fn shorten(
     state: &AppState,
     who: &Principal,
     meta: &RequestMeta,
 ) -> Result<u64, AppError> {
+    if !who.may(A::ManageIntegrations) {
+        return Err(AppError::Forbidden);
+    }
     let now = state.clock.now();
     let org = who.organization.id;
     let mut work = Work::begin(state).await?;
@@ -233,23 +251,36 @@ pub async fn shorten(
         .one(&work)
         .await?;
     let policy = of(&work, org, now).await?;
-    let (Some(filter), Some(days)) = (beyond_filter(&policy, org, now), policy.max_lifetime_days)
-    else {
+    let (Some(days), Some(latest)) = (policy.max_lifetime_days, latest_expiry(&policy, now)) else {
         return Ok(0);
     };
-    let until = now + Duration::days(i64::from(days));
+    let Some(filter) = beyond_filter(&policy, org, now) else {
+        return Ok(0);
+    };
     let keys = api_key::Entity::find()
         .filter(filter)
         .order_by_asc(api_key::Column::Id)
-        .lock(LockType::Update)
         .all(&work)
         .await?;
+    let mut shortened = 0u64;
     for key in &keys {
-        api_key::Entity::update_many()
-            .col_expr(api_key::Column::ExpiresAt, Expr::value(until))
+        // One statement decides, under the row's own lock: a key changed
+        // meanwhile (shortened, deleted) is left alone.
+        let changed = api_key::Entity::update_many()
+            .col_expr(api_key::Column::ExpiresAt, Expr::value(latest))
             .filter(api_key::Column::Id.eq(key.id))
+            .filter(
+                Condition::any()
+                    .add(api_key::Column::ExpiresAt.is_null())
+                    .add(api_key::Column::ExpiresAt.gt(latest)),
+            )
             .exec(&work)
-            .await?;
+            .await?
+            .rows_affected;
+        if changed == 0 {
+            continue;
+        }
+        shortened += 1;
         work.audit(
             Entry::new(
                 Action::KeyExpiryShortened,
@@ -263,12 +294,11 @@ pub async fn shorten(
                 "name": key.name,
                 "owner": key.user_id,
                 "from": key.expires_at.map(|t| t.to_rfc3339()),
-                "to": until.to_rfc3339(),
+                "to": latest.to_rfc3339(),
                 "max_lifetime_days": days,
             })),
         );
     }
-    let shortened = keys.len() as u64;
     work.commit(if shortened > 0 {
         Invalidate::Keys
     } else {
@@ -278,77 +308,26 @@ pub async fn shorten(
     Ok(shortened)
 }
 
-/// The daily job: in every organization whose policy disables unused keys,
-/// disables each enabled key created at least that many days ago and not
-/// used since (audited as `key.disabled` by nobody, with the reason).
-/// `None` when another instance is doing it right now (PostgreSQL).
-pub async fn disable_unused(state: &AppState, now: DateTime<Utc>) -> Result<Option<u64>, DbErr> {
-    let mut work = Work::begin(state).await?;
-    if !advisory::try_take(work.txn(), Lock::UnusedKeyDisabling).await? {
-        return Ok(None);
-    }
-    let policies = key_policy::Entity::find()
-        .filter(key_policy::Column::DisableUnusedDays.is_not_null())
-        .order_by_asc(key_policy::Column::OrganizationId)
-        .all(&work)
+/// Create and Roll, inside their unit of work: the policy as it stands
+/// once no save is in flight (the organization's row, shared), so a key
+/// cannot slip in under a policy being replaced.
+pub async fn check_in(
+    work: &Work,
+    organization: i64,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    organization::Entity::find_by_id(organization)
+        .lock(LockType::Share)
+        .one(work)
         .await?;
-    let meta = RequestMeta::default();
-    let mut disabled = 0u64;
-    for policy in policies {
-        let Some(days) = policy.disable_unused_days.filter(|d| *d > 0) else {
-            continue;
-        };
-        let cutoff = now - Duration::days(i64::from(days));
-        let keys = api_key::Entity::find()
-            .filter(api_key::Column::OrganizationId.eq(policy.organization_id))
-            .filter(api_key::Column::Decoy.eq(false))
-            .filter(api_key::Column::Enabled.eq(true))
-            .filter(api_key::Column::CreatedAt.lte(cutoff))
-            .filter(
-                Condition::any()
-                    .add(api_key::Column::LastUsedAt.is_null())
-                    .add(api_key::Column::LastUsedAt.lte(cutoff)),
-            )
-            .order_by_asc(api_key::Column::Id)
-            .lock(LockType::Update)
-            .all(&work)
-            .await?;
-        for key in keys {
-            let changed = api_key::Entity::update_many()
-                .col_expr(api_key::Column::Enabled, Expr::value(false))
-                .filter(api_key::Column::Id.eq(key.id))
-                .filter(api_key::Column::Enabled.eq(true))
-                .exec(&work)
-                .await?
-                .rows_affected;
-            if changed == 0 {
-                continue;
-            }
-            disabled += 1;
-            work.audit(Entry {
-                action: Action::KeyDisabled,
-                organization_id: Some(key.organization_id),
-                actor_user_id: None,
-                target: Some(format!("key:{}", key.id)),
-                details: Some(serde_json::json!({
-                    "name": key.name,
-                    "owner": key.user_id,
-                    "reason": "unused",
-                    "unused_days": days,
-                    "last_used_at": key.last_used_at.map(|t| t.to_rfc3339()),
-                })),
-                meta: &meta,
-                at: now,
-            });
-        }
-    }
-    work.commit(if disabled > 0 {
-        Invalidate::Keys
-    } else {
-        Invalidate::None
+    let policy = of(work, organization, now).await?;
+    check(&policy, expires_at, now).map_err(|problem| {
+        AppError::Invalid(vec![FieldError {
+            field: Field::Expires,
+            problem,
+        }])
     })
-    .await?;
-    Ok(Some(disabled))
 }
 
 /// The days before expiry a key's owner is told about it.

@@ -20,6 +20,7 @@ pub mod memberships;
 pub mod org_slugs;
 pub mod roles;
 pub mod sign_in;
+pub mod unused_keys;
 pub mod user_access;
 pub mod user_creation;
 pub mod user_tokens;

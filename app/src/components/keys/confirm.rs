@@ -62,22 +62,29 @@ pub fn RollKeyDialog(
             .as_deref()
             .filter(|at| {
                 policy
-                    .latest_date
+                    .latest_expiry
                     .as_deref()
-                    .is_none_or(|latest| at.get(..10).is_some_and(|day| day <= latest))
+                    .is_none_or(|latest| *at <= latest)
             })
             .map(|at| t_string!(i18n, expires_keep, date = when(at)).to_string());
         let policy = policy.clone();
         view! {
             <div class="field">
                 <label for="roll-expires">{t!(i18n, field_expires)}</label>
-                <select id="roll-expires" name="expires" aria-describedby="roll-policy">
+                <select id="roll-expires" name="expires" aria-describedby="roll-policy" aria-invalid=move || errors.problem(Field::Expires).map(|_| "true")>
                     <ExpiryOptions policy=policy.clone() keep />
                 </select>
             </div>
             <div class="field">
                 <label for="roll-expires-on">{t!(i18n, field_expires_on)}</label>
-                <input id="roll-expires-on" name="expires_on" type="date" max=policy.latest_date.clone() />
+                <input
+                    id="roll-expires-on"
+                    name="expires_on"
+                    type="date"
+                    max=policy.latest_date.clone()
+                    aria-describedby="roll-policy"
+                    aria-invalid=move || errors.problem(Field::Expires).map(|_| "true")
+                />
             </div>
             <div id="roll-policy">
                 <PolicyHint policy=policy />

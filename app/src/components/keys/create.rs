@@ -68,7 +68,13 @@ pub(super) fn CreateKeyDialog(
                                                 id="key-expires"
                                                 name="expires"
                                                 aria-invalid=move || invalid(Field::Expires)
-                                                aria-describedby=move || described(Field::Expires, "key-expires-error")
+                                                aria-describedby={
+                                                    let hint = form.policy.requires_expiry().then_some("key-policy-hint");
+                                                    move || {
+                                                        let ids: Vec<&str> = hint.into_iter().chain(described(Field::Expires, "key-expires-error")).collect();
+                                                        (!ids.is_empty()).then(|| ids.join(" "))
+                                                    }
+                                                }
                                             >
                                                 <ExpiryOptions policy=form.policy.clone() keep=None />
                                             </select>
@@ -133,11 +139,11 @@ pub(super) fn PolicyHint(policy: KeyPolicy) -> impl IntoView {
     let i18n = use_i18n();
     match (policy.max_lifetime_days, policy.requires_expiry()) {
         (Some(days), _) => Some(
-            view! { <p class="hint" data-testid="policy-hint">{t!(i18n, policy_hint_max, days = days)}</p> }
+            view! { <p class="hint" id="key-policy-hint" data-testid="policy-hint">{t!(i18n, policy_hint_max, days = days)}</p> }
                 .into_any(),
         ),
         (None, true) => Some(
-            view! { <p class="hint" data-testid="policy-hint">{t!(i18n, policy_hint_required)}</p> }
+            view! { <p class="hint" id="key-policy-hint" data-testid="policy-hint">{t!(i18n, policy_hint_required)}</p> }
                 .into_any(),
         ),
         (None, false) => None,

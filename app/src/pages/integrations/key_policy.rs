@@ -77,6 +77,7 @@ fn PolicyForm(
         told == Some(Notice::KeyPolicySaved) || action.value().with(|v| matches!(v, Some(Ok(()))))
     };
     let choice_label = move |choice: &str| match choice {
+        "date" => t_string!(i18n, expires_date).to_string(),
         "30" => t_string!(i18n, expires_30).to_string(),
         "90" => t_string!(i18n, expires_90).to_string(),
         "365" => t_string!(i18n, expires_365).to_string(),
@@ -165,16 +166,31 @@ fn BeyondSection(
     let shortened = move || {
         told == Some(Notice::KeysShortened) || action.value().with(|v| matches!(v, Some(Ok(_))))
     };
-    let Some(days) = page.policy.max_lifetime_days.filter(|_| page.may_change) else {
+    if !page.may_change || !page.policy.requires_expiry() {
         return ().into_any();
-    };
+    }
+    let days = page.policy.max_lifetime_days;
     let total = page.beyond_total;
-    let body = if page.beyond.is_empty() {
-        view! { <p data-testid="beyond-none">{t!(i18n, beyond_none, days = days)}</p> }.into_any()
+    let none = move || match days {
+        Some(days) => t_string!(i18n, beyond_none, days = days).to_string(),
+        None => t_string!(i18n, beyond_none_required).to_string(),
+    };
+    let lead = move || match days {
+        Some(days) => t_string!(i18n, beyond_lead, count = total, days = days).to_string(),
+        None => t_string!(i18n, beyond_lead_required, count = total).to_string(),
+    };
+    let body = if total == 0 {
+        view! { <p data-testid="beyond-none">{none}</p> }.into_any()
+    } else if !page.may_shorten {
+        view! {
+            <p id="beyond-lead">{lead}</p>
+            <p class="hint">{t!(i18n, beyond_needs_all_keys)}</p>
+        }
+        .into_any()
     } else {
         let never = t_string!(i18n, expires_never).to_string();
         view! {
-            <p id="beyond-lead">{t!(i18n, beyond_lead, count = total, days = days)}</p>
+            <p id="beyond-lead">{lead}</p>
             <table class="data-table" aria-labelledby="beyond-title">
                 <thead>
                     <tr>
@@ -193,10 +209,16 @@ fn BeyondSection(
                     }).collect_view()}
                 </tbody>
             </table>
-            <ActionForm action=action>
-                <FormError error=errors.error />
-                <button type="submit" class="primary">{t!(i18n, shorten_to_policy)}</button>
-            </ActionForm>
+            {match days {
+                Some(_) => view! {
+                    <ActionForm action=action>
+                        <FormError error=errors.error />
+                        <button type="submit" class="primary">{t!(i18n, shorten_to_policy)}</button>
+                    </ActionForm>
+                }
+                .into_any(),
+                None => view! { <p class="hint">{t!(i18n, beyond_set_maximum)}</p> }.into_any(),
+            }}
         }
         .into_any()
     };
