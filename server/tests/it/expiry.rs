@@ -1,9 +1,12 @@
 //! Expiry signals to the callers: forward-auth names when the key expires
 //! (`X-Keyhouse-Key-Expires`, RFC 3339) and, within its last 7 days, says
 //! so the RFC 8594 way (`Sunset`, an HTTP-date) for the proxy to pass on;
-//! `/me` and verify return `expires_at`.
+//! `/me` and verify return `expires_at`; and to the owner, a banner on
+//! the key list and the home page for their keys expiring within a week.
 use crate::common::api::{call, json};
-use crate::common::{app_with_clock, as_admin, org};
+use crate::common::keys::{PAGE, new_key};
+use crate::common::{Client, app_with_clock, as_admin, create_bot, org, role_id, signed_in};
+use app::backend::clock::Clock;
 use chrono::{DateTime, Duration};
 
 #[tokio::test]
@@ -55,4 +58,56 @@ async fn forward_auth_names_the_expiry_and_a_sunset_in_the_last_week() {
 
 fn clock_now(app: &crate::common::TestApp) -> DateTime<chrono::Utc> {
     app.server.state.clock.now()
+}
+
+/// The expiring-keys banner's own markup, if the page has one.
+fn banner_of(html: &str) -> Option<&str> {
+    let start = html.find("data-testid=\"expiring-banner\"")?;
+    let end = html[start..].find("</section>")? + start;
+    Some(&html[start..end])
+}
+
+#[tokio::test]
+async fn the_key_list_and_home_page_warn_of_ones_own_keys_expiring_within_a_week() {
+    let (app, clock) = app_with_clock().await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let soon = (clock.now() + Duration::days(3))
+        .format("%Y-%m-%d")
+        .to_string();
+    let r = admin
+        .call(
+            "keys/create",
+            &[
+                ("name", "Ends soon"),
+                ("expires", "date"),
+                ("expires_on", &soon),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    new_key(&mut admin, "Forever").await;
+    crate::common::api::new_key(&mut admin, "Thirty days", &[]).await;
+    for path in [PAGE, "/"] {
+        let page = admin.get(path).await;
+        let banner = banner_of(&page.body).expect(path);
+        assert!(banner.contains("Ends soon"), "{path}");
+        assert!(!banner.contains("Thirty days"), "{path}: not within a week");
+        assert!(!banner.contains("Forever"), "{path}");
+    }
+    // Another member's banner does not name the Admin's key; signed out,
+    // the home page has none.
+    create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
+    let mut dev = signed_in(&app, "dev-bot").await;
+    assert!(!dev.get("/").await.body.contains("expiring-banner"));
+    assert!(
+        !Client::new(&app)
+            .get("/")
+            .await
+            .body
+            .contains("expiring-banner")
+    );
+    // Past its expiry it is no longer "expiring".
+    clock.advance(Duration::days(5));
+    assert!(!admin.get("/").await.body.contains("expiring-banner"));
 }

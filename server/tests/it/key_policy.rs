@@ -6,14 +6,13 @@
 //! organization's.
 use std::sync::Arc;
 
-use crate::common::api::{call, json};
+use crate::common::api::json;
 use crate::common::keys::{PAGE, new_key};
 use crate::common::{
     Client, TestApp, app_with_clock, as_admin, create_bot, custom_role, org, role_id, signed_in,
 };
 use app::backend::clock::Clock;
 use app::backend::entities::{api_key, audit_event, key_policy as policy_row};
-use app::backend::services::unused_keys;
 use app::model::authz::Authority;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -26,7 +25,7 @@ async fn audited(app: &TestApp, action: &str) -> u64 {
         .expect("audit")
 }
 
-async fn key(app: &TestApp, id: i64) -> api_key::Model {
+pub(crate) async fn key(app: &TestApp, id: i64) -> api_key::Model {
     api_key::Entity::find_by_id(id)
         .one(&app.server.state.db)
         .await
@@ -34,7 +33,7 @@ async fn key(app: &TestApp, id: i64) -> api_key::Model {
         .expect("key")
 }
 
-async fn save(client: &mut Client<'_>, max: &str, default: &str, unused: &str) -> u16 {
+pub(crate) async fn save(client: &mut Client<'_>, max: &str, default: &str, unused: &str) -> u16 {
     client
         .call(
             "key-policy/save",
@@ -314,88 +313,6 @@ async fn only_manage_integrations_changes_the_policy_of_its_own_organization() {
     assert_eq!(audited(&app, "key_policy.changed").await, 5);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn keys_unused_for_the_policys_days_are_disabled_once_and_young_ones_never() {
-    let (app, clock) = app_with_clock().await;
-    let app = Arc::new(app);
-    let acme = org(&app, "admin@acme.example", "Acme").await;
-    let other = org(&app, "admin@other.example", "Other").await;
-    let mut admin = as_admin(&app, &acme);
-    let (idle, idle_key) = new_key(&mut admin, "Idle").await;
-    let (busy, busy_key) = new_key(&mut admin, "Busy").await;
-    let (rolled, _) = new_key(&mut admin, "Rolled today").await;
-    let (enabled, _) = new_key(&mut admin, "Enabled today").await;
-    let (theirs, _) = new_key(&mut as_admin(&app, &other), "Theirs, idle").await;
-    assert_eq!(save(&mut admin, "", "never", "30").await, 200);
-    let id = enabled.to_string();
-    let off = [("id", id.as_str()), ("enabled", "false")];
-    assert_eq!(admin.call("keys/set-enabled", &off).await.status, 200);
-
-    clock.advance(Duration::days(31));
-    let me = call(&app, "GET", "/api/v1/me", Some(&busy_key), &[], None).await;
-    assert_eq!(me.status, 200, "{}", me.body);
-    // A month on, the session has ended: signed in again. One idle key is
-    // rolled, another enabled again: neither has had its 30 days since.
-    let mut admin = signed_in(&app, "admin@acme.example").await;
-    let (young, _) = new_key(&mut admin, "Young").await;
-    let id = rolled.to_string();
-    let roll = [("id", id.as_str()), ("grace_hours", "0")];
-    assert_eq!(admin.call("keys/roll", &roll).await.status, 200);
-    let id = enabled.to_string();
-    let on = [("id", id.as_str()), ("enabled", "true")];
-    assert_eq!(admin.call("keys/set-enabled", &on).await.status, 200);
-    app.server
-        .state
-        .usage
-        .flush(&app.server.state.db)
-        .await
-        .expect("flush");
-
-    // The job, fifty rounds at once (as if every instance ran it).
-    let now = clock.now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..50 {
-        let app = app.clone();
-        tasks.spawn(async move { unused_keys::disable_unused(&app.server.state, now).await });
-    }
-    let disabled: u64 = tasks
-        .join_all()
-        .await
-        .into_iter()
-        .map(|r| r.expect("round").unwrap_or(0))
-        .sum();
-    assert_eq!(disabled, 1);
-    assert!(!key(&app, idle).await.enabled);
-    assert!(key(&app, busy).await.enabled, "used a moment ago");
-    assert!(key(&app, young).await.enabled, "created a moment ago");
-    assert!(key(&app, rolled).await.enabled, "rolled a moment ago");
-    assert!(key(&app, enabled).await.enabled, "enabled a moment ago");
-    assert!(key(&app, theirs).await.enabled, "no such policy there");
-    let rows = audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq("key.disabled"))
-        .filter(audit_event::Column::ActorUserId.is_null())
-        .all(&app.server.state.db)
-        .await
-        .expect("audit");
-    assert_eq!(rows.len(), 1, "by the system, once");
-    assert_eq!(
-        rows[0].target.as_deref(),
-        Some(format!("key:{idle}").as_str())
-    );
-    let details = rows[0].details.as_deref().expect("details");
-    assert!(details.contains("\"reason\":\"unused\"") && details.contains("\"unused_days\":30"));
-    assert!(!details.contains(&idle_key[3..]), "no secret");
-    let r = call(&app, "GET", "/api/v1/me", Some(&idle_key), &[], None).await;
-    assert_eq!(r.status, 401, "the cache was cleared: {}", r.body);
-}
-
-/// The expiring-keys banner's own markup, if the page has one.
-fn banner_of(html: &str) -> Option<&str> {
-    let start = html.find("data-testid=\"expiring-banner\"")?;
-    let end = html[start..].find("</section>")? + start;
-    Some(&html[start..end])
-}
-
 #[tokio::test]
 async fn every_key_must_expire_refuses_never_until_unticked() {
     let (app, _clock) = app_with_clock().await;
@@ -431,49 +348,4 @@ async fn every_key_must_expire_refuses_never_until_unticked() {
     let page = json(&admin.call("key-policy/page", &[]).await);
     assert_eq!(page["policy"]["expiry_required"], false);
     new_key(&mut admin, "Forever").await;
-}
-
-#[tokio::test]
-async fn the_key_list_and_home_page_warn_of_ones_own_keys_expiring_within_a_week() {
-    let (app, clock) = app_with_clock().await;
-    let acme = org(&app, "admin@acme.example", "Acme").await;
-    let mut admin = as_admin(&app, &acme);
-    let soon = (clock.now() + Duration::days(3))
-        .format("%Y-%m-%d")
-        .to_string();
-    let r = admin
-        .call(
-            "keys/create",
-            &[
-                ("name", "Ends soon"),
-                ("expires", "date"),
-                ("expires_on", &soon),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    new_key(&mut admin, "Forever").await;
-    crate::common::api::new_key(&mut admin, "Thirty days", &[]).await;
-    for path in [PAGE, "/"] {
-        let page = admin.get(path).await;
-        let banner = banner_of(&page.body).expect(path);
-        assert!(banner.contains("Ends soon"), "{path}");
-        assert!(!banner.contains("Thirty days"), "{path}: not within a week");
-        assert!(!banner.contains("Forever"), "{path}");
-    }
-    // Another member's banner does not name the Admin's key; signed out,
-    // the home page has none.
-    create_bot(&app, &acme, "dev-bot", role_id(&acme, "Developer")).await;
-    let mut dev = signed_in(&app, "dev-bot").await;
-    assert!(!dev.get("/").await.body.contains("expiring-banner"));
-    assert!(
-        !Client::new(&app)
-            .get("/")
-            .await
-            .body
-            .contains("expiring-banner")
-    );
-    // Past its expiry it is no longer "expiring".
-    clock.advance(Duration::days(5));
-    assert!(!admin.get("/").await.body.contains("expiring-banner"));
 }

@@ -63,4 +63,5 @@ mod throttle;
 mod trust;
 mod trust_orgs;
 mod unit_of_work;
+mod unused_keys;
 mod users;
