@@ -53,6 +53,8 @@ export default defineConfig({
       KEYHOUSE_SIGN_UPS_PER_HOUR: '1000',
       // The suite's own secret scanner (fixtures/README.md).
       KEYHOUSE_LEAK_REPORT_KEYS: path.join(__dirname, 'fixtures', 'leak-reporter.public.pem'),
+      // The webhook receivers of the suite listen on 127.0.0.1.
+      KEYHOUSE_WEBHOOK_ALLOW_PRIVATE: 'true',
     },
   },
 });

@@ -19,7 +19,8 @@ use crate::pages::admin::{
 };
 use crate::pages::integrations::{
     IntegrationsPage, api_sets::ApiSetsPage, key_details::KeyDetailsPage,
-    key_policy::KeyPolicyPage, public_api::PublicApiPage,
+    key_policy::KeyPolicyPage, public_api::PublicApiPage, webhook_details::WebhookDetailsPage,
+    webhooks::WebhooksPage,
 };
 use crate::pages::invite::InvitePage;
 use crate::pages::{
@@ -112,6 +113,16 @@ fn Frame() -> impl IntoView {
                     <Route
                         path=path!("/settings/integrations/key-policy")
                         view=KeyPolicyPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/integrations/webhooks")
+                        view=WebhooksPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/integrations/webhooks/:id")
+                        view=WebhookDetailsPage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />

@@ -174,6 +174,19 @@ pub struct Config {
     /// of a file holding it. Unset: leak reports are refused.
     #[arg(long, env = "KEYHOUSE_LEAK_REPORT_KEYS", value_parser = parse_leak_report_keys)]
     pub leak_report_keys: Option<LeakReporters>,
+
+    /// Let webhook endpoints be on loopback, private and other non-public
+    /// addresses (for a receiver in your own network, and tests). Off: an
+    /// endpoint whose host resolves to one is refused, at creation and at
+    /// every delivery.
+    #[arg(
+        long,
+        env = "KEYHOUSE_WEBHOOK_ALLOW_PRIVATE",
+        default_value = "false",
+        value_parser = BoolishValueParser::new(),
+        action = clap::ArgAction::Set
+    )]
+    pub webhook_allow_private: bool,
 }
 
 fn parse_leak_report_keys(value: &str) -> Result<LeakReporters, String> {
@@ -229,6 +242,7 @@ impl Config {
             signup: Signup::Open,
             sign_ups_per_hour: 10,
             leak_report_keys: None,
+            webhook_allow_private: false,
         }
     }
 }
@@ -257,6 +271,7 @@ fn one_line(message: &str) -> String {
         ("--signup", "KEYHOUSE_SIGNUP"),
         ("--sign-ups-per-hour", "KEYHOUSE_SIGN_UPS_PER_HOUR"),
         ("--leak-report-keys", "KEYHOUSE_LEAK_REPORT_KEYS"),
+        ("--webhook-allow-private", "KEYHOUSE_WEBHOOK_ALLOW_PRIVATE"),
     ] {
         if first.contains(&format!("'{flag} ")) {
             line = format!("{first} (set by {flag} or {env})");

@@ -18,6 +18,7 @@ use app::backend::clock::{SharedClock, SystemClock};
 use app::backend::jobs::{self, Round};
 use app::backend::services::unused_keys;
 use app::backend::state::{AppState, Settings};
+use app::backend::webhooks::{outbox, sender};
 use app::backend::{db, session_store::SeaOrmSessionStore};
 use leptos::prelude::LeptosOptions;
 use sea_orm::DatabaseConnection;
@@ -76,6 +77,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         sign_ups_per_hour: u64::from(config.sign_ups_per_hour),
         secure_cookies: config.secure_cookies,
         leak_reporters: config.leak_report_keys.clone().unwrap_or_default(),
+        webhook_allow_private: config.webhook_allow_private,
     };
     let state = AppState {
         leptos_options,
@@ -117,6 +119,30 @@ fn report(job: &str, round: Result<Round, sea_orm::DbErr>) {
         Ok(Round::Skipped) => tracing::debug!(job, "skipped: another instance is running it"),
         Err(err) => tracing::warn!(job, error = %err, "deleting failed"),
     }
+}
+
+/// Sends the webhook deliveries due, every `period`, logging (not
+/// stopping) on error. Every instance
+/// runs it; a delivery is taken by one sender at a time (see
+/// `app::backend::webhooks::sender`).
+pub fn spawn_webhook_sender(state: AppState, period: Duration) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match sender::deliver_due(&state, state.clock.now()).await {
+                Ok(round) if round == sender::Round::default() => {}
+                Ok(round) => tracing::info!(
+                    delivered = round.delivered,
+                    retrying = round.retrying,
+                    failed = round.failed,
+                    "webhooks sent"
+                ),
+                Err(err) => tracing::warn!(error = %err, "sending webhooks failed"),
+            }
+        }
+    });
 }
 
 /// The background task writing the keys' use; [`UsageFlush::stop`] ends it
@@ -192,6 +218,18 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                 } else {
                     Ok(None)
                 };
+                match outbox::purge_old(&state.db, now).await {
+                    Ok(0) => {}
+                    Ok(rows) => tracing::debug!(rows, "old webhook deliveries deleted"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "deleting old webhook deliveries failed")
+                    }
+                }
+                match outbox::enqueue_expiry(&state.db, now).await {
+                    Ok(0) => {}
+                    Ok(events) => tracing::debug!(events, "key expiry events written"),
+                    Err(err) => tracing::warn!(error = %err, "writing key expiry events failed"),
+                }
                 match round {
                     Ok(Some(0)) => {}
                     Ok(Some(keys)) => {

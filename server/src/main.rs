@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
         server.state.db.clone(),
         Duration::from_secs(config.session_cleanup_seconds),
     );
+    server::spawn_webhook_sender(server.state.clone(), Duration::from_secs(1));
     let usage_flush = server::spawn_usage_flush(server.state.clone(), Duration::from_secs(2));
     // PostgreSQL: other instances' key changes clear this one's key cache.
     let key_listener =

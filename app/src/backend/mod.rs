@@ -18,3 +18,4 @@ pub mod services;
 pub mod session_store;
 pub mod state;
 pub mod unit_of_work;
+pub mod webhooks;

@@ -5,7 +5,7 @@
 use crate::backend::auth::operation::Operation;
 use crate::backend::services::{
     accounts, api_keys, audit_log, decoys, integrations, invitations, key_bulk, key_check,
-    key_policy, leaks, org_slugs, roles, user_tokens, users,
+    key_policy, leaks, org_slugs, roles, user_tokens, users, webhooks,
 };
 
 pub const ALL: &[Operation] = &[
@@ -64,6 +64,13 @@ pub const ALL: &[Operation] = &[
     key_policy::SAVE,
     key_policy::SHORTEN,
     key_policy::EXPIRING,
+    webhooks::LIST,
+    webhooks::ENDPOINT,
+    webhooks::CREATE,
+    webhooks::DELETE,
+    webhooks::SEND_TEST,
+    webhooks::RESEND,
+    webhooks::TAKE_SECRET,
 ];
 
 /// The operation a server function endpoint (`users/list`) performs.

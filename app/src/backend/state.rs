@@ -27,6 +27,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Who may report leaked keys (`KEYHOUSE_LEAK_REPORT_KEYS`).
     pub leak_reporters: crate::backend::auth::leak_reporters::LeakReporters,
+    /// Webhook endpoints may be on loopback and private addresses
+    /// (`KEYHOUSE_WEBHOOK_ALLOW_PRIVATE`; off: no SSRF into the network).
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Settings {
@@ -40,6 +43,7 @@ impl Default for Settings {
             sign_ups_per_hour: crate::backend::auth::throttle::SIGN_UPS_PER_IP,
             secure_cookies: false,
             leak_reporters: Default::default(),
+            webhook_allow_private: false,
         }
     }
 }

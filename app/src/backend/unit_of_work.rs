@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Audit rows are queued and inserted inside the transaction just before
-//! `COMMIT`, so a change and its audit rows commit together or not at all:
+//! `COMMIT`, with the webhook deliveries they owe (the outbox), so a change,
+//! its audit rows and its events commit together or not at all:
 //! a `Work` dropped without [`Work::commit`] (an early `?` or `return`) rolls
 //! back both. Every commit names what it makes stale.
 use sea_orm::{
@@ -22,6 +23,7 @@ use super::audit::Entry;
 use super::entities::audit_event;
 use super::keys::cache::KeyCache;
 use super::keys::listener;
+use super::webhooks::outbox;
 
 /// What a committed change makes stale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,9 +107,13 @@ impl Work {
                 "bookkeeping work cannot invalidate keys".into(),
             ));
         }
+        let mut written = Vec::with_capacity(audit.len());
         for row in audit {
-            row.insert(&txn).await?;
+            written.push(row.insert(&txn).await?);
         }
+        // The webhook deliveries these changes owe, in the same
+        // transaction: sent exactly when the change commits.
+        outbox::enqueue_audited(&txn, &written).await?;
         let mut notice = None;
         if let (Invalidate::Keys, Some(keys)) = (invalidate, &keys)
             && txn.get_database_backend() == DbBackend::Postgres

@@ -37,6 +37,9 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::DaysOutOfRange => t_string!(i18n, problem_days_out_of_range),
         Problem::ExpiryRequired => t_string!(i18n, problem_expiry_required),
         Problem::BeyondPolicy => t_string!(i18n, problem_beyond_policy),
+        Problem::InvalidUrl => t_string!(i18n, problem_invalid_url),
+        Problem::UnresolvableHost => t_string!(i18n, problem_unresolvable_host),
+        Problem::PrivateAddress => t_string!(i18n, problem_private_address),
     }
     .to_string()
 }
@@ -63,6 +66,7 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             Conflict::BuiltinApiSet => t_string!(i18n, builtin_api_set).to_string(),
             Conflict::KeyLeaked => t_string!(i18n, key_leaked_roll_first).to_string(),
             Conflict::TooManyDecoys => t_string!(i18n, too_many_decoys).to_string(),
+            Conflict::TooManyWebhooks => t_string!(i18n, too_many_webhooks).to_string(),
         },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),
         AppError::GrantRefused(reason) => match reason {

@@ -44,6 +44,8 @@ text_enum! {
         DecoyUsed = "key.decoy_used",
         KeyPolicyChanged = "key_policy.changed",
         KeyExpiryShortened = "key.expiry_shortened",
+        WebhookCreated = "webhook.created",
+        WebhookDeleted = "webhook.deleted",
     }
 }
 
@@ -114,13 +116,15 @@ mod tests {
             | Action::DecoyDeleted
             | Action::DecoyUsed
             | Action::KeyPolicyChanged
-            | Action::KeyExpiryShortened => Action::ALL.contains(&action),
+            | Action::KeyExpiryShortened
+            | Action::WebhookCreated
+            | Action::WebhookDeleted => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 36] = [
+        const EVERY: [Action; 38] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -157,6 +161,8 @@ mod tests {
             Action::DecoyUsed,
             Action::KeyPolicyChanged,
             Action::KeyExpiryShortened,
+            Action::WebhookCreated,
+            Action::WebhookDeleted,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

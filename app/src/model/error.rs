@@ -28,6 +28,8 @@ text_enum! {
         KeyLeaked = "key_leaked",
         /// The organization has as many decoy keys as allowed.
         TooManyDecoys = "too_many_decoys",
+        /// The organization has as many webhook endpoints as allowed.
+        TooManyWebhooks = "too_many_webhooks",
     }
 }
 

@@ -137,6 +137,10 @@ pub struct GeneratedKey {
     pub organization: String,
     pub api_sets: Vec<String>,
     pub created_at: String,
+    /// Not an API key: a webhook endpoint's signing secret (`name` is its
+    /// URL), handed over the same way to the Webhooks page.
+    #[serde(default)]
+    pub webhook: bool,
 }
 
 impl std::fmt::Debug for GeneratedKey {

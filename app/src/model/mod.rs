@@ -19,3 +19,4 @@ pub mod roles;
 pub mod text_enum;
 pub mod users;
 pub mod validation;
+pub mod webhooks;

@@ -14,6 +14,8 @@ pub enum Notice {
     ApiSetCreated,
     KeyPolicySaved,
     KeysShortened,
+    TestEventQueued,
+    SentAgain,
     /// The new invitation's path, `/invite/<token>`: shown once.
     InvitationCreated(String),
 }
@@ -32,6 +34,8 @@ impl Notice {
             Notice::ApiSetCreated => "api_set_created".into(),
             Notice::KeyPolicySaved => "key_policy_saved".into(),
             Notice::KeysShortened => "keys_shortened".into(),
+            Notice::TestEventQueued => "test_event_queued".into(),
+            Notice::SentAgain => "sent_again".into(),
             Notice::InvitationCreated(path) => format!("{INVITATION}{path}"),
         }
     }
@@ -48,6 +52,8 @@ impl Notice {
             "api_set_created" => Notice::ApiSetCreated,
             "key_policy_saved" => Notice::KeyPolicySaved,
             "keys_shortened" => Notice::KeysShortened,
+            "test_event_queued" => Notice::TestEventQueued,
+            "sent_again" => Notice::SentAgain,
             _ => {
                 let path = value.strip_prefix(INVITATION)?;
                 let token = path.strip_prefix("/invite/")?;
@@ -77,6 +83,8 @@ mod tests {
             Notice::ApiSetCreated,
             Notice::KeyPolicySaved,
             Notice::KeysShortened,
+            Notice::TestEventQueued,
+            Notice::SentAgain,
             Notice::InvitationCreated("/invite/AbC_-09".into()),
         ] {
             assert_eq!(Notice::decode(&notice.encode()), Some(notice));

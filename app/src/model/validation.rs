@@ -27,6 +27,8 @@ pub enum Field {
     MaxLifetime,
     DefaultExpiry,
     DisableUnused,
+    Url,
+    Events,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +64,12 @@ pub enum Problem {
     ExpiryRequired,
     /// Longer than the organization's key policy allows.
     BeyondPolicy,
+    /// Not an `http` or `https` URL with a host (and no credentials).
+    InvalidUrl,
+    /// The URL's host does not resolve.
+    UnresolvableHost,
+    /// The URL's host resolves to a loopback, private or reserved address.
+    PrivateAddress,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -230,7 +230,7 @@ pub async fn take_generated_key() -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{call, no_store};
     use crate::backend::services::api_keys;
     call(api_keys::TAKE_GENERATED, move |c| async move {
-        let key = super::support::take_handed_over(&c).await?;
+        let key = super::support::take_handed_over(&c, false).await?;
         if key.is_some() {
             no_store();
         }

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod notice;
 pub mod roles;
 pub mod users;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod support;

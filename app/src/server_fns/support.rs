@@ -132,7 +132,13 @@ pub fn give_handover_ticket(state: &AppState, ticket: &handover::Ticket) {
 /// The key handed over to this browser for the caller, if one waits: each
 /// ticket the browser sent is tried, and the cookie removed once one opened
 /// a key (it is worthless after that).
-pub async fn take_handed_over(call: &Call) -> Result<Option<GeneratedKey>, AppError> {
+/// `webhook`: the page takes a webhook's signing secret, not an API key;
+/// a hand-over of the other kind is left for its own page.
+pub async fn take_handed_over(
+    call: &Call,
+    webhook: bool,
+) -> Result<Option<GeneratedKey>, AppError> {
+    use sea_orm::TransactionTrait;
     let Some(parts) = use_context::<Parts>() else {
         return Ok(None);
     };
@@ -141,9 +147,16 @@ pub async fn take_handed_over(call: &Call) -> Result<Option<GeneratedKey>, AppEr
     let (user, org) = (call.who.user.id, call.who.organization.id);
     for ticket in tickets {
         let now = call.state.clock.now();
-        if let Some(key) = handover::take(&call.state.db, user, org, ticket, now).await? {
-            set_cookie(&handover::clear_cookie(secure));
-            return Ok(Some(key));
+        let txn = call.state.db.begin().await?;
+        match handover::take(&txn, user, org, ticket, now).await? {
+            Some(key) if key.webhook == webhook => {
+                txn.commit().await?;
+                set_cookie(&handover::clear_cookie(secure));
+                return Ok(Some(key));
+            }
+            // Another page's: put back (not taken).
+            Some(_) => txn.rollback().await?,
+            None => txn.commit().await?,
         }
     }
     Ok(None)

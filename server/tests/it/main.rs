@@ -65,3 +65,5 @@ mod trust_orgs;
 mod unit_of_work;
 mod unused_keys;
 mod users;
+mod webhooks;
+mod webhooks_outbox;

@@ -215,6 +215,9 @@ async fn every_server_function_for_every_kind_of_caller() {
         ("description", "x"),
         ("api_sets[]", &set),
         ("expires", "never"),
+        ("url", "https://93.184.215.14/hook"),
+        ("events[]", "key.created"),
+        ("delivery", "1"),
     ];
     // `id` names the thing each function acts on: an Acme Admin's key, an
     // Acme API set, or a pending Acme invitation.

@@ -150,6 +150,7 @@ async fn a_hand_over_is_only_good_for_five_minutes() {
     let (a, _b, _dir) = two_servers().await;
     let db = &a.server.state.db;
     let key = GeneratedKey {
+        webhook: false,
         id: 1,
         name: "Late".into(),
         key: "kh_not_a_real_key".into(),

@@ -19,3 +19,5 @@ pub mod session;
 pub mod sign_in_attempt;
 pub mod user;
 pub mod user_token;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

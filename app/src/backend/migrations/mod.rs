@@ -15,6 +15,7 @@ mod m20261130_000010_leaks;
 mod m20261130_000011_allowed_addresses;
 mod m20261130_000012_decoys;
 mod m20261201_000013_key_policies;
+mod m20261201_000014_webhooks;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_allowed_addresses::Migration),
             Box::new(m20261130_000012_decoys::Migration),
             Box::new(m20261201_000013_key_policies::Migration),
+            Box::new(m20261201_000014_webhooks::Migration),
         ]
     }
 }

@@ -224,6 +224,7 @@ pub async fn create(
         })),
     );
     let generated = GeneratedKey {
+        webhook: false,
         id: key.id,
         name,
         organization: who.organization.name.clone(),
@@ -356,6 +357,7 @@ pub async fn roll(
         })),
     );
     let generated = GeneratedKey {
+        webhook: false,
         id: key.id,
         name: key.name,
         organization: who.organization.name.clone(),

@@ -112,6 +112,7 @@ pub async fn create(
         .with_details(serde_json::json!({ "name": name, "visible_start": plain.visible_start() })),
     );
     let generated = GeneratedKey {
+        webhook: false,
         id: key.id,
         name,
         organization: who.organization.name.clone(),

@@ -25,3 +25,4 @@ pub mod user_access;
 pub mod user_creation;
 pub mod user_tokens;
 pub mod users;
+pub mod webhooks;

@@ -173,7 +173,7 @@ pub fn KeysPanel(
                         {form.filter(|_| dialog.as_deref() == Some("create") && may_create).map(|form| view! { <CreateKeyDialog form action=create base=base.clone() /> })}
                         {deleting_row.map(|row| view! { <DeleteKeyDialog row action=delete base=back.clone() /> })}
                         {rolling_row.map(|row| view! { <RollKeyDialog row policy=policy.clone() action=roll base=back.clone() /> })}
-                        {handed.map(|key| view! { <SaveKeyDialog key base=base.clone() /> })}
+                        {handed.filter(|k| !k.webhook).map(|key| view! { <SaveKeyDialog key base=base.clone() /> })}
                     };
                     if section {
                         view! {

@@ -181,6 +181,7 @@ mod tests {
     #[test]
     fn key_file_holds_the_key_and_comments() {
         let key = GeneratedKey {
+            webhook: false,
             id: 1,
             name: "CRM\nsync".into(),
             key: "kh_abc".into(),

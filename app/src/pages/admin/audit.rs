@@ -51,6 +51,8 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::DecoyUsed => t_string!(i18n, action_decoy_used).to_string(),
         Action::KeyPolicyChanged => t_string!(i18n, action_key_policy_changed).to_string(),
         Action::KeyExpiryShortened => t_string!(i18n, action_key_expiry_shortened).to_string(),
+        Action::WebhookCreated => t_string!(i18n, action_webhook_created).to_string(),
+        Action::WebhookDeleted => t_string!(i18n, action_webhook_deleted).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
         Action::OrganizationSlugChanged => {

@@ -3,6 +3,8 @@ pub mod api_sets;
 pub mod key_details;
 pub mod key_policy;
 pub mod public_api;
+pub mod webhook_details;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -50,6 +52,10 @@ pub fn IntegrationsPage() -> impl IntoView {
             <li>
                 <A href="/settings/integrations/key-policy">{t!(i18n, key_policy)}</A>
                 <p class="hint">{t!(i18n, key_policy_link_hint)}</p>
+            </li>
+            <li>
+                <A href="/settings/integrations/webhooks">{t!(i18n, webhooks)}</A>
+                <p class="hint">{t!(i18n, webhooks_link_hint)}</p>
             </li>
         </ul>
     }

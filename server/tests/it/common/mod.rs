@@ -6,6 +6,7 @@
 pub mod api;
 mod client;
 pub mod grants;
+pub mod hooks;
 pub mod keys;
 pub mod logs;
 
