@@ -4,6 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use app::backend::auth::leak_reporters::LeakReporters;
+
+pub use crate::metrics::MetricsAddr;
+use crate::metrics::parse_metrics_addr;
 use clap::Parser;
 use clap::builder::BoolishValueParser;
 
@@ -70,6 +73,16 @@ pub struct Config {
     /// Address to listen on (ip:port).
     #[arg(long, env = "KEYHOUSE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
+
+    /// Where `GET /metrics` (Prometheus) is served, apart from the public
+    /// address (ip:port), or `off`.
+    #[arg(
+        long,
+        env = "KEYHOUSE_METRICS_ADDR",
+        default_value = "127.0.0.1:9464",
+        value_parser = parse_metrics_addr
+    )]
+    pub metrics_addr: MetricsAddr,
 
     /// Database URL: sqlite://path/to/file.db or postgres://user:pass@host/db.
     #[arg(
@@ -229,6 +242,7 @@ impl Config {
         Config {
             command: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_addr: MetricsAddr(None),
             database_url: database_url.to_owned(),
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -257,6 +271,7 @@ fn one_line(message: &str) -> String {
     let mut line = first.to_owned();
     for (flag, env) in [
         ("--addr", "KEYHOUSE_ADDR"),
+        ("--metrics-addr", "KEYHOUSE_METRICS_ADDR"),
         ("--database-url", "KEYHOUSE_DATABASE_URL"),
         ("--log", "KEYHOUSE_LOG"),
         ("--log-format", "KEYHOUSE_LOG_FORMAT"),

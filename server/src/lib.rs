@@ -7,6 +7,7 @@ pub mod guard_layers;
 pub mod health;
 pub mod locale;
 pub mod logging;
+pub mod metrics;
 pub mod router;
 pub mod security_headers;
 pub mod site_files;
@@ -186,7 +187,13 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                 _ = interval.tick() => {}
                 () = stopped.notified() => break,
             }
+            let started = std::time::Instant::now();
             let flushed = state.usage.flush(&state.db).await;
+            app::backend::metrics::get().usage_flushed(
+                flushed.is_ok(),
+                started.elapsed(),
+                state.clock.now().timestamp_millis(),
+            );
             if let Err(err) = &flushed {
                 tracing::warn!(error = %err, "writing key usage failed");
             }

@@ -40,6 +40,23 @@ async fn main() -> ExitCode {
     let key_listener =
         app::backend::keys::listener::spawn(server.state.key_cache.clone(), &config.database_url);
 
+    // Prometheus on its own address, never the public one. A second
+    // instance on one machine finds it taken: it says so and serves on.
+    if let Some(metrics_addr) = config.metrics_addr.0 {
+        match tokio::net::TcpListener::bind(metrics_addr).await {
+            Ok(listener) => {
+                tracing::info!("metrics on http://{metrics_addr}/metrics");
+                let router = server::metrics::router(server.state.clone());
+                tokio::spawn(async move {
+                    if let Err(err) = axum::serve(listener, router).await {
+                        tracing::warn!(error = %err, "the metrics listener stopped");
+                    }
+                });
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot serve metrics on {metrics_addr}"),
+        }
+    }
+
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(listener) => listener,
         Err(err) => {

@@ -111,6 +111,10 @@ impl Work {
         for row in audit {
             written.push(row.insert(&txn).await?);
         }
+        let metrics = super::metrics::get();
+        for row in &written {
+            metrics.audited(&row.action);
+        }
         // The webhook deliveries these changes owe, in the same
         // transaction: sent exactly when the change commits.
         outbox::enqueue_audited(&txn, &written).await?;

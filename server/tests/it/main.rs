@@ -47,6 +47,7 @@ mod keys_refused;
 mod leaks;
 mod matrix;
 mod matrix_api;
+mod metrics;
 mod notices;
 mod roles;
 mod rules;

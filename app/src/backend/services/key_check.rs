@@ -76,6 +76,8 @@ pub async fn verify(
     state: &AppState,
     presented: &format::PlainKey,
 ) -> Result<Option<(Arc<Facts>, KeyStatus)>, AppError> {
+    let started = std::time::Instant::now();
+    let metrics = crate::backend::metrics::get();
     let hash = presented.hash();
     let cache = &state.key_cache;
     let facts = match cache.lookup(&hash) {
@@ -83,11 +85,15 @@ pub async fn verify(
         | Lookup::Stale {
             facts: remembered,
             refresh: false,
-        } => remembered,
+        } => {
+            metrics.key_cache("hit");
+            remembered
+        }
         Lookup::Stale {
             facts: remembered,
             refresh: true,
         } => {
+            metrics.key_cache("reload");
             // This request reloads the entry; the others meanwhile use it
             // as it is. Should the reload fail, the entry soon expires.
             let ticket = cache.ticket();
@@ -104,6 +110,7 @@ pub async fn verify(
             }
         }
         Lookup::Miss => {
+            metrics.key_cache("miss");
             let ticket = cache.ticket();
             let loaded = load_facts(state, &hash).await?.map(Arc::new);
             cache.put_loaded(hash, loaded.clone(), ticket);
@@ -111,7 +118,7 @@ pub async fn verify(
         }
     };
     let now = state.clock.now();
-    Ok(facts.map(|f| {
+    let checked = facts.map(|f| {
         let status = if status::secret_accepted(&f.secret, now) {
             status::status(
                 &status::Facts {
@@ -126,7 +133,14 @@ pub async fn verify(
             KeyStatus::Expired
         };
         (f, status)
-    }))
+    });
+    let outcome = match &checked {
+        None => "unknown",
+        Some((_, KeyStatus::Active)) => "ok",
+        Some((_, status)) => status.as_str(),
+    };
+    metrics.key_checked(outcome, started.elapsed());
+    Ok(checked)
 }
 
 /// [`verify`], for callers that need only the key row and its status.

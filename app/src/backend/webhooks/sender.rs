@@ -94,6 +94,10 @@ pub async fn deliver_due(state: &AppState, now: DateTime<Utc>) -> Result<Round, 
             None => {}
         }
     }
+    let metrics = crate::backend::metrics::get();
+    metrics.webhook("delivered", round.delivered);
+    metrics.webhook("retrying", round.retrying);
+    metrics.webhook("failed", round.failed);
     Ok(round)
 }
 
