@@ -5,7 +5,7 @@
 use crate::backend::auth::operation::Operation;
 use crate::backend::services::{
     accounts, api_keys, audit_log, decoys, integrations, invitations, key_bulk, key_check,
-    key_policy, leaks, org_slugs, roles, user_tokens, users, webhooks,
+    key_policy, key_transfer, leaks, org_slugs, roles, user_tokens, users, webhooks,
 };
 
 pub const ALL: &[Operation] = &[
@@ -71,6 +71,8 @@ pub const ALL: &[Operation] = &[
     webhooks::SEND_TEST,
     webhooks::RESEND,
     webhooks::TAKE_SECRET,
+    key_transfer::FORM,
+    key_transfer::TRANSFER,
 ];
 
 /// The operation a server function endpoint (`users/list`) performs.

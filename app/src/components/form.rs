@@ -40,6 +40,7 @@ pub fn problem_message(i18n: I18nContext<Locale>, problem: Problem) -> String {
         Problem::InvalidUrl => t_string!(i18n, problem_invalid_url),
         Problem::UnresolvableHost => t_string!(i18n, problem_unresolvable_host),
         Problem::PrivateAddress => t_string!(i18n, problem_private_address),
+        Problem::CannotHoldKeys => t_string!(i18n, problem_cannot_hold_keys),
     }
     .to_string()
 }
@@ -67,6 +68,7 @@ pub fn error_message(i18n: I18nContext<Locale>, err: &AppError) -> String {
             Conflict::KeyLeaked => t_string!(i18n, key_leaked_roll_first).to_string(),
             Conflict::TooManyDecoys => t_string!(i18n, too_many_decoys).to_string(),
             Conflict::TooManyWebhooks => t_string!(i18n, too_many_webhooks).to_string(),
+            Conflict::OwnerActive => t_string!(i18n, owner_active).to_string(),
         },
         AppError::Forbidden => t_string!(i18n, forbidden).to_string(),
         AppError::GrantRefused(reason) => match reason {

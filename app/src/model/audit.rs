@@ -46,6 +46,7 @@ text_enum! {
         KeyExpiryShortened = "key.expiry_shortened",
         WebhookCreated = "webhook.created",
         WebhookDeleted = "webhook.deleted",
+        KeyTransferred = "key.transferred",
     }
 }
 
@@ -118,13 +119,14 @@ mod tests {
             | Action::KeyPolicyChanged
             | Action::KeyExpiryShortened
             | Action::WebhookCreated
-            | Action::WebhookDeleted => Action::ALL.contains(&action),
+            | Action::WebhookDeleted
+            | Action::KeyTransferred => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 38] = [
+        const EVERY: [Action; 39] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -163,6 +165,7 @@ mod tests {
             Action::KeyExpiryShortened,
             Action::WebhookCreated,
             Action::WebhookDeleted,
+            Action::KeyTransferred,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

@@ -30,6 +30,8 @@ text_enum! {
         TooManyDecoys = "too_many_decoys",
         /// The organization has as many webhook endpoints as allowed.
         TooManyWebhooks = "too_many_webhooks",
+        /// The keys' owner is still an active member: nothing to hand on.
+        OwnerActive = "owner_active",
     }
 }
 

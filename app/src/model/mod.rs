@@ -17,6 +17,7 @@ pub mod page;
 pub mod policy;
 pub mod roles;
 pub mod text_enum;
+pub mod transfer;
 pub mod users;
 pub mod validation;
 pub mod webhooks;

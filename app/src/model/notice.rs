@@ -16,6 +16,7 @@ pub enum Notice {
     KeysShortened,
     TestEventQueued,
     SentAgain,
+    KeysTransferred,
     /// The new invitation's path, `/invite/<token>`: shown once.
     InvitationCreated(String),
 }
@@ -36,6 +37,7 @@ impl Notice {
             Notice::KeysShortened => "keys_shortened".into(),
             Notice::TestEventQueued => "test_event_queued".into(),
             Notice::SentAgain => "sent_again".into(),
+            Notice::KeysTransferred => "keys_transferred".into(),
             Notice::InvitationCreated(path) => format!("{INVITATION}{path}"),
         }
     }
@@ -54,6 +56,7 @@ impl Notice {
             "keys_shortened" => Notice::KeysShortened,
             "test_event_queued" => Notice::TestEventQueued,
             "sent_again" => Notice::SentAgain,
+            "keys_transferred" => Notice::KeysTransferred,
             _ => {
                 let path = value.strip_prefix(INVITATION)?;
                 let token = path.strip_prefix("/invite/")?;
@@ -85,6 +88,7 @@ mod tests {
             Notice::KeysShortened,
             Notice::TestEventQueued,
             Notice::SentAgain,
+            Notice::KeysTransferred,
             Notice::InvitationCreated("/invite/AbC_-09".into()),
         ] {
             assert_eq!(Notice::decode(&notice.encode()), Some(notice));

@@ -70,6 +70,8 @@ pub enum Problem {
     UnresolvableHost,
     /// The URL's host resolves to a loopback, private or reserved address.
     PrivateAddress,
+    /// Not an active member whose role holds Manage User API Key.
+    CannotHoldKeys,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

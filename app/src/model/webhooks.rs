@@ -19,6 +19,8 @@ text_enum! {
         KeyLeaked = "key.leaked",
         KeyDecoyUsed = "key.decoy_used",
         UserDeactivated = "user.deactivated",
+        /// A departed member's key moved to another owner.
+        KeyTransferred = "key.transferred",
     }
 }
 

@@ -315,3 +315,31 @@ mod tests {
         }
     }
 }
+
+/// The "Transfer to…" form of a departed member's User Account Details;
+/// `None` while they are active (or have no keys).
+#[server(prefix = "/rpc", endpoint = "keys/transfer-form")]
+pub async fn transfer_form(
+    username: String,
+) -> Result<Option<crate::model::transfer::TransferForm>, AppError> {
+    use super::support::call;
+    use crate::backend::services::key_transfer;
+    call(key_transfer::FORM, move |c| async move {
+        key_transfer::form(&c.state, &c.who, &username).await
+    })
+    .await
+}
+
+/// Moves every key of the departed member `from` to `to`; answers how many.
+#[server(prefix = "/rpc", endpoint = "keys/transfer")]
+pub async fn transfer_keys(from: String, to: String) -> Result<u64, AppError> {
+    use super::support::{call, notify};
+    use crate::backend::services::key_transfer;
+    use crate::model::notice::Notice;
+    call(key_transfer::TRANSFER, move |c| async move {
+        let moved = key_transfer::transfer(&c.state, &c.who, &from, &to, &c.meta).await?;
+        notify(&c.state, &Notice::KeysTransferred);
+        Ok(moved)
+    })
+    .await
+}

@@ -40,6 +40,7 @@ mod invitations;
 mod invitations_guards;
 mod invitations_race;
 mod key_policy;
+mod key_transfer;
 mod keys;
 mod keys_access;
 mod keys_grace;

@@ -218,6 +218,8 @@ async fn every_server_function_for_every_kind_of_caller() {
         ("url", "https://93.184.215.14/hook"),
         ("events[]", "key.created"),
         ("delivery", "1"),
+        ("from", "target-bot"),
+        ("to", "other-bot"),
     ];
     // `id` names the thing each function acts on: an Acme Admin's key, an
     // Acme API set, or a pending Acme invitation.

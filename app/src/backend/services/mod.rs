@@ -13,6 +13,7 @@ pub mod key_bulk;
 pub mod key_changes;
 pub mod key_check;
 pub mod key_policy;
+pub mod key_transfer;
 pub mod key_usage;
 pub mod key_views;
 pub mod leaks;

@@ -29,6 +29,7 @@ pub fn event_of(action: &str) -> Option<EventType> {
         Action::KeyLeaked => EventType::KeyLeaked,
         Action::DecoyUsed => EventType::KeyDecoyUsed,
         Action::UserDeactivated => EventType::UserDeactivated,
+        Action::KeyTransferred => EventType::KeyTransferred,
         _ => return None,
     })
 }

@@ -15,6 +15,7 @@ mod panel;
 mod picker;
 mod save;
 mod table;
+mod transfer;
 mod usage;
 
 pub use addresses::AllowedAddressesSection;
@@ -23,6 +24,7 @@ pub use decoys::DecoysSection;
 pub use expiring::ExpiringBanner;
 pub use panel::KeysPanel;
 pub use save::{FileLabels, SaveKeyDialog, key_file, key_file_name};
+pub use transfer::TransferSection;
 pub use usage::{UsageChart, UsedFromTable};
 
 use leptos_i18n::I18nContext;

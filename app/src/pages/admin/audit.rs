@@ -53,6 +53,7 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::KeyExpiryShortened => t_string!(i18n, action_key_expiry_shortened).to_string(),
         Action::WebhookCreated => t_string!(i18n, action_webhook_created).to_string(),
         Action::WebhookDeleted => t_string!(i18n, action_webhook_deleted).to_string(),
+        Action::KeyTransferred => t_string!(i18n, action_key_transferred).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
         Action::OrganizationSlugChanged => {

@@ -7,7 +7,7 @@ use leptos_router::{
 use crate::components::admin_area::AdminCrumb;
 use crate::components::dialog::Dialog;
 use crate::components::form::{FormError, use_form_errors};
-use crate::components::keys::KeysPanel;
+use crate::components::keys::{KeysPanel, TransferSection};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::notice::Notice;
 use crate::model::users::urlencode;
@@ -58,7 +58,10 @@ pub fn UserDetailsPage() -> impl IntoView {
         {move || {
             let owner = username();
             let base = format!("/admin/users/{}", urlencode(&owner));
-            view! { <KeysPanel base owner section=true offer_create=true generate_label=true /> }
+            view! {
+                <TransferSection username=owner.clone() />
+                <KeysPanel base owner section=true offer_create=true generate_label=true />
+            }
         }}
     }
 }
