@@ -1,7 +1,7 @@
 // Keys that outlive their owner: a programmatic user makes a key, is
 // deactivated (the key stops working), and on their User Account Details
-// the Admin transfers their keys to themselves; the same secret works
-// again at once.
+// the Admin transfers their keys to another Developer; the same secret
+// works again at once.
 import { expect, test, type Page } from './fixtures';
 
 const PASSWORD = 'correct horse battery staple';
@@ -32,6 +32,19 @@ test('a deactivated member’s key is transferred and works again', async ({ bro
   await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.getByTestId('details-username')).toHaveText(bot);
 
+  // Who keeps it running: another Developer (not the Admin: a key acts as
+  // its owner and must not gain power by moving).
+  const keeper = `keeper-${Math.floor(Math.random() * 1e6)}`;
+  await page.goto('/admin/programmatic-users/new');
+  await hydrated(page);
+  await page.getByLabel('Username', { exact: true }).fill(keeper);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Developer' });
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByTestId('details-username')).toHaveText(keeper);
+  await page.goto(`/admin/users/${bot}`);
+  await expect(page.getByTestId('details-username')).toHaveText(bot);
+
   // The bot makes its own key.
   const other = await browser.newContext();
   const botPage = await other.newPage();
@@ -57,7 +70,7 @@ test('a deactivated member’s key is transferred and works again', async ({ bro
   await page.reload();
   const section = page.getByRole('region', { name: 'Keys that outlive their owner' });
   await expect(section).toContainText('(1)');
-  await section.getByLabel('Transfer to…').selectOption({ label: `Grace Hopper (${email})` });
+  await section.getByLabel('Transfer to…').selectOption({ label: keeper });
   await section.getByRole('button', { name: 'Transfer keys' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The keys were transferred.' })).toBeVisible();
   expect((await me()).status(), 'the same secret works again').toBe(200);

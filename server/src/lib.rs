@@ -177,6 +177,7 @@ impl UsageFlush {
 pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopped = stop.clone();
+    app::backend::metrics::get().usage_watched_from(state.clock.now().timestamp_millis());
     let task = tokio::spawn(async move {
         let mut interval = tokio::time::interval(period);
         interval.tick().await;

@@ -42,7 +42,19 @@ async fn main() -> ExitCode {
 
     // Prometheus on its own address, never the public one. A second
     // instance on one machine finds it taken: it says so and serves on.
+    if config.metrics_addr.0 == Some(config.addr) {
+        eprintln!(
+            "keyhouse: KEYHOUSE_METRICS_ADDR must differ from KEYHOUSE_ADDR ({})",
+            config.addr
+        );
+        return ExitCode::FAILURE;
+    }
     if let Some(metrics_addr) = config.metrics_addr.0 {
+        if !metrics_addr.ip().is_loopback() {
+            tracing::warn!(
+                "metrics on {metrics_addr} are not on loopback: anyone who reaches it reads them (no sign-in)"
+            );
+        }
         match tokio::net::TcpListener::bind(metrics_addr).await {
             Ok(listener) => {
                 tracing::info!("metrics on http://{metrics_addr}/metrics");

@@ -2,7 +2,8 @@
 //! `KEYHOUSE_METRICS_ADDR`, never on the public router): key checks by
 //! outcome and how long they took, the key cache, the usage writes, webhook
 //! deliveries, sign-ins, and the database pool. One registry per process;
-//! recording is a few atomic operations, no lock on the request path.
+//! recording is an uncontended read lock and an atomic add per counter, and
+//! a short lock for the latency histogram.
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -36,7 +37,7 @@ fn build() -> Metrics {
     let key_checks = Family::<Labels, Counter>::default();
     registry.register(
         "key_checks",
-        "Key checks by outcome: ok, unknown, disabled, expired, leaked, owner_inactive, public_api_off",
+        "Key checks by the key's state: ok, unknown, decoy, disabled, expired, leaked, owner_inactive, public_api_off",
         key_checks.clone(),
     );
     // 10 µs to about 1.3 s.
@@ -97,6 +98,7 @@ fn build() -> Metrics {
             &[
                 "ok",
                 "unknown",
+                "decoy",
                 "disabled",
                 "expired",
                 "leaked",
@@ -152,6 +154,14 @@ impl Metrics {
     /// The key cache answered a lookup: `hit`, `miss` or `reload`.
     pub fn key_cache(&self, result: &'static str) {
         self.key_cache.get_or_create(&[("result", result)]).inc();
+    }
+
+    /// The usage writes start now: the lag counts from here until the
+    /// first good one (an instance whose writes never succeed shows it).
+    pub fn usage_watched_from(&self, now_ms: i64) {
+        let _ =
+            self.last_flush_ms
+                .compare_exchange(0, now_ms, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     /// A write of the keys' use ended (`ok` or not) after `took`.

@@ -111,10 +111,6 @@ impl Work {
         for row in audit {
             written.push(row.insert(&txn).await?);
         }
-        let metrics = super::metrics::get();
-        for row in &written {
-            metrics.audited(&row.action);
-        }
         // The webhook deliveries these changes owe, in the same
         // transaction: sent exactly when the change commits.
         outbox::enqueue_audited(&txn, &written).await?;
@@ -137,6 +133,10 @@ impl Work {
             notice = Some(seq);
         }
         txn.commit().await?;
+        let metrics = super::metrics::get();
+        for row in &written {
+            metrics.audited(&row.action);
+        }
         if let (Invalidate::Keys, Some(keys)) = (invalidate, keys) {
             keys.clear();
             if let Some(seq) = notice {

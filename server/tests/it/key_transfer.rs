@@ -73,13 +73,13 @@ async fn a_departed_members_keys_work_again_under_the_new_owner() {
         .collect();
     assert_eq!(
         targets,
-        ["admin@acme.example", "keeper"],
-        "active, holding the authority"
+        ["keeper"],
+        "active, holding no more than the leaver did (not the Admin: the key would act as one)"
     );
     let page = admin.get("/admin/users/leaver").await;
     assert!(page.body.contains("transfer-title") && page.body.contains("Transfer to…"));
 
-    for to in ["member-bot", "nobody", "leaver"] {
+    for to in ["member-bot", "nobody", "leaver", "admin@acme.example"] {
         let r = admin
             .call("keys/transfer", &[("from", "leaver"), ("to", to)])
             .await;
@@ -162,4 +162,26 @@ async fn only_manage_all_api_keys_transfers_once_and_never_across_organizations(
         .sum();
     assert_eq!(moved, 3);
     assert_eq!(transferred(&app).await, 3);
+}
+
+#[tokio::test]
+async fn a_transfer_past_the_receivers_key_limit_moves_nothing() {
+    let (app, _clock) = crate::common::app_configured(|c| c.max_keys_per_user = 2).await;
+    let acme = org(&app, "admin@acme.example", "Acme").await;
+    let mut admin = as_admin(&app, &acme);
+    let developer = role_id(&acme, "Developer");
+    create_bot(&app, &acme, "leaver", developer).await;
+    create_bot(&app, &acme, "keeper", developer).await;
+    let mut leaver = signed_in(&app, "leaver").await;
+    let (_, key) = new_key(&mut leaver, "One").await;
+    new_key(&mut leaver, "Two").await;
+    new_key(&mut signed_in(&app, "keeper").await, "Own").await;
+    deactivate(&mut admin, "leaver").await;
+    let r = admin
+        .call("keys/transfer", &[("from", "leaver"), ("to", "keeper")])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("too_many_keys"), "{}", r.body);
+    assert_eq!(transferred(&app).await, 0, "nothing moved");
+    assert_eq!(me(&app, &key).await, 401, "still the leaver's");
 }

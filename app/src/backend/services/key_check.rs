@@ -136,6 +136,7 @@ pub async fn verify(
     });
     let outcome = match &checked {
         None => "unknown",
+        Some((f, _)) if f.key.decoy => "decoy",
         Some((_, KeyStatus::Active)) => "ok",
         Some((_, status)) => status.as_str(),
     };

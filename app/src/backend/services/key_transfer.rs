@@ -1,11 +1,13 @@
 //! Keys that outlive their owner: a deactivated member's keys (Owner
 //! inactive) move, with their secrets, to another active member who holds
-//! Manage User API Key, and work again at once under the new owner. Needs
-//! Manage All API Keys; audited per key (`key.transferred`, a webhook event
-//! too).
+//! Manage User API Key and no authority the departed owner lacked (a key
+//! acts as its owner: it must not gain power by moving), and work again at
+//! once under the new owner. Needs Manage All API Keys; audited per key
+//! (`key.transferred`, a webhook event too).
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
+use super::grants::{authorities_of, lock_organization};
 use super::key_access::{active_key_count, lock_owner};
 use super::key_changes::invalid;
 use crate::backend::audit::{Action, Entry};
@@ -33,36 +35,54 @@ pub const TRANSFER: Operation = Operation::new(
 .rpc("keys/transfer");
 
 /// `username`'s membership here, if they are a member at all.
-async fn member_of(
-    state: &AppState,
+async fn member_of<C: ConnectionTrait>(
+    db: &C,
     who: &Principal,
     username: &str,
 ) -> Result<Option<(user::Model, membership::Model)>, AppError> {
     let Some(found) = user::Entity::find()
         .filter(user::Column::Username.eq(username.trim()))
-        .one(&state.db)
+        .one(db)
         .await?
     else {
         return Ok(None);
     };
     let membership = membership::Entity::find_by_id((found.id, who.organization.id))
-        .one(&state.db)
+        .one(db)
         .await?;
     Ok(membership.map(|m| (found, m)))
+}
+
+/// Whether a key of an owner with `departed` may move to one with
+/// `receiver`: a working key acts as its owner, so the receiver must hold
+/// Manage User API Key and nothing the departed owner did not (a key never
+/// gains power by moving).
+fn may_receive(receiver: &[Authority], departed: &[Authority]) -> bool {
+    receiver.contains(&Authority::ManageUserApiKey) && receiver.iter().all(|a| departed.contains(a))
 }
 
 fn is_active(user: &user::Model, membership: &membership::Model) -> bool {
     user.status == UserStatus::Active && membership.status == UserStatus::Active
 }
 
-/// The active members who may hold keys, by username.
-async fn targets(state: &AppState, who: &Principal) -> Result<Vec<TransferTarget>, AppError> {
-    let holding: Vec<i64> = role_authority::Entity::find()
-        .filter(role_authority::Column::Authority.eq(Authority::ManageUserApiKey.as_str()))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|a| a.role_id)
+/// The active members who may receive keys of an owner with `departed`,
+/// by username.
+async fn targets(
+    state: &AppState,
+    who: &Principal,
+    departed: &[Authority],
+) -> Result<Vec<TransferTarget>, AppError> {
+    let mut by_role: std::collections::HashMap<i64, Vec<Authority>> =
+        std::collections::HashMap::new();
+    for link in role_authority::Entity::find().all(&state.db).await? {
+        if let Some(a) = Authority::parse(&link.authority) {
+            by_role.entry(link.role_id).or_default().push(a);
+        }
+    }
+    let holding: Vec<i64> = by_role
+        .iter()
+        .filter(|(_, authorities)| may_receive(authorities, departed))
+        .map(|(role, _)| *role)
         .collect();
     let members = membership::Entity::find()
         .filter(membership::Column::OrganizationId.eq(who.organization.id))
@@ -91,7 +111,7 @@ pub async fn form(
     who: &Principal,
     username: &str,
 ) -> Result<Option<TransferForm>, AppError> {
-    let Some((owner, membership)) = member_of(state, who, username).await? else {
+    let Some((owner, membership)) = member_of(&state.db, who, username).await? else {
         return Ok(None);
     };
     if is_active(&owner, &membership) {
@@ -106,9 +126,10 @@ pub async fn form(
     if keys == 0 {
         return Ok(None);
     }
+    let departed = authorities_of(&state.db, membership.role_id).await?;
     Ok(Some(TransferForm {
         keys,
-        targets: targets(state, who).await?,
+        targets: targets(state, who, &departed).await?,
     }))
 }
 
@@ -121,27 +142,32 @@ pub async fn transfer(
     to: &str,
     meta: &RequestMeta,
 ) -> Result<u64, AppError> {
-    let (old, old_membership) = member_of(state, who, from)
+    let now = state.clock.now();
+    let org = who.organization.id;
+    let mut work = Work::begin(state).await?;
+    // Decided under the locks membership and role changes take (the
+    // organization's, then both owners' in id order, as Create and Enable
+    // take an owner's): a reactivation or a new role cannot slip between
+    // the check and the move, nor a key count.
+    lock_organization(&work, org).await?;
+    let (old, old_membership) = member_of(&work, who, from)
         .await?
         .ok_or(AppError::NotFound)?;
     if is_active(&old, &old_membership) {
         return Err(AppError::Conflict(Conflict::OwnerActive));
     }
     let refused = || AppError::Invalid(vec![invalid(Field::Username, Problem::CannotHoldKeys)]);
-    let (new, new_membership) = member_of(state, who, to).await?.ok_or_else(refused)?;
-    let may_hold = role_authority::Entity::find()
-        .filter(role_authority::Column::RoleId.eq(new_membership.role_id))
-        .filter(role_authority::Column::Authority.eq(Authority::ManageUserApiKey.as_str()))
-        .count(&state.db)
-        .await?
-        > 0;
-    if !is_active(&new, &new_membership) || !may_hold || new.id == old.id {
+    let (new, new_membership) = member_of(&work, who, to).await?.ok_or_else(refused)?;
+    let mut owners = [old.id, new.id];
+    owners.sort_unstable();
+    for owner in owners {
+        lock_owner(&work, org, owner).await?;
+    }
+    let departed = authorities_of(&work, old_membership.role_id).await?;
+    let receiver = authorities_of(&work, new_membership.role_id).await?;
+    if !is_active(&new, &new_membership) || !may_receive(&receiver, &departed) || new.id == old.id {
         return Err(refused());
     }
-    let now = state.clock.now();
-    let mut work = Work::begin(state).await?;
-    // The receiver's key count is decided under their lock, as Create's is.
-    lock_owner(&work, who.organization.id, new.id).await?;
     let keys = api_key::Entity::find()
         .filter(api_key::Column::OrganizationId.eq(who.organization.id))
         .filter(api_key::Column::UserId.eq(old.id))

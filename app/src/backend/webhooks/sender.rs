@@ -94,10 +94,6 @@ pub async fn deliver_due(state: &AppState, now: DateTime<Utc>) -> Result<Round, 
             None => {}
         }
     }
-    let metrics = crate::backend::metrics::get();
-    metrics.webhook("delivered", round.delivered);
-    metrics.webhook("retrying", round.retrying);
-    metrics.webhook("failed", round.failed);
     Ok(round)
 }
 
@@ -163,6 +159,14 @@ async fn attempt(
         .exec(&state.db)
         .await?
         .rows_affected;
+    if recorded == 1 {
+        let result = match next_state {
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Pending => "retrying",
+            DeliveryState::Failed => "failed",
+        };
+        crate::backend::metrics::get().webhook(result, 1);
+    }
     Ok((recorded == 1).then_some(next_state))
 }
 
