@@ -45,7 +45,7 @@ pub fn TransferSection(#[prop(into)] username: String) -> impl IntoView {
                                         aria-invalid=move || errors.problem(Field::Username).map(|_| "true")
                                     >
                                         {form.targets.iter().map(|t| {
-                                            let label = if t.name.is_empty() { t.username.clone() } else { format!("{} ({})", t.name, t.username) };
+                                            let label = if t.name.is_empty() || t.name == t.username { t.username.clone() } else { format!("{} ({})", t.name, t.username) };
                                             view! { <option value=t.username.clone()>{label}</option> }
                                         }).collect_view()}
                                     </select>
