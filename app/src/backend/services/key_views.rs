@@ -265,7 +265,12 @@ pub async fn list(
         owners,
         owner_is_self,
         policy: key_policy::of(&state.db, org_id, state.clock.now()).await?,
-        expiring: key_policy::expiring(&state.db, who, state.clock.now()).await?,
+        // Only the caller's own list warns of the caller's keys.
+        expiring: if owner_is_self {
+            key_policy::expiring(&state.db, who, state.clock.now()).await?
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -50,6 +50,18 @@ enum Outcome {
 /// Takes the deliveries due at `now` (under a lease) and sends them, at
 /// most [`BATCH`], all at once.
 pub async fn deliver_due(state: &AppState, now: DateTime<Utc>) -> Result<Round, DbErr> {
+    // Most rounds find nothing due: a plain read says so, without taking
+    // the write lock (SQLite) that page renders and key checks would wait
+    // behind.
+    let any_due = webhook_delivery::Entity::find()
+        .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending.as_str()))
+        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+        .one(&state.db)
+        .await?
+        .is_some();
+    if !any_due {
+        return Ok(Round::default());
+    }
     let work = Work::begin_bookkeeping(&state.db).await?;
     let due = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::State.eq(DeliveryState::Pending.as_str()))
