@@ -89,6 +89,7 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         key_cache: Default::default(),
         usage: Default::default(),
         alarm_slots: Default::default(),
+        limit_slots: Default::default(),
     };
     let router = router::router(state.clone(), sessions.clone(), config, site);
     Ok(Server {

@@ -58,6 +58,10 @@ pub struct AppState {
     pub key_cache: super::keys::cache::KeyCache,
     pub usage: super::keys::usage::Usage,
     pub alarm_slots: super::keys::alarm_slots::AlarmSlots,
+    /// The `key.rate_limited` events this instance writes (one per key and
+    /// hour).
+    #[from_ref(skip)]
+    pub limit_slots: super::keys::alarm_slots::AlarmSlots,
 }
 
 /// The state, from inside a server function or a component rendered on the

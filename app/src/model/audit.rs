@@ -47,6 +47,8 @@ text_enum! {
         WebhookCreated = "webhook.created",
         WebhookDeleted = "webhook.deleted",
         KeyTransferred = "key.transferred",
+        /// A key went over its own rate limit (at most one an hour).
+        KeyRateLimited = "key.rate_limited",
     }
 }
 
@@ -120,13 +122,14 @@ mod tests {
             | Action::KeyExpiryShortened
             | Action::WebhookCreated
             | Action::WebhookDeleted
-            | Action::KeyTransferred => Action::ALL.contains(&action),
+            | Action::KeyTransferred
+            | Action::KeyRateLimited => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 39] = [
+        const EVERY: [Action; 40] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -166,6 +169,7 @@ mod tests {
             Action::WebhookCreated,
             Action::WebhookDeleted,
             Action::KeyTransferred,
+            Action::KeyRateLimited,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

@@ -21,6 +21,8 @@ text_enum! {
         UserDeactivated = "user.deactivated",
         /// A departed member's key moved to another owner.
         KeyTransferred = "key.transferred",
+        /// A key went over its own rate limit (at most once an hour).
+        KeyRateLimited = "key.rate_limited",
     }
 }
 

@@ -3,7 +3,7 @@
 //! proxies (`/auth`).
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
-use app::backend::services::{decoys, key_check};
+use app::backend::services::{decoys, key_check, rate_limited};
 use app::backend::state::AppState;
 use app::model::keys::KeyStatus;
 use axum::{
@@ -362,7 +362,7 @@ pub async fn verify_key(
     let reason = match status {
         KeyStatus::Active => match &request.api_set {
             Some(set) if !facts.api_sets.iter().any(|s| s == set) => Some("missing_api_set"),
-            _ if over_limit(&limits, &facts).await => Some("rate_limited"),
+            _ if over_limit(&state, &limits, &facts, &meta).await => Some("rate_limited"),
             _ => None,
         },
         other => Some(refused(other).code),
@@ -375,13 +375,16 @@ pub async fn verify_key(
     Ok(Json(VerifyResponse::of(reason, key_info(&facts))))
 }
 
-/// Whether this check puts the key over its own rate limit.
-async fn over_limit(limits: &Limits, facts: &Facts) -> bool {
-    match facts.key.rate_limit_per_minute {
-        Some(n) => limits
-            .key(facts.key.id, u32::try_from(n).unwrap_or(u32::MAX))
-            .await
-            .is_err(),
-        None => false,
+/// Whether this check puts the key over its own rate limit (then noted as
+/// `key.rate_limited`, at most once an hour).
+async fn over_limit(state: &AppState, limits: &Limits, facts: &Facts, meta: &RequestMeta) -> bool {
+    let Some(n) = facts.key.rate_limit_per_minute else {
+        return false;
+    };
+    let per_minute = u32::try_from(n).unwrap_or(u32::MAX);
+    let over = limits.key(facts.key.id, per_minute).await.is_err();
+    if over {
+        rate_limited::note(state, facts, per_minute, meta.clone());
     }
+    over
 }

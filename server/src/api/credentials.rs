@@ -9,7 +9,7 @@ use app::backend::auth::operation::Operation;
 use app::backend::auth::session::Principal;
 use app::backend::keys::{cache::Facts, format};
 use app::backend::request_meta::RequestMeta;
-use app::backend::services::{decoys, key_check};
+use app::backend::services::{decoys, key_check, rate_limited};
 use app::backend::state::AppState;
 use app::model::keys::KeyStatus;
 use axum::extract::FromRequestParts;
@@ -216,10 +216,10 @@ async fn authenticate(
         return Err(refused(status));
     }
     if let (Some(per_minute), Some(limits)) = (facts.key.rate_limit_per_minute, limits)
-        && let Err(seconds) = limits
-            .key(facts.key.id, u32::try_from(per_minute).unwrap_or(u32::MAX))
-            .await
+        && let per_minute = u32::try_from(per_minute).unwrap_or(u32::MAX)
+        && let Err(seconds) = limits.key(facts.key.id, per_minute).await
     {
+        rate_limited::note(state, &facts, per_minute, meta.cloned().unwrap_or_default());
         return Err(ApiError::too_many(
             seconds,
             "This API key is over its rate limit; try again later.",

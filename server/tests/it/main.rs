@@ -50,6 +50,7 @@ mod matrix;
 mod matrix_api;
 mod metrics;
 mod notices;
+mod rate_limited;
 mod roles;
 mod rules;
 mod rules_grants;

@@ -1,8 +1,9 @@
-//! Bounds on the decoy alarms one instance writes: at most
-//! [`ALARMS_PER_MINUTE`] per decoy and minute, decided in memory before any
-//! database work (a flood of one decoy costs nothing beyond its answers),
-//! and at most [`IN_FLIGHT_MAX`] written at once. The database keeps the
-//! per-minute bound across instances (`services::decoys`).
+//! Bounds on the alarms one instance writes: at most a share per key and
+//! period ([`ALARMS_PER_MINUTE`] per decoy and minute; one `key.rate_limited`
+//! per key and hour), decided in memory before any database work (a flood
+//! costs nothing beyond its answers), and at most [`IN_FLIGHT_MAX`] written
+//! at once. The database keeps the bound across instances
+//! (`services::decoys`, `services::rate_limited`).
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,8 @@ const REMEMBERED: usize = 10_000;
 #[derive(Clone, Default)]
 pub struct AlarmSlots {
     in_flight: Arc<AtomicUsize>,
-    /// Per decoy: the minute (since the epoch) and the alarms taken in it.
+    /// Per key: the period (minute or hour since the epoch) and the alarms
+    /// taken in it.
     minutes: Arc<Mutex<HashMap<i64, (i64, u64)>>>,
 }
 
@@ -25,21 +27,21 @@ pub struct AlarmSlots {
 pub struct Slot(Arc<AtomicUsize>);
 
 impl AlarmSlots {
-    /// A slot for an alarm of `decoy` in `minute`, unless the decoy had its
-    /// share of this minute or every slot is taken.
-    pub fn take(&self, decoy: i64, minute: i64) -> Option<Slot> {
+    /// A slot for an alarm of `key` in `period`, unless the key had its
+    /// `share` of this period or every slot is taken.
+    pub fn take(&self, key: i64, period: i64, share: u64) -> Option<Slot> {
         let mut minutes = self
             .minutes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if minutes.len() >= REMEMBERED {
-            minutes.retain(|_, (m, _)| *m == minute);
+            minutes.retain(|_, (m, _)| *m == period);
         }
-        let entry = minutes.entry(decoy).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
+        let entry = minutes.entry(key).or_insert((period, 0));
+        if entry.0 != period {
+            *entry = (period, 0);
         }
-        if entry.1 >= ALARMS_PER_MINUTE {
+        if entry.1 >= share {
             return None;
         }
         // Only an alarm that gets a slot counts against the decoy's share.
@@ -67,17 +69,17 @@ mod tests {
     fn slots_are_bounded_and_come_back() {
         let slots = AlarmSlots::default();
         let taken: Vec<Slot> = (0..IN_FLIGHT_MAX as i64)
-            .filter_map(|d| slots.take(d, 1))
+            .filter_map(|d| slots.take(d, 1, ALARMS_PER_MINUTE))
             .collect();
         assert_eq!(taken.len(), IN_FLIGHT_MAX);
-        assert!(slots.take(100, 1).is_none(), "full");
+        assert!(slots.take(100, 1, ALARMS_PER_MINUTE).is_none(), "full");
         assert!(
-            slots.take(101, 1).is_none(),
+            slots.take(101, 1, ALARMS_PER_MINUTE).is_none(),
             "a refusal frees nothing it did not take"
         );
         drop(taken);
         let again: Vec<Slot> = (0..IN_FLIGHT_MAX as i64 + 3)
-            .filter_map(|d| slots.take(200 + d, 1))
+            .filter_map(|d| slots.take(200 + d, 1, ALARMS_PER_MINUTE))
             .collect();
         assert_eq!(again.len(), IN_FLIGHT_MAX);
     }
@@ -87,12 +89,18 @@ mod tests {
         let slots = AlarmSlots::default();
         let mut alarms = 0;
         for _ in 0..ALARMS_PER_MINUTE + 20 {
-            if slots.take(7, 5).is_some() {
+            if slots.take(7, 5, ALARMS_PER_MINUTE).is_some() {
                 alarms += 1;
             }
         }
         assert_eq!(alarms, ALARMS_PER_MINUTE);
-        assert!(slots.take(8, 5).is_some(), "another decoy is not held up");
-        assert!(slots.take(7, 6).is_some(), "the next minute starts afresh");
+        assert!(
+            slots.take(8, 5, ALARMS_PER_MINUTE).is_some(),
+            "another decoy is not held up"
+        );
+        assert!(
+            slots.take(7, 6, ALARMS_PER_MINUTE).is_some(),
+            "the next minute starts afresh"
+        );
     }
 }

@@ -239,7 +239,7 @@ pub fn spring(state: &AppState, facts: &Facts, meta: RequestMeta, more: serde_js
     // Within the decoy's share of the minute and a few at once; a flood's
     // excess is logged above only.
     let minute = state.clock.now().timestamp().div_euclid(60);
-    let Some(slot) = state.alarm_slots.take(key_id, minute) else {
+    let Some(slot) = state.alarm_slots.take(key_id, minute, ALARMS_PER_MINUTE) else {
         return;
     };
     let state = state.clone();

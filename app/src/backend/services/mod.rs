@@ -19,6 +19,7 @@ pub mod key_views;
 pub mod leaks;
 pub mod memberships;
 pub mod org_slugs;
+pub mod rate_limited;
 pub mod roles;
 pub mod sign_in;
 pub mod unused_keys;

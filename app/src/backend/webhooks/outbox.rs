@@ -30,6 +30,7 @@ pub fn event_of(action: &str) -> Option<EventType> {
         Action::DecoyUsed => EventType::KeyDecoyUsed,
         Action::UserDeactivated => EventType::UserDeactivated,
         Action::KeyTransferred => EventType::KeyTransferred,
+        Action::KeyRateLimited => EventType::KeyRateLimited,
         _ => return None,
     })
 }

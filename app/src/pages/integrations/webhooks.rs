@@ -31,6 +31,7 @@ pub fn event_label(i18n: I18nContext<Locale>, event: EventType) -> String {
         EventType::KeyDecoyUsed => t_string!(i18n, event_key_decoy_used),
         EventType::UserDeactivated => t_string!(i18n, event_user_deactivated),
         EventType::KeyTransferred => t_string!(i18n, event_key_transferred),
+        EventType::KeyRateLimited => t_string!(i18n, event_key_rate_limited),
     }
     .to_string()
 }
