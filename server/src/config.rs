@@ -200,6 +200,42 @@ pub struct Config {
         action = clap::ArgAction::Set
     )]
     pub webhook_allow_private: bool,
+
+    /// Where the expiry e-mail to a key's owner (7 days and 1 day before)
+    /// is sent: `smtp://HOST:PORT` (plain, a relay on this host),
+    /// `smtp://HOST:PORT?tls=required` (STARTTLS) or `smtps://HOST:PORT`,
+    /// with `USER:PASSWORD@` to log in. Unset: no e-mail.
+    #[arg(long, env = "KEYHOUSE_SMTP_URL", value_parser = parse_smtp_url)]
+    pub smtp_url: Option<SmtpUrl>,
+
+    /// The sender of that e-mail: `Name <address>` or an address.
+    #[arg(
+        long,
+        env = "KEYHOUSE_MAIL_FROM",
+        default_value = "Keyhouse <keyhouse@localhost>",
+        value_parser = parse_mail_from
+    )]
+    pub mail_from: String,
+}
+
+/// `KEYHOUSE_SMTP_URL`, which may hold a password: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(…)")
+    }
+}
+
+fn parse_smtp_url(value: &str) -> Result<SmtpUrl, String> {
+    app::backend::mail::Mailer::new(value, "keyhouse@localhost")?;
+    Ok(SmtpUrl(value.to_owned()))
+}
+
+fn parse_mail_from(value: &str) -> Result<String, String> {
+    app::backend::mail::Mailer::new("smtp://127.0.0.1:25", value)?;
+    Ok(value.to_owned())
 }
 
 fn parse_leak_report_keys(value: &str) -> Result<LeakReporters, String> {
@@ -257,6 +293,8 @@ impl Config {
             sign_ups_per_hour: 10,
             leak_report_keys: None,
             webhook_allow_private: false,
+            smtp_url: None,
+            mail_from: "Keyhouse <keyhouse@localhost>".into(),
         }
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use app::backend::clock::{SharedClock, SystemClock};
 use app::backend::jobs::{self, Round};
-use app::backend::services::unused_keys;
+use app::backend::services::{expiry_mail, unused_keys};
 use app::backend::state::{AppState, Settings};
 use app::backend::webhooks::{outbox, sender};
 use app::backend::{db, session_store::SeaOrmSessionStore};
@@ -37,6 +37,8 @@ pub struct Server {
 pub enum StartError {
     #[error("cannot open database {url}: {reason}")]
     Database { url: String, reason: String },
+    #[error("KEYHOUSE_SMTP_URL / KEYHOUSE_MAIL_FROM: {0}")]
+    Mail(String),
     #[error(transparent)]
     SiteFiles(#[from] site_files::SiteError),
 }
@@ -79,6 +81,12 @@ pub async fn build_with_clock(config: &Config, clock: SharedClock) -> Result<Ser
         secure_cookies: config.secure_cookies,
         leak_reporters: config.leak_report_keys.clone().unwrap_or_default(),
         webhook_allow_private: config.webhook_allow_private,
+        mailer: config
+            .smtp_url
+            .as_ref()
+            .map(|url| app::backend::mail::Mailer::new(&url.0, &config.mail_from))
+            .transpose()
+            .map_err(StartError::Mail)?,
     };
     let state = AppState {
         leptos_options,
@@ -168,6 +176,37 @@ impl UsageFlush {
     }
 }
 
+/// The expiry e-mail's round, off the usage task (SMTP may be slow): one at
+/// a time per instance; a round still sending when the next is due lets it
+/// pass.
+fn mail_round(
+    state: &AppState,
+    mailer: app::backend::mail::Mailer,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    static RUNNING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if RUNNING.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        match expiry_mail::run(&state, &mailer, now).await {
+            Ok(round) if round == Default::default() => {}
+            Ok(round) => tracing::info!(
+                written = round.written,
+                sent = round.sent,
+                given_up = round.failed,
+                "expiry e-mail round"
+            ),
+            Err(err) => tracing::warn!(error = %err, "the expiry e-mail round failed"),
+        }
+        if let Err(err) = expiry_mail::purge_old(&state.db, now).await {
+            tracing::warn!(error = %err, "deleting old expiry e-mail failed");
+        }
+        RUNNING.store(false, std::sync::atomic::Ordering::Release);
+    });
+}
+
 /// Writes the keys' use to the database every `period` (batched, off the
 /// request path), and about every five minutes deletes expired user
 /// tokens, sign-in attempts past every throttle window, key hand-overs
@@ -238,6 +277,9 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                     Ok(0) => {}
                     Ok(events) => tracing::debug!(events, "key expiry events written"),
                     Err(err) => tracing::warn!(error = %err, "writing key expiry events failed"),
+                }
+                if let Some(mailer) = state.settings.mailer.clone() {
+                    mail_round(&state, mailer, now);
                 }
                 match round {
                     Ok(Some(0)) => {}

@@ -9,6 +9,7 @@ pub mod db;
 pub mod entities;
 pub mod jobs;
 pub mod keys;
+pub mod mail;
 pub mod metrics;
 pub mod migrations;
 pub mod operations;

@@ -30,6 +30,8 @@ pub struct Settings {
     /// Webhook endpoints may be on loopback and private addresses
     /// (`KEYHOUSE_WEBHOOK_ALLOW_PRIVATE`; off: no SSRF into the network).
     pub webhook_allow_private: bool,
+    /// The expiry e-mail's sender (`KEYHOUSE_SMTP_URL`); none: no e-mail.
+    pub mailer: Option<super::mail::Mailer>,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             secure_cookies: false,
             leak_reporters: Default::default(),
             webhook_allow_private: false,
+            mailer: None,
         }
     }
 }

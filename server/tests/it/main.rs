@@ -46,6 +46,7 @@ mod keys_access;
 mod keys_grace;
 mod keys_refused;
 mod leaks;
+mod mail;
 mod matrix;
 mod matrix_api;
 mod metrics;

@@ -16,6 +16,10 @@ pub struct Model {
     pub grace_until: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
     pub last_used_ip: Option<String>,
+    /// Roll's "Retire the old secret when it has not been used for 1 hour".
+    pub retire_when_unused: bool,
+    /// When its retirement was recorded (`key.secret_retired`, once).
+    pub retired_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -292,6 +292,8 @@ mod tests {
             grace_until: None,
             last_used_at: None,
             last_used_ip: None,
+            retire_when_unused: false,
+            retired_at: None,
         };
         assert!(secret_accepted(&current, now()));
         let rolled = api_key_secret::Model {

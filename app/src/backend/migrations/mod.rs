@@ -16,6 +16,7 @@ mod m20261130_000011_allowed_addresses;
 mod m20261130_000012_decoys;
 mod m20261201_000013_key_policies;
 mod m20261201_000014_webhooks;
+mod m20261202_000015_mail_rotation;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_decoys::Migration),
             Box::new(m20261201_000013_key_policies::Migration),
             Box::new(m20261201_000014_webhooks::Migration),
+            Box::new(m20261202_000015_mail_rotation::Migration),
         ]
     }
 }

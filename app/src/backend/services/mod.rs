@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit_log;
 pub mod credentials;
 pub mod decoys;
+pub mod expiry_mail;
 pub mod grants;
 pub mod integrations;
 pub mod invitation_accept;

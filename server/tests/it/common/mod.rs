@@ -9,6 +9,7 @@ pub mod grants;
 pub mod hooks;
 pub mod keys;
 pub mod logs;
+pub mod smtp;
 
 pub use client::{Client, form_encode};
 
