@@ -29,6 +29,7 @@ test.describe('without JavaScript', () => {
     await row.getByRole('link', { name: 'Roll My first API key' }).click();
     const roll = page.getByRole('dialog', { name: 'Roll this API key?' });
     await roll.getByLabel('Grace period').selectOption({ label: '24 hours' });
+    await roll.getByRole('checkbox', { name: 'Retire the old secret when it has not been used for 1 hour' }).check();
     await roll.getByRole('button', { name: 'Roll key' }).click();
     const rolled = page.getByRole('dialog', { name: 'Save generated key' });
     const newKey = await rolled.getByLabel('Your API key').inputValue();
@@ -41,11 +42,17 @@ test.describe('without JavaScript', () => {
     await page.getByRole('row', { name: /My first API key/ }).getByRole('link', { name: 'My first API key', exact: true }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'API key details' })).toBeVisible();
     await expect(page.getByRole('row', { name: new RegExp(oldKey.slice(0, 7)) })).toContainText('Works until');
+    // The rotation's progress: old against new, hour by hour, and who is still on the old one.
+    await expect(page.getByRole('heading', { level: 2, name: 'Rotation progress' })).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Rotation progress' })).toBeVisible();
+    await expect(page.getByText('The old secret is retired once it has not been used for 1 hour')).toBeVisible();
+    await expect(page.getByRole('heading', { level: 3, name: 'Addresses still using the old secret' })).toBeVisible();
     await page.getByRole('button', { name: 'End grace period now' }).click();
 
     await expect(page).toHaveURL(/\/settings\/integrations\/public-api\/keys\/\d+$/);
     await expect(page.getByRole('button', { name: 'End grace period now' })).toHaveCount(0);
     await expect(page.getByRole('row', { name: new RegExp(oldKey.slice(0, 7)) })).toContainText('Retired');
+    await expect(page.getByRole('heading', { name: 'Rotation progress' })).toHaveCount(0);
     expect((await me(oldKey)).status(), 'the old secret is refused at once').toBe(401);
     expect((await me(newKey)).status(), 'the current secret keeps working').toBe(200);
 

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use app::backend::auth::leak_reporters::LeakReporters;
+use app::backend::mail::{self, SmtpUrl};
 
 pub use crate::metrics::MetricsAddr;
 use crate::metrics::parse_metrics_addr;
@@ -185,13 +186,11 @@ pub struct Config {
     /// Public keys (PEM, EC P-256) of secret scanners allowed to report
     /// leaked keys to `POST /api/v1/leaks`: the PEM text itself or the path
     /// of a file holding it. Unset: leak reports are refused.
-    #[arg(long, env = "KEYHOUSE_LEAK_REPORT_KEYS", value_parser = parse_leak_report_keys)]
+    #[arg(long, env = "KEYHOUSE_LEAK_REPORT_KEYS", value_parser = LeakReporters::from_setting)]
     pub leak_report_keys: Option<LeakReporters>,
 
     /// Let webhook endpoints be on loopback, private and other non-public
-    /// addresses (for a receiver in your own network, and tests). Off: an
-    /// endpoint whose host resolves to one is refused, at creation and at
-    /// every delivery.
+    /// addresses (your own network; tests). Off: such an endpoint is refused.
     #[arg(
         long,
         env = "KEYHOUSE_WEBHOOK_ALLOW_PRIVATE",
@@ -201,45 +200,14 @@ pub struct Config {
     )]
     pub webhook_allow_private: bool,
 
-    /// Where the expiry e-mail to a key's owner (7 days and 1 day before)
-    /// is sent: `smtp://HOST:PORT` (plain, a relay on this host),
-    /// `smtp://HOST:PORT?tls=required` (STARTTLS) or `smtps://HOST:PORT`,
-    /// with `USER:PASSWORD@` to log in. Unset: no e-mail.
-    #[arg(long, env = "KEYHOUSE_SMTP_URL", value_parser = parse_smtp_url)]
+    /// Where the expiry e-mail goes (`smtp://HOST:PORT`, `…?tls=required`,
+    /// `smtps://…`, `USER:PASSWORD@` to log in); unset: no e-mail.
+    #[arg(long, env = "KEYHOUSE_SMTP_URL", value_parser = SmtpUrl::parse)]
     pub smtp_url: Option<SmtpUrl>,
 
     /// The sender of that e-mail: `Name <address>` or an address.
-    #[arg(
-        long,
-        env = "KEYHOUSE_MAIL_FROM",
-        default_value = "Keyhouse <keyhouse@localhost>",
-        value_parser = parse_mail_from
-    )]
+    #[arg(long, env = "KEYHOUSE_MAIL_FROM", default_value = "Keyhouse <keyhouse@localhost>", value_parser = mail::parse_from)]
     pub mail_from: String,
-}
-
-/// `KEYHOUSE_SMTP_URL`, which may hold a password: never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SmtpUrl(pub String);
-
-impl std::fmt::Debug for SmtpUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SmtpUrl(…)")
-    }
-}
-
-fn parse_smtp_url(value: &str) -> Result<SmtpUrl, String> {
-    app::backend::mail::Mailer::new(value, "keyhouse@localhost")?;
-    Ok(SmtpUrl(value.to_owned()))
-}
-
-fn parse_mail_from(value: &str) -> Result<String, String> {
-    app::backend::mail::Mailer::new("smtp://127.0.0.1:25", value)?;
-    Ok(value.to_owned())
-}
-
-fn parse_leak_report_keys(value: &str) -> Result<LeakReporters, String> {
-    LeakReporters::from_setting(value)
 }
 
 fn parse_database_url(value: &str) -> Result<String, String> {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use app::backend::clock::{SharedClock, SystemClock};
 use app::backend::jobs::{self, Round};
-use app::backend::services::{expiry_mail, unused_keys};
+use app::backend::services::{expiry_mail, rotation, unused_keys};
 use app::backend::state::{AppState, Settings};
 use app::backend::webhooks::{outbox, sender};
 use app::backend::{db, session_store::SeaOrmSessionStore};
@@ -277,6 +277,23 @@ pub fn spawn_usage_flush(state: AppState, period: Duration) -> UsageFlush {
                     Ok(0) => {}
                     Ok(events) => tracing::debug!(events, "key expiry events written"),
                     Err(err) => tracing::warn!(error = %err, "writing key expiry events failed"),
+                }
+                // Rolled secrets unused for an hour (asked for at the roll),
+                // and grace periods that ran out: after this instance's use
+                // was written, never while it could not be.
+                if flushed.is_ok() {
+                    match rotation::retire(&state, now).await {
+                        Ok(done) if done == Default::default() => {}
+                        Ok(done) => tracing::info!(
+                            unused = done.unused,
+                            grace_ended = done.grace_ended,
+                            "rolled secrets retired"
+                        ),
+                        Err(err) => tracing::warn!(error = %err, "retiring rolled secrets failed"),
+                    }
+                }
+                if let Err(err) = rotation::purge_hours(&state.db, now).await {
+                    tracing::warn!(error = %err, "deleting old per-secret hours failed");
                 }
                 if let Some(mailer) = state.settings.mailer.clone() {
                     mail_round(&state, mailer, now);

@@ -63,6 +63,30 @@ impl Mailer {
     }
 }
 
+/// `KEYHOUSE_SMTP_URL`, which may hold a password: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(…)")
+    }
+}
+
+impl SmtpUrl {
+    /// A URL a mailer can be built from (the configuration's parser).
+    pub fn parse(value: &str) -> Result<SmtpUrl, String> {
+        Mailer::new(value, "keyhouse@localhost")?;
+        Ok(SmtpUrl(value.to_owned()))
+    }
+}
+
+/// A sender address a mailer takes (the configuration's parser).
+pub fn parse_from(value: &str) -> Result<String, String> {
+    Mailer::new("smtp://127.0.0.1:25", value)?;
+    Ok(value.to_owned())
+}
+
 /// At most 300 characters, on a character boundary.
 fn short(text: &str) -> String {
     text.chars().take(300).collect()

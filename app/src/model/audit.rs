@@ -49,6 +49,9 @@ text_enum! {
         KeyTransferred = "key.transferred",
         /// A key went over its own rate limit (at most one an hour).
         KeyRateLimited = "key.rate_limited",
+        /// A rolled secret stopped working: unused for an hour, or its
+        /// grace period ran out (by the system).
+        KeySecretRetired = "key.secret_retired",
     }
 }
 
@@ -123,13 +126,14 @@ mod tests {
             | Action::WebhookCreated
             | Action::WebhookDeleted
             | Action::KeyTransferred
-            | Action::KeyRateLimited => Action::ALL.contains(&action),
+            | Action::KeyRateLimited
+            | Action::KeySecretRetired => Action::ALL.contains(&action),
         }
     }
 
     #[test]
     fn all_lists_every_action_once_with_a_unique_text() {
-        const EVERY: [Action; 40] = [
+        const EVERY: [Action; 41] = [
             Action::SignInSuccess,
             Action::SignInFailure,
             Action::SignInThrottled,
@@ -170,6 +174,7 @@ mod tests {
             Action::WebhookDeleted,
             Action::KeyTransferred,
             Action::KeyRateLimited,
+            Action::KeySecretRetired,
         ];
         assert!(EVERY.iter().all(|a| listed(*a)));
         assert_eq!(Action::ALL.len(), EVERY.len());

@@ -195,6 +195,8 @@ pub struct KeyDetails {
     pub leak: Option<KeyLeak>,
     /// The organization's key policy (the Roll dialog's Expires choices).
     pub policy: KeyPolicy,
+    /// While a rolled secret still works: how far its callers have moved.
+    pub rotation: Option<super::rotation::Rotation>,
 }
 
 /// Where and when a secret of a key was reported as found in public.

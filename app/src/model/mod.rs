@@ -16,6 +16,7 @@ pub mod notice;
 pub mod page;
 pub mod policy;
 pub mod roles;
+pub mod rotation;
 pub mod text_enum;
 pub mod transfer;
 pub mod users;

@@ -84,6 +84,7 @@ pub async fn roll_key(
     grace_hours: u32,
     #[server(default)] expires: String,
     #[server(default)] expires_on: String,
+    #[server(default)] retire_unused: bool,
     #[server(default)] back: String,
 ) -> Result<Option<GeneratedKey>, AppError> {
     use super::support::{call, no_store};
@@ -95,6 +96,7 @@ pub async fn roll_key(
             grace_hours,
             expires,
             expires_on,
+            retire_unused,
         };
         let issued = api_keys::roll(&state, &c.who, id, ask, &c.meta, delivery).await?;
         Ok(hand_over(&state, issued, &back))

@@ -368,9 +368,13 @@ pub async fn verify_key(
         other => Some(refused(other).code),
     };
     if reason.is_none() {
-        state
-            .usage
-            .record(facts.key.id, facts.secret.id, state.clock.now(), client);
+        state.usage.record(
+            facts.key.id,
+            facts.secret.id,
+            facts.secret.superseded_at.is_some(),
+            state.clock.now(),
+            client,
+        );
     }
     Ok(Json(VerifyResponse::of(reason, key_info(&facts))))
 }

@@ -225,9 +225,13 @@ async fn authenticate(
             "This API key is over its rate limit; try again later.",
         ));
     }
-    state
-        .usage
-        .record(facts.key.id, facts.secret.id, state.clock.now(), ip);
+    state.usage.record(
+        facts.key.id,
+        facts.secret.id,
+        facts.secret.superseded_at.is_some(),
+        state.clock.now(),
+        ip,
+    );
     Ok(facts)
 }
 

@@ -14,8 +14,8 @@ use crate::common::{Client, app_configured, as_admin, create_bot, org, role_id, 
 use app::backend::clock::Clock;
 use app::backend::entities::key_mail;
 use app::backend::mail::Mailer;
+use app::backend::mail::SmtpUrl;
 use app::backend::services::expiry_mail;
-use server::config::SmtpUrl;
 
 /// A key expiring in 30 days; returns (id, key).
 async fn key(client: &mut Client<'_>, name: &str) -> (String, String) {

@@ -53,6 +53,7 @@ mod metrics;
 mod notices;
 mod rate_limited;
 mod roles;
+mod rotation;
 mod rules;
 mod rules_grants;
 mod rules_keys;

@@ -10,3 +10,4 @@ pub mod handover;
 pub mod listener;
 pub mod status;
 pub mod usage;
+mod usage_secrets;

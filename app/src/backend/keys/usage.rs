@@ -1,7 +1,9 @@
 //! Use of keys, counted in memory on the request path and written to the
 //! database in batches by a background task: a key check never waits for a
-//! write. Three things are kept: each secret's last use, each key's
-//! requests per day (UTC), and the addresses each key was used from.
+//! write. Kept: each secret's last use, each key's requests per day (UTC),
+//! the addresses each key was used from, and for a rotation's progress each
+//! secret's requests per hour and the addresses using a rolled secret
+//! (`usage_secrets`).
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -16,8 +18,7 @@ use sea_orm::{
 use crate::backend::entities::{api_key, api_key_ip, api_key_secret, api_key_usage_day};
 use crate::backend::unit_of_work::{Invalidate, Work};
 
-/// The addresses kept per key: the most recently seen.
-pub const IPS_KEPT: u64 = 20;
+pub use super::usage_secrets::IPS_KEPT;
 
 struct Seen {
     key_id: i64,
@@ -34,6 +35,10 @@ struct Pending {
     refused: HashMap<(i64, NaiveDate), i64>,
     /// Requests and last use, by key and address.
     ips: HashMap<(i64, IpAddr), (i64, DateTime<Utc>)>,
+    /// Requests by secret and hour (seconds since the epoch / 3600).
+    pub(super) hours: HashMap<(i64, i64), i64>,
+    /// Requests and last use of rolled secrets, by secret and address.
+    pub(super) rolled_ips: HashMap<(i64, IpAddr), (i64, DateTime<Utc>)>,
 }
 
 /// Separately locked parts of the counts: requests on different threads
@@ -74,6 +79,14 @@ impl Pending {
             entry.0 += n;
             entry.1 = Ord::max(entry.1, at);
         }
+        for (hour, n) in other.hours {
+            *self.hours.entry(hour).or_default() += n;
+        }
+        for (ip, (n, at)) in other.rolled_ips {
+            let entry = self.rolled_ips.entry(ip).or_insert((0, at));
+            entry.0 += n;
+            entry.1 = Ord::max(entry.1, at);
+        }
     }
 }
 
@@ -87,8 +100,16 @@ impl Usage {
         &self.shards[SHARD.with(|s| *s)]
     }
 
-    /// Notes that secret `secret_id` of key `key_id` was used now.
-    pub fn record(&self, key_id: i64, secret_id: i64, at: DateTime<Utc>, ip: Option<IpAddr>) {
+    /// Notes that secret `secret_id` of key `key_id` was used now; `rolled`:
+    /// a secret in its grace period (its callers have yet to move).
+    pub fn record(
+        &self,
+        key_id: i64,
+        secret_id: i64,
+        rolled: bool,
+        at: DateTime<Utc>,
+        ip: Option<IpAddr>,
+    ) {
         let Ok(mut pending) = self.shard().lock() else {
             return;
         };
@@ -103,6 +124,15 @@ impl Usage {
             }
         }
         *pending.days.entry((key_id, at.date_naive())).or_default() += 1;
+        *pending
+            .hours
+            .entry((secret_id, at.timestamp().div_euclid(3600)))
+            .or_default() += 1;
+        if let (true, Some(ip)) = (rolled, ip) {
+            let entry = pending.rolled_ips.entry((secret_id, ip)).or_insert((0, at));
+            entry.0 += 1;
+            entry.1 = Ord::max(entry.1, at);
+        }
         if let Some(ip) = ip {
             let entry = pending.ips.entry((key_id, ip)).or_insert((0, at));
             entry.0 += 1;
@@ -291,6 +321,11 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
     for key_id in with_new_ips {
         forget_old_ips(&work, key_id).await?;
     }
+    let key_of = |secret: &i64| batch.last.get(secret).map(|s| s.key_id);
+    super::usage_secrets::write(&work, &batch.hours, &batch.rolled_ips, |secret| {
+        key_of(secret).is_some_and(|k| exists(&k))
+    })
+    .await?;
     work.commit(Invalidate::None).await
 }
 
@@ -329,13 +364,13 @@ mod tests {
         let usage = Usage::default();
         // Two threads: two shards (or one; the sums are the same).
         std::thread::scope(|s| {
-            s.spawn(|| usage.record(1, 10, t1, Some(ip)));
-            s.spawn(|| usage.record(1, 10, t0, Some(ip)));
+            s.spawn(|| usage.record(1, 10, false, t1, Some(ip)));
+            s.spawn(|| usage.record(1, 10, false, t0, Some(ip)));
         });
-        usage.record(1, 10, t0, None);
+        usage.record(1, 10, false, t0, None);
         // Out of order on one thread: the later use stays the last one.
-        usage.record(2, 20, t1, Some(ip));
-        usage.record(2, 20, t0, Some(ip));
+        usage.record(2, 20, true, t1, Some(ip));
+        usage.record(2, 20, true, t0, Some(ip));
         let mut batch = Pending::default();
         for shard in usage.shards.iter() {
             batch.merge(std::mem::take(&mut *shard.lock().expect("lock")));
@@ -345,5 +380,16 @@ mod tests {
         assert_eq!(batch.last.get(&10).map(|s| s.at), Some(t1));
         assert_eq!(batch.ips.get(&(2, ip)), Some(&(2, t1)));
         assert_eq!(batch.last.get(&20).map(|s| s.at), Some(t1));
+        let hour = t0.timestamp().div_euclid(3600);
+        assert_eq!(batch.hours.get(&(10, hour)), Some(&3));
+        assert_eq!(
+            batch.rolled_ips.get(&(20, ip)),
+            Some(&(2, t1)),
+            "a rolled secret's callers"
+        );
+        assert!(
+            !batch.rolled_ips.contains_key(&(10, ip)),
+            "the current one's are not"
+        );
     }
 }

@@ -264,6 +264,9 @@ pub struct Roll {
     /// Create dialog's Expires field (`expires_on` with `date`).
     pub expires: String,
     pub expires_on: String,
+    /// "Retire the old secret when it has not been used for 1 hour" (within
+    /// the grace period, which stays the upper bound).
+    pub retire_unused: bool,
 }
 
 /// A new secret for the caller's own key; the old one keeps working for
@@ -308,6 +311,10 @@ pub async fn roll(
     let retired = api_key_secret::Entity::update_many()
         .col_expr(api_key_secret::Column::SupersededAt, Expr::value(now))
         .col_expr(api_key_secret::Column::GraceUntil, Expr::value(grace_until))
+        .col_expr(
+            api_key_secret::Column::RetireWhenUnused,
+            Expr::value(ask.retire_unused && grace_hours > 0),
+        )
         .filter(api_key_secret::Column::ApiKeyId.eq(key.id))
         .filter(api_key_secret::Column::SupersededAt.is_null())
         .exec(&work)
@@ -319,6 +326,8 @@ pub async fn roll(
     // Secrets rolled earlier work no longer than the one just retired: a
     // roll with no grace (the key leaked) ends every grace period at once.
     cap_grace(&work, key.id, grace_until).await?;
+    // With no grace, the old secret retired with the roll (told by it).
+    super::rotation::mark_retired(&work, key.id, now).await?;
     insert_secret(&work, key.id, &plain, now).await?;
     if expires_at != key.expires_at {
         api_key::Entity::update_many()

@@ -287,6 +287,7 @@ pub async fn end_grace(
     if ended == 0 {
         return Err(AppError::Conflict(Conflict::NoGrace));
     }
+    super::rotation::mark_retired(&work, key.id, now).await?;
     work.audit(
         Entry::new(
             Action::KeyGraceEnded,

@@ -308,11 +308,9 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
     let ctx = context(state, who, std::slice::from_ref(&key)).await?;
     let now = state.clock.now();
     let row = key_row(&key, &ctx, who, now)?;
-    let secrets = ctx
-        .secrets
-        .get(&key.id)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    let own = ctx.secrets.get(&key.id).map(Vec::as_slice).unwrap_or(&[]);
+    let rotation = super::rotation::progress(&state.db, own, now).await?;
+    let secrets = own
         .iter()
         .map(|s| SecretRow {
             visible_start: s.visible_start.clone(),
@@ -351,6 +349,7 @@ pub async fn details(state: &AppState, who: &Principal, id: i64) -> Result<KeyDe
             source: key.leak_source.clone().unwrap_or_default(),
         }),
         policy: key_policy::of(&state.db, who.organization.id, now).await?,
+        rotation,
     })
 }
 

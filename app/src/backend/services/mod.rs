@@ -22,6 +22,7 @@ pub mod memberships;
 pub mod org_slugs;
 pub mod rate_limited;
 pub mod roles;
+pub mod rotation;
 pub mod sign_in;
 pub mod unused_keys;
 pub mod user_access;

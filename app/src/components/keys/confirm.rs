@@ -114,6 +114,11 @@ pub fn RollKeyDialog(
                         }).collect_view()}
                     </select>
                 </div>
+                <div class="field checkbox">
+                    <input id="roll-retire-unused" type="checkbox" name="retire_unused" value="true" aria-describedby="roll-retire-hint" />
+                    <label for="roll-retire-unused">{t!(i18n, retire_unused)}</label>
+                    <p id="roll-retire-hint" class="hint">{t!(i18n, retire_unused_hint)}</p>
+                </div>
                 {expiry}
                 <FormError error=errors.error />
                 <button type="submit" class="primary">{t!(i18n, roll_confirm)}</button>

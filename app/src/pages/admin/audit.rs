@@ -55,6 +55,7 @@ pub fn action_label(i18n: I18nContext<Locale>, action: &str) -> String {
         Action::WebhookDeleted => t_string!(i18n, action_webhook_deleted).to_string(),
         Action::KeyTransferred => t_string!(i18n, action_key_transferred).to_string(),
         Action::KeyRateLimited => t_string!(i18n, action_key_rate_limited).to_string(),
+        Action::KeySecretRetired => t_string!(i18n, action_key_secret_retired).to_string(),
         Action::UserJoined => t_string!(i18n, action_user_joined).to_string(),
         Action::InvitationRevoked => t_string!(i18n, action_invitation_revoked).to_string(),
         Action::OrganizationSlugChanged => {

@@ -7,8 +7,8 @@ use leptos_router::{
 use super::IntegrationsBreadcrumb;
 use crate::components::form::{FormError, problem_message, use_form_errors};
 use crate::components::keys::{
-    AllowedAddressesSection, DeleteKeyDialog, RollKeyDialog, UsageChart, UsedFromTable,
-    status_label, when,
+    AllowedAddressesSection, DeleteKeyDialog, RollKeyDialog, RotationSection, UsageChart,
+    UsedFromTable, status_label, when,
 };
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::keys::{KeyDetails, KeyLeak, KeyStatus, RATE_LIMIT_MAX, SecretState};
@@ -61,6 +61,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                 };
                 let usage = d.usage.clone();
                 let used_from = d.used_from.clone();
+                let rotation = d.rotation.clone().map(|rotation| view! { <RotationSection rotation /> });
                 let rate_limit = view! { <RateLimitSection details=d.clone() action=set_limit /> };
                 let addresses = view! { <AllowedAddressesSection details=d.clone() action=set_addresses /> };
                 let in_grace = d.may_change && d.secrets.iter().any(|s| s.state == SecretState::Grace);
@@ -137,6 +138,7 @@ pub fn KeyDetailsPage() -> impl IntoView {
                         </table>
                         {end_grace_form}
                     </section>
+                    {rotation}
                     <section class="card" aria-labelledby="usage-title">
                         <h2 id="usage-title">{t!(i18n, usage_title)}</h2>
                         <UsageChart days=usage />

@@ -53,7 +53,10 @@ impl Sink {
         };
         // Bounded: 100 tries, 10 s.
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return sink;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
