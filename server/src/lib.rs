@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use app::backend::clock::{SharedClock, SystemClock};
 use app::backend::jobs::{self, Round};
-use app::backend::services::{expiry_mail, rotation, unused_keys};
+use app::backend::services::{expiry_mail, expiry_mail_send, rotation, unused_keys};
 use app::backend::state::{AppState, Settings};
 use app::backend::webhooks::{outbox, sender};
 use app::backend::{db, session_store::SeaOrmSessionStore};
@@ -184,13 +184,23 @@ fn mail_round(
     mailer: app::backend::mail::Mailer,
     now: chrono::DateTime<chrono::Utc>,
 ) {
-    static RUNNING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if RUNNING.swap(true, std::sync::atomic::Ordering::AcqRel) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static RUNNING: AtomicBool = AtomicBool::new(false);
+    /// Lets the next round run however this one ends (a panic included).
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING.store(false, Ordering::Release);
+        }
+    }
+    if RUNNING.swap(true, Ordering::AcqRel) {
         return;
     }
+    let running = Running;
     let state = state.clone();
     tokio::spawn(async move {
-        match expiry_mail::run(&state, &mailer, now).await {
+        let _running = running;
+        match expiry_mail_send::run(&state, &mailer, now).await {
             Ok(round) if round == Default::default() => {}
             Ok(round) => tracing::info!(
                 written = round.written,
@@ -203,7 +213,6 @@ fn mail_round(
         if let Err(err) = expiry_mail::purge_old(&state.db, now).await {
             tracing::warn!(error = %err, "deleting old expiry e-mail failed");
         }
-        RUNNING.store(false, std::sync::atomic::Ordering::Release);
     });
 }
 

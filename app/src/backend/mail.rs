@@ -74,9 +74,10 @@ impl std::fmt::Debug for SmtpUrl {
 }
 
 impl SmtpUrl {
-    /// A URL a mailer can be built from (the configuration's parser).
+    /// The configuration's parser: takes any text, so a parse error never
+    /// echoes it (it may hold a password); [`Mailer::new`] judges it at
+    /// start, with an error that does not repeat it.
     pub fn parse(value: &str) -> Result<SmtpUrl, String> {
-        Mailer::new(value, "keyhouse@localhost")?;
         Ok(SmtpUrl(value.to_owned()))
     }
 }
@@ -90,4 +91,22 @@ pub fn parse_from(value: &str) -> Result<String, String> {
 /// At most 300 characters, on a character boundary.
 fn short(text: &str) -> String {
     text.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_url_is_refused_without_repeating_it() {
+        let err = Mailer::new("smtpx://mailer:hunter2@mail.example:25", "a@example.com")
+            .expect_err("bad scheme");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(Mailer::new("smtp://127.0.0.1:2525", "Keyhouse <k@example.com>").is_ok());
+        assert!(Mailer::new("smtp://127.0.0.1:2525", "not an address").is_err());
+        assert_eq!(
+            format!("{:?}", SmtpUrl("smtp://u:hunter2@h".into())),
+            "SmtpUrl(…)"
+        );
+    }
 }

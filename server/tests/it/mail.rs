@@ -15,7 +15,7 @@ use app::backend::clock::Clock;
 use app::backend::entities::key_mail;
 use app::backend::mail::Mailer;
 use app::backend::mail::SmtpUrl;
-use app::backend::services::expiry_mail;
+use app::backend::services::expiry_mail_send;
 
 /// A key expiring in 30 days; returns (id, key).
 async fn key(client: &mut Client<'_>, name: &str) -> (String, String) {
@@ -47,7 +47,8 @@ async fn owners_are_mailed_7_days_and_1_day_before_their_key_expires_once_each()
         .call("keys/set-enabled", &[("id", &paused), ("enabled", "false")])
         .await;
     assert_eq!(r.status, 200);
-    key(&mut as_admin(&app, &other), "Theirs").await;
+    let mut stranger = as_admin(&app, &other);
+    let (theirs, _) = key(&mut stranger, "Theirs").await;
     create_bot(&app, &acme, "ci-bot", role_id(&acme, "Developer")).await;
     key(&mut signed_in(&app, "ci-bot").await, "Bot key").await;
 
@@ -57,7 +58,7 @@ async fn owners_are_mailed_7_days_and_1_day_before_their_key_expires_once_each()
     let mut rounds = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let (app, mailer) = (app.clone(), mailer.clone());
-        rounds.spawn(async move { expiry_mail::run(&app.server.state, &mailer, now).await });
+        rounds.spawn(async move { expiry_mail_send::run(&app.server.state, &mailer, now).await });
     }
     let sent: u64 = rounds
         .join_all()
@@ -91,14 +92,18 @@ async fn owners_are_mailed_7_days_and_1_day_before_their_key_expires_once_each()
         assert!(!m.body.contains(&billing[3..]), "never a key");
     }
     // The next round has nothing new to say.
-    let again = expiry_mail::run(state, &mailer, now).await.expect("round");
+    let again = expiry_mail_send::run(state, &mailer, now)
+        .await
+        .expect("round");
     assert_eq!((again.written, again.sent), (0, 0));
 
     // 1 day left; the SMTP server is down at first: tried again later.
     clock.advance(Duration::days(6));
     let now = clock.now();
     let down = Mailer::new("smtp://127.0.0.1:9", "keyhouse@localhost").expect("mailer");
-    let round = expiry_mail::run(state, &down, now).await.expect("round");
+    let round = expiry_mail_send::run(state, &down, now)
+        .await
+        .expect("round");
     assert_eq!((round.written, round.sent, round.failed), (2, 0, 0));
     let waiting = key_mail::Entity::find()
         .filter(key_mail::Column::State.eq("pending"))
@@ -111,18 +116,32 @@ async fn owners_are_mailed_7_days_and_1_day_before_their_key_expires_once_each()
             .iter()
             .all(|m| m.attempts == 1 && m.last_error.is_some())
     );
-    let too_soon = expiry_mail::run(state, &mailer, now).await.expect("round");
-    assert_eq!(too_soon.sent, 0, "not before its next attempt");
-    let later = expiry_mail::run(state, &mailer, now + Duration::minutes(5))
+    let too_soon = expiry_mail_send::run(state, &mailer, now)
         .await
         .expect("round");
-    assert_eq!(later.sent, 2);
+    assert_eq!(too_soon.sent, 0, "not before its next attempt");
+    // Disabled meanwhile: nobody is told that it expires.
+    let mut stranger = signed_in(&app, "admin@other.example").await;
+    let r = stranger
+        .call("keys/set-enabled", &[("id", &theirs), ("enabled", "false")])
+        .await;
+    assert_eq!(r.status, 200);
+    let later = expiry_mail_send::run(state, &mailer, now + Duration::minutes(5))
+        .await
+        .expect("round");
+    assert_eq!(later.sent, 1);
+    let skipped = key_mail::Entity::find()
+        .filter(key_mail::Column::State.eq("skipped"))
+        .all(&state.db)
+        .await
+        .expect("mail");
+    assert_eq!(skipped.len(), 1);
     let mail = sink.messages();
-    assert_eq!(mail.len(), 4);
+    assert_eq!(mail.len(), 3);
     assert!(
         mail.iter().any(|m| m.to == "admin@acme.example"
             && m.subject
-                .starts_with("Your API key “Billing” expires tomorrow")),
+                .starts_with("Your API key “Billing” expires within a day")),
         "{mail:?}"
     );
 }

@@ -321,11 +321,11 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
     for key_id in with_new_ips {
         forget_old_ips(&work, key_id).await?;
     }
-    let key_of = |secret: &i64| batch.last.get(secret).map(|s| s.key_id);
-    super::usage_secrets::write(&work, &batch.hours, &batch.rolled_ips, |secret| {
-        key_of(secret).is_some_and(|k| exists(&k))
-    })
-    .await?;
+    let key_of = |secret: i64| batch.last.get(&secret).map(|s| s.key_id).filter(exists);
+    let latest = batch.last.values().map(|s| s.at).max();
+    if let Some(latest) = latest {
+        super::usage_secrets::write(&work, &batch.hours, &batch.rolled_ips, key_of, latest).await?;
+    }
     work.commit(Invalidate::None).await
 }
 

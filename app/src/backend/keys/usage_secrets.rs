@@ -1,8 +1,10 @@
-//! The part of a usage batch a rotation's progress reads: each secret's
-//! requests per hour, and the addresses still using a rolled secret (the
-//! [`IPS_KEPT`] most recently seen per secret). Written in the batch's
-//! transaction, rows in key order, secrets of deleted keys skipped.
-use std::collections::HashMap;
+//! The part of a usage batch a rotation's progress reads: the requests per
+//! hour of each secret of a key being rotated (one with a rolled secret
+//! still in its grace period; no other key costs a write), and the
+//! addresses still using a rolled secret (the [`IPS_KEPT`] most recently
+//! seen per secret). Written in the batch's transaction, rows in key order,
+//! secrets of deleted keys skipped.
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +13,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use crate::backend::entities::{api_key_secret_hour, api_key_secret_ip};
+use crate::backend::entities::{api_key_secret, api_key_secret_hour, api_key_secret_ip};
 
 /// The addresses kept per key, and per rolled secret: the most recently
 /// seen.
@@ -21,9 +23,30 @@ pub(super) async fn write<C: ConnectionTrait>(
     db: &C,
     hours: &HashMap<(i64, i64), i64>,
     rolled_ips: &HashMap<(i64, IpAddr), (i64, DateTime<Utc>)>,
-    exists: impl Fn(&i64) -> bool,
+    key_of: impl Fn(i64) -> Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let mut hours: Vec<_> = hours.iter().filter(|((s, _), _)| exists(s)).collect();
+    let mut keys: Vec<i64> = hours.keys().filter_map(|(s, _)| key_of(*s)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let rotating: HashSet<i64> = if keys.is_empty() {
+        HashSet::new()
+    } else {
+        api_key_secret::Entity::find()
+            .select_only()
+            .column(api_key_secret::Column::ApiKeyId)
+            .distinct()
+            .filter(api_key_secret::Column::ApiKeyId.is_in(keys))
+            .filter(api_key_secret::Column::SupersededAt.is_not_null())
+            .filter(api_key_secret::Column::GraceUntil.gt(now))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let counted = |secret: i64| key_of(secret).is_some_and(|k| rotating.contains(&k));
+    let mut hours: Vec<_> = hours.iter().filter(|((s, _), _)| counted(*s)).collect();
     hours.sort_unstable_by_key(|(k, _)| **k);
     for ((secret_id, hour), requests) in hours {
         let Some(hour) = DateTime::<Utc>::from_timestamp(hour * 3600, 0) else {
@@ -55,7 +78,10 @@ pub(super) async fn write<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     }
-    let mut ips: Vec<_> = rolled_ips.iter().filter(|((s, _), _)| exists(s)).collect();
+    let mut ips: Vec<_> = rolled_ips
+        .iter()
+        .filter(|((s, _), _)| key_of(*s).is_some())
+        .collect();
     ips.sort_unstable_by_key(|(k, _)| **k);
     let mut touched: Vec<i64> = Vec::new();
     for ((secret_id, ip), (requests, at)) in ips {

@@ -131,7 +131,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Secrets rolled before this release: their retirement is not told.
+        // Secrets whose grace ran out before this release: their retirement
+        // is not told (those still in grace are, when it ends).
         manager
             .exec_stmt(
                 Query::update()
@@ -141,6 +142,7 @@ impl MigrationTrait for Migration {
                         Expr::col(ApiKeySecrets::GraceUntil),
                     )
                     .and_where(Expr::col(ApiKeySecrets::SupersededAt).is_not_null())
+                    .and_where(Expr::col(ApiKeySecrets::GraceUntil).lte(chrono::Utc::now()))
                     .to_owned(),
             )
             .await?;

@@ -1,96 +1,54 @@
 //! The e-mail to a key's owner 7 days and 1 day before the key expires,
 //! when `KEYHOUSE_SMTP_URL` is set. The housekeeping round writes each
 //! message once per key, stage and expiry (a unique row: any number of
-//! rounds and instances write it once), then sends the due ones, each
-//! under a lease so two senders never send the same one; a failure is
-//! tried again after 5, 10, 20, 40 and 80 minutes, then given up. Only an
-//! enabled key of a person who is active, with an address, is told of; the
-//! message names the key, its organization and expiry, never a secret.
+//! rounds and instances write it once); `expiry_mail_send` sends them. Only
+//! an enabled key of a person who is active, with an address, is told of;
+//! the message names the key, its organization and expiry, never a secret.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::backend::entities::{api_key, key_mail, membership, organization, user};
-use crate::backend::mail::Mailer;
-use crate::backend::state::AppState;
 use crate::i18n::{Locale, td_string};
 use crate::model::users::{UserKind, UserStatus};
 
-/// Attempts before a message is given up.
-pub const ATTEMPTS: i32 = 6;
-/// Messages one round sends at most.
-const BATCH: u64 = 50;
-/// How long a sender holds a message it took.
-const LEASE_SECONDS: i64 = 120;
+/// Messages one round writes at most, per stage.
+const WRITE_BATCH: u64 = 500;
 
-/// What a round did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Round {
-    pub written: u64,
-    pub sent: u64,
-    pub failed: u64,
-}
-
-/// Writes the messages due now, then sends what is due (the housekeeping
-/// round, when a mailer is configured).
-pub async fn run(state: &AppState, mailer: &Mailer, now: DateTime<Utc>) -> Result<Round, DbErr> {
-    let written = write_due(&state.db, now).await?;
-    let (sent, failed) = send_due(state, mailer, now).await?;
-    Ok(Round {
-        written,
-        sent,
-        failed,
-    })
-}
-
-/// The stage a key expiring at `at` is in at `now`, if any.
-fn stage(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<(&'static str, u32)> {
+/// The stage a key expiring at `at` is in at `now`, if any, and the days
+/// left (rounded up).
+fn stage(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<(&'static str, i64)> {
+    let left = at - now;
+    let days = (left.num_seconds() + 86_399).div_euclid(86_400);
     if at <= now {
         None
-    } else if at - now <= Duration::days(1) {
+    } else if left <= Duration::days(1) {
         Some(("expiring1", 1))
-    } else if at - now <= Duration::days(7) {
-        Some(("expiring7", 7))
+    } else if left <= Duration::days(7) {
+        Some(("expiring7", days))
     } else {
         None
     }
 }
 
-/// Writes a message for every key in a stage that has none yet.
-pub async fn write_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let keys: Vec<api_key::Model> = api_key::Entity::find()
-        .filter(api_key::Column::Decoy.eq(false))
-        .filter(api_key::Column::Enabled.eq(true))
-        .filter(api_key::Column::LeakedAt.is_null())
-        .filter(api_key::Column::ExpiresAt.gt(now))
-        .filter(api_key::Column::ExpiresAt.lte(now + Duration::days(7)))
-        .order_by_asc(api_key::Column::Id)
-        .all(db)
-        .await?;
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    let ids = |of: fn(&api_key::Model) -> i64| {
-        let mut ids: Vec<i64> = keys.iter().map(of).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let orgs: HashMap<i64, String> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids(|k| k.organization_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    // People still active, with an address (a programmatic user has none).
-    let owners: HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids(|k| k.user_id)))
+/// Of `keys`, the ones whose owner is told, with the owner's address: a
+/// person (a programmatic user has none), active, and still an active
+/// member of the key's organization (else the key is Owner inactive: it
+/// works for nobody, and is a matter for the admins); the key enabled, not
+/// leaked, not a decoy.
+pub(super) async fn recipients<C: ConnectionTrait>(
+    db: &C,
+    keys: &[api_key::Model],
+) -> Result<HashMap<i64, String>, DbErr> {
+    let mut owners: Vec<i64> = keys.iter().map(|k| k.user_id).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let addresses: HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(owners.iter().copied()))
         .filter(user::Column::Status.eq(UserStatus::Active))
         .filter(user::Column::Kind.eq(UserKind::Human))
         .all(db)
@@ -98,206 +56,158 @@ pub async fn write_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
         .into_iter()
         .filter_map(|u| Some((u.id, u.email?)))
         .collect();
-    // …and still members of the key's organization (else the key is Owner
-    // inactive: it works for nobody, and is a matter for the admins).
     let members: HashSet<(i64, i64)> = membership::Entity::find()
-        .filter(membership::Column::UserId.is_in(owners.keys().copied()))
+        .filter(membership::Column::UserId.is_in(addresses.keys().copied()))
         .filter(membership::Column::Status.eq(UserStatus::Active))
         .all(db)
         .await?
         .into_iter()
         .map(|m| (m.user_id, m.organization_id))
         .collect();
+    Ok(keys
+        .iter()
+        .filter(|k| k.enabled && k.leaked_at.is_none() && !k.decoy)
+        .filter(|k| members.contains(&(k.user_id, k.organization_id)))
+        .filter_map(|k| Some((k.id, addresses.get(&k.user_id)?.clone())))
+        .collect())
+}
+
+/// Writes a message for every key in a stage that has none yet for its
+/// expiry: at most [`WRITE_BATCH`] per stage and round (the rest next
+/// round), found with the messages already written left out.
+pub async fn write_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let mut written = 0;
-    for key in keys {
-        let (Some(at), Some(to)) = (key.expires_at, owners.get(&key.user_id).cloned()) else {
-            continue;
-        };
-        let Some((stage, days)) = stage(at, now) else {
-            continue;
-        };
-        if !members.contains(&(key.user_id, key.organization_id)) {
+    for (stage, from, to) in [
+        ("expiring1", now, now + Duration::days(1)),
+        (
+            "expiring7",
+            now + Duration::days(1),
+            now + Duration::days(7),
+        ),
+    ] {
+        // `stage` is one of the two constants above, never input.
+        let unwritten = Expr::cust(format!(
+            "NOT EXISTS (SELECT 1 FROM key_mails m WHERE m.api_key_id = api_keys.id \
+             AND m.stage = '{stage}' AND m.expires_at = api_keys.expires_at)"
+        ));
+        let keys: Vec<api_key::Model> = api_key::Entity::find()
+            .filter(api_key::Column::Decoy.eq(false))
+            .filter(api_key::Column::Enabled.eq(true))
+            .filter(api_key::Column::LeakedAt.is_null())
+            .filter(api_key::Column::ExpiresAt.gt(from))
+            .filter(api_key::Column::ExpiresAt.lte(to))
+            .filter(unwritten)
+            .order_by_asc(api_key::Column::Id)
+            .limit(WRITE_BATCH)
+            .all(db)
+            .await?;
+        if keys.is_empty() {
             continue;
         }
-        let org = orgs.get(&key.organization_id).map_or("", String::as_str);
-        let (subject, body) = compose(&key.name, org, at, days);
-        written += key_mail::Entity::insert(key_mail::ActiveModel {
-            api_key_id: Set(key.id),
-            organization_id: Set(key.organization_id),
-            to_address: Set(to),
-            stage: Set(stage.into()),
-            expires_at: Set(at),
-            subject: Set(subject),
-            body: Set(body),
-            created_at: Set(now),
-            state: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(Some(now)),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                key_mail::Column::ApiKeyId,
-                key_mail::Column::Stage,
-                key_mail::Column::ExpiresAt,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+        let to_whom = recipients(db, &keys).await?;
+        let mut orgs: Vec<i64> = keys.iter().map(|k| k.organization_id).collect();
+        orgs.sort_unstable();
+        orgs.dedup();
+        let orgs: HashMap<i64, String> = organization::Entity::find()
+            .filter(organization::Column::Id.is_in(orgs))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
+        for key in keys {
+            let (Some(at), Some(to)) = (key.expires_at, to_whom.get(&key.id)) else {
+                continue;
+            };
+            let Some((_, days)) = stage_of(stage, at, now) else {
+                continue;
+            };
+            let org = orgs.get(&key.organization_id).map_or("", String::as_str);
+            let (subject, body) = compose(&key.name, org, at, days);
+            written += key_mail::Entity::insert(key_mail::ActiveModel {
+                api_key_id: Set(key.id),
+                organization_id: Set(key.organization_id),
+                to_address: Set(to.clone()),
+                stage: Set(stage.into()),
+                expires_at: Set(at),
+                subject: Set(subject),
+                body: Set(body),
+                created_at: Set(now),
+                state: Set("pending".into()),
+                attempts: Set(0),
+                next_attempt_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    key_mail::Column::ApiKeyId,
+                    key_mail::Column::Stage,
+                    key_mail::Column::ExpiresAt,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+        }
     }
     Ok(written)
 }
 
+/// The days left when a key expiring at `at` is in `stage` now.
+pub(super) fn stage_of(
+    wanted: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<(&'static str, i64)> {
+    stage(at, now).filter(|(s, _)| *s == wanted)
+}
+
 /// The message, in English and then Polish (a user's language is known
 /// only to their browser).
-fn compose(name: &str, org: &str, at: DateTime<Utc>, days: u32) -> (String, String) {
+fn compose(name: &str, org: &str, at: DateTime<Utc>, days: i64) -> (String, String) {
     let date = at.format("%Y-%m-%d %H:%M UTC").to_string();
-    let (en_subject, pl_subject) = if days == 1 {
+    let (en_subject, pl_subject) = if days <= 1 {
         (
             td_string!(Locale::en, mail_expiring_subject_1, name = name).to_string(),
             td_string!(Locale::pl, mail_expiring_subject_1, name = name).to_string(),
         )
     } else {
         (
-            td_string!(Locale::en, mail_expiring_subject_7, name = name).to_string(),
-            td_string!(Locale::pl, mail_expiring_subject_7, name = name).to_string(),
+            td_string!(
+                Locale::en,
+                mail_expiring_subject_days,
+                name = name,
+                days = days
+            )
+            .to_string(),
+            td_string!(
+                Locale::pl,
+                mail_expiring_subject_days,
+                name = name,
+                days = days
+            )
+            .to_string(),
         )
     };
-    let body = |locale: Locale| match locale {
-        Locale::en => td_string!(
-            Locale::en,
-            mail_expiring_body,
-            name = name,
-            organization = org,
-            date = date.as_str()
-        )
-        .to_string(),
-        Locale::pl => td_string!(
-            Locale::pl,
-            mail_expiring_body,
-            name = name,
-            organization = org,
-            date = date.as_str()
-        )
-        .to_string(),
-    };
+    let en = td_string!(
+        Locale::en,
+        mail_expiring_body,
+        name = name,
+        organization = org,
+        date = date.as_str()
+    );
+    let pl = td_string!(
+        Locale::pl,
+        mail_expiring_body,
+        name = name,
+        organization = org,
+        date = date.as_str()
+    );
     (
         format!("{en_subject} / {pl_subject}"),
-        format!("{}\n\n--\n\n{}\n", body(Locale::en), body(Locale::pl)),
+        format!("{en}\n\n--\n\n{pl}\n"),
     )
-}
-
-/// Sends up to [`BATCH`] due messages; returns (sent, given up).
-pub async fn send_due(
-    state: &AppState,
-    mailer: &Mailer,
-    now: DateTime<Utc>,
-) -> Result<(u64, u64), DbErr> {
-    let due: Vec<key_mail::Model> = key_mail::Entity::find()
-        .filter(key_mail::Column::State.eq("pending"))
-        .filter(key_mail::Column::NextAttemptAt.lte(now))
-        .filter(
-            Condition::any()
-                .add(key_mail::Column::LeaseUntil.is_null())
-                .add(key_mail::Column::LeaseUntil.lt(now)),
-        )
-        .order_by_asc(key_mail::Column::Id)
-        .limit(BATCH)
-        .all(&state.db)
-        .await?;
-    let (mut sent, mut failed) = (0, 0);
-    for mail in due {
-        let lease = now + Duration::seconds(LEASE_SECONDS);
-        // The lease is the claim: of senders at once, one takes it.
-        let taken = key_mail::Entity::update_many()
-            .col_expr(key_mail::Column::LeaseUntil, Expr::value(lease))
-            .filter(key_mail::Column::Id.eq(mail.id))
-            .filter(key_mail::Column::State.eq("pending"))
-            .filter(
-                Condition::any()
-                    .add(key_mail::Column::LeaseUntil.is_null())
-                    .add(key_mail::Column::LeaseUntil.lt(now)),
-            )
-            .exec(&state.db)
-            .await?
-            .rows_affected;
-        if taken != 1 {
-            continue;
-        }
-        // A key given another expiry (or deleted) meanwhile is not told of
-        // the old one.
-        let current = api_key::Entity::find_by_id(mail.api_key_id)
-            .one(&state.db)
-            .await?
-            .and_then(|k| k.expires_at);
-        let mine = || {
-            key_mail::Entity::update_many()
-                .filter(key_mail::Column::Id.eq(mail.id))
-                .filter(key_mail::Column::LeaseUntil.eq(lease))
-        };
-        if current != Some(mail.expires_at) {
-            mine()
-                .col_expr(key_mail::Column::State, Expr::value("skipped"))
-                .col_expr(
-                    key_mail::Column::LeaseUntil,
-                    Expr::value(None::<DateTime<Utc>>),
-                )
-                .exec(&state.db)
-                .await?;
-            continue;
-        }
-        let attempts = mail.attempts + 1;
-        match mailer
-            .send(&mail.to_address, &mail.subject, mail.body.clone())
-            .await
-        {
-            Ok(()) => {
-                sent += 1;
-                mine()
-                    .col_expr(key_mail::Column::State, Expr::value("sent"))
-                    .col_expr(key_mail::Column::Attempts, Expr::value(attempts))
-                    .col_expr(key_mail::Column::SentAt, Expr::value(state.clock.now()))
-                    .col_expr(key_mail::Column::LastError, Expr::value(None::<String>))
-                    .col_expr(
-                        key_mail::Column::LeaseUntil,
-                        Expr::value(None::<DateTime<Utc>>),
-                    )
-                    .exec(&state.db)
-                    .await?;
-            }
-            Err(error) => {
-                tracing::warn!(
-                    mail = mail.id,
-                    key_id = mail.api_key_id,
-                    error,
-                    "an expiry e-mail was not sent"
-                );
-                let gave_up = attempts >= ATTEMPTS;
-                failed += u64::from(gave_up);
-                let next = now + Duration::minutes(5 << (attempts - 1).clamp(0, 10));
-                mine()
-                    .col_expr(
-                        key_mail::Column::State,
-                        Expr::value(if gave_up { "failed" } else { "pending" }),
-                    )
-                    .col_expr(key_mail::Column::Attempts, Expr::value(attempts))
-                    .col_expr(
-                        key_mail::Column::NextAttemptAt,
-                        Expr::value((!gave_up).then_some(next)),
-                    )
-                    .col_expr(key_mail::Column::LastError, Expr::value(error))
-                    .col_expr(
-                        key_mail::Column::LeaseUntil,
-                        Expr::value(None::<DateTime<Utc>>),
-                    )
-                    .exec(&state.db)
-                    .await?;
-            }
-        }
-    }
-    Ok((sent, failed))
 }
 
 /// Deletes the messages older than 30 days that are no longer waiting.
@@ -344,6 +254,8 @@ mod tests {
         assert!(body.contains("Roll"), "{body}");
         assert!(body.contains("Wymień sekret"), "{body}");
         let (subject, _) = compose("Billing", "Acme", at, 1);
-        assert!(subject.starts_with("Your API key “Billing” expires tomorrow"));
+        assert!(subject.starts_with("Your API key “Billing” expires within a day"));
+        let (subject, _) = compose("Billing", "Acme", at, 3);
+        assert!(subject.ends_with("„Billing” wygasa za 3 dni"), "{subject}");
     }
 }

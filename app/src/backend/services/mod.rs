@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod credentials;
 pub mod decoys;
 pub mod expiry_mail;
+pub mod expiry_mail_send;
 pub mod grants;
 pub mod integrations;
 pub mod invitation_accept;

@@ -46,7 +46,7 @@ async fn record(
     let target = format!("key:{key_id}");
     let mut work = Work::begin(state).await?;
     let exists = api_key::Entity::find_by_id(key_id)
-        .lock(LockType::Update)
+        .lock(LockType::NoKeyUpdate)
         .one(&work)
         .await?
         .is_some();

@@ -10,6 +10,8 @@
 //! The key page shows the rotation's progress from each secret's requests
 //! per hour and the addresses still using the rolled secret, both written
 //! by the usage task.
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -65,71 +67,86 @@ pub async fn retire(state: &AppState, now: DateTime<Utc>) -> Result<Retired, DbE
             .limit(BATCH)
             .all(&state.db)
             .await?;
-        for secret in due {
-            if retire_one(state, &secret, reason, condition.clone(), now).await? {
-                match reason {
-                    "unused" => done.unused += 1,
-                    _ => done.grace_ended += 1,
-                }
-            }
+        if due.is_empty() {
+            continue;
+        }
+        let n = retire_batch(state, &due, reason, condition, now).await?;
+        match reason {
+            "unused" => done.unused += n,
+            _ => done.grace_ended += n,
         }
     }
     Ok(done)
 }
 
-async fn retire_one(
+/// Retires `due` in one transaction, each only if still so (the update's
+/// condition decides, so rounds at once retire each once), with one audit
+/// row each and, for early retirements, one clearing of the key cache.
+async fn retire_batch(
     state: &AppState,
-    secret: &api_key_secret::Model,
+    due: &[api_key_secret::Model],
     reason: &str,
     condition: Condition,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<u64, DbErr> {
     let mut work = Work::begin(state).await?;
-    let mut update = api_key_secret::Entity::update_many()
-        .col_expr(api_key_secret::Column::RetiredAt, Expr::value(now))
-        .filter(api_key_secret::Column::Id.eq(secret.id))
-        .filter(api_key_secret::Column::RetiredAt.is_null())
-        .filter(condition);
-    if reason == "unused" {
-        update = update.col_expr(api_key_secret::Column::GraceUntil, Expr::value(now));
-    }
-    if update.exec(&work).await?.rows_affected != 1 {
-        return Ok(false);
-    }
-    let Some(key) = api_key::Entity::find_by_id(secret.api_key_id)
-        .one(&work)
+    let keys: HashMap<i64, api_key::Model> = api_key::Entity::find()
+        .filter(api_key::Column::Id.is_in(due.iter().map(|s| s.api_key_id)))
+        .all(&work)
         .await?
-    else {
-        return Ok(false);
-    };
-    work.audit(Entry {
-        action: Action::KeySecretRetired,
-        organization_id: Some(key.organization_id),
-        actor_user_id: None,
-        target: Some(format!("key:{}", key.id)),
-        details: Some(serde_json::json!({
-            "name": key.name,
-            "visible_start": secret.visible_start,
-            "reason": reason,
-            "last_used_at": secret.last_used_at.map(|t| t.to_rfc3339()),
-            "grace_until": secret.grace_until.map(|t| t.to_rfc3339()),
-        })),
-        meta: &RequestMeta::default(),
-        at: now,
-    });
-    // Checks answered from the cache would still accept the secret.
-    let invalidate = if reason == "unused" {
+        .into_iter()
+        .map(|k| (k.id, k))
+        .collect();
+    let meta = RequestMeta::default();
+    let mut retired = 0;
+    for secret in due {
+        let Some(key) = keys.get(&secret.api_key_id) else {
+            continue;
+        };
+        let mut update = api_key_secret::Entity::update_many()
+            .col_expr(api_key_secret::Column::RetiredAt, Expr::value(now))
+            .filter(api_key_secret::Column::Id.eq(secret.id))
+            .filter(api_key_secret::Column::RetiredAt.is_null())
+            .filter(condition.clone());
+        if reason == "unused" {
+            update = update.col_expr(api_key_secret::Column::GraceUntil, Expr::value(now));
+        }
+        if update.exec(&work).await?.rows_affected != 1 {
+            continue;
+        }
+        retired += 1;
+        work.audit(Entry {
+            action: Action::KeySecretRetired,
+            organization_id: Some(key.organization_id),
+            actor_user_id: None,
+            target: Some(format!("key:{}", key.id)),
+            details: Some(serde_json::json!({
+                "name": key.name,
+                "visible_start": secret.visible_start,
+                "reason": reason,
+                "last_used_at": secret.last_used_at.map(|t| t.to_rfc3339()),
+                "grace_until": secret.grace_until.map(|t| t.to_rfc3339()),
+            })),
+            meta: &meta,
+            at: now,
+        });
+    }
+    // Checks answered from the cache would still accept a secret retired
+    // early; one whose grace ran out is refused by its own time anyway.
+    let invalidate = if reason == "unused" && retired > 0 {
         Invalidate::Keys
     } else {
         Invalidate::None
     };
     work.commit(invalidate).await?;
-    Ok(true)
+    Ok(retired)
 }
 
-/// Marks the key's rolled secrets whose grace is over as retired, without
-/// an audit row of their own (the roll or "End grace period now" that
-/// ended them has one).
+/// Marks the key's rolled secrets whose grace was just ended at `now` (by a
+/// roll with none, or "End grace period now") as retired, without an audit
+/// row of their own: that action has one. A grace period that ran out by
+/// itself earlier is left to the round, which tells of it. (A second's
+/// window: PostgreSQL keeps microseconds.)
 pub async fn mark_retired<C: ConnectionTrait>(
     db: &C,
     key_id: i64,
@@ -141,18 +158,26 @@ pub async fn mark_retired<C: ConnectionTrait>(
         .filter(api_key_secret::Column::SupersededAt.is_not_null())
         .filter(api_key_secret::Column::RetiredAt.is_null())
         .filter(api_key_secret::Column::GraceUntil.lte(now))
+        .filter(api_key_secret::Column::GraceUntil.gte(now - Duration::seconds(1)))
         .exec(db)
         .await?
         .rows_affected)
 }
 
-/// Deletes per-secret hours older than [`HOURS_KEPT`].
+/// Deletes per-secret hours older than [`HOURS_KEPT`], and the addresses
+/// of rolled secrets not seen for longer than the longest grace period.
 pub async fn purge_hours<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    Ok(api_key_secret_hour::Entity::delete_many()
+    let hours = api_key_secret_hour::Entity::delete_many()
         .filter(api_key_secret_hour::Column::Hour.lt(now - Duration::hours(HOURS_KEPT)))
         .exec(db)
         .await?
-        .rows_affected)
+        .rows_affected;
+    let ips = api_key_secret_ip::Entity::delete_many()
+        .filter(api_key_secret_ip::Column::LastUsedAt.lt(now - Duration::days(8)))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(hours + ips)
 }
 
 /// The start of the hour `at` is in.

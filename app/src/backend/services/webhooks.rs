@@ -1,8 +1,7 @@
 //! Settings → Integrations → Webhooks (Manage Integrations): endpoints with
-//! the events they want, their signing secret shown once, their delivery
-//! log, "Send test event" and "Send again". Deliveries are written by the
-//! unit of work and the housekeeping round (`backend::webhooks::outbox`)
-//! and sent by `backend::webhooks::sender`.
+//! the events they want, their signing secret shown once, their delivery log,
+//! "Send test event" and "Send again". Deliveries are written by the unit of
+//! work and housekeeping (`webhooks::outbox`), sent by `webhooks::sender`.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
@@ -71,12 +70,39 @@ fn row(endpoint: &webhook_endpoint::Model, pending: u64, failed: u64) -> Endpoin
     }
 }
 
-async fn count(state: &AppState, endpoint: i64, what: DeliveryState) -> Result<u64, AppError> {
-    Ok(webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint))
-        .filter(webhook_delivery::Column::State.eq(what.as_str()))
-        .count(&state.db)
-        .await?)
+/// `endpoints` as rows, their waiting and failed deliveries counted at once.
+async fn rows(
+    state: &AppState,
+    endpoints: &[webhook_endpoint::Model],
+) -> Result<Vec<EndpointRow>, AppError> {
+    let counted: Vec<(i64, String, i64)> = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::EndpointId)
+        .column(webhook_delivery::Column::State)
+        .column_as(webhook_delivery::Column::Id.count(), "n")
+        .filter(webhook_delivery::Column::EndpointId.is_in(endpoints.iter().map(|e| e.id)))
+        .filter(webhook_delivery::Column::State.ne(DeliveryState::Delivered.as_str()))
+        .group_by(webhook_delivery::Column::EndpointId)
+        .group_by(webhook_delivery::Column::State)
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let of = |endpoint: i64, what: DeliveryState| {
+        counted
+            .iter()
+            .find(|(e, s, _)| *e == endpoint && s == what.as_str())
+            .map_or(0, |(_, _, n)| u64::try_from(*n).unwrap_or(0))
+    };
+    Ok(endpoints
+        .iter()
+        .map(|e| {
+            row(
+                e,
+                of(e.id, DeliveryState::Pending),
+                of(e.id, DeliveryState::Failed),
+            )
+        })
+        .collect())
 }
 
 /// The organization's endpoints, oldest first.
@@ -86,12 +112,7 @@ pub async fn list(state: &AppState, who: &Principal) -> Result<WebhooksPage, App
         .order_by_asc(webhook_endpoint::Column::Id)
         .all(&state.db)
         .await?;
-    let mut rows = Vec::with_capacity(endpoints.len());
-    for e in &endpoints {
-        let pending = count(state, e.id, DeliveryState::Pending).await?;
-        let failed = count(state, e.id, DeliveryState::Failed).await?;
-        rows.push(row(e, pending, failed));
-    }
+    let rows = rows(state, &endpoints).await?;
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(AppError::internal)?;
     Ok(WebhooksPage {
@@ -144,10 +165,9 @@ pub async fn endpoint(
         .limit(LOG_SIZE)
         .all(&state.db)
         .await?;
-    let pending = count(state, endpoint.id, DeliveryState::Pending).await?;
-    let failed = count(state, endpoint.id, DeliveryState::Failed).await?;
+    let mut rows = rows(state, std::slice::from_ref(&endpoint)).await?;
     Ok(EndpointPage {
-        endpoint: row(&endpoint, pending, failed),
+        endpoint: rows.pop().ok_or(AppError::NotFound)?,
         deliveries: deliveries.into_iter().map(delivery_row).collect(),
     })
 }

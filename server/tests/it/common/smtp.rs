@@ -46,13 +46,17 @@ impl Sink {
             .spawn()
             .expect("aiosmtpd starts");
         // Owned at once: stopped by Drop however this ends.
-        let sink = Sink {
+        let mut sink = Sink {
             url: format!("smtp://127.0.0.1:{port}"),
             child,
             dir,
         };
         // Bounded: 100 tries, 10 s.
         for _ in 0..100 {
+            // Another listener took the port first: aiosmtpd exits.
+            if let Ok(Some(status)) = sink.child.try_wait() {
+                panic!("aiosmtpd on 127.0.0.1:{port} exited: {status}");
+            }
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
