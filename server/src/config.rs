@@ -202,7 +202,7 @@ pub struct Config {
 
     /// Where the expiry e-mail goes (`smtp://HOST:PORT`, `…?tls=required`,
     /// `smtps://…`, `USER:PASSWORD@` to log in); unset: no e-mail.
-    #[arg(long, env = "KEYHOUSE_SMTP_URL", value_parser = SmtpUrl::parse)]
+    #[arg(long, env = "KEYHOUSE_SMTP_URL", hide_env_values = true, value_parser = SmtpUrl::parse)]
     pub smtp_url: Option<SmtpUrl>,
 
     /// The sender of that e-mail: `Name <address>` or an address.

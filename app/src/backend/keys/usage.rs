@@ -322,9 +322,11 @@ async fn write(db: &DatabaseConnection, batch: &Pending) -> Result<(), sea_orm::
         forget_old_ips(&work, key_id).await?;
     }
     let key_of = |secret: i64| batch.last.get(&secret).map(|s| s.key_id).filter(exists);
-    let latest = batch.last.values().map(|s| s.at).max();
-    if let Some(latest) = latest {
-        super::usage_secrets::write(&work, &batch.hours, &batch.rolled_ips, key_of, latest).await?;
+    // Keys rotating at any time the batch covers (its earliest use).
+    let earliest = batch.last.values().map(|s| s.at).min();
+    if let Some(earliest) = earliest {
+        super::usage_secrets::write(&work, &batch.hours, &batch.rolled_ips, key_of, earliest)
+            .await?;
     }
     work.commit(Invalidate::None).await
 }

@@ -85,11 +85,20 @@ pub async fn write_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
             now + Duration::days(7),
         ),
     ] {
-        // `stage` is one of the two constants above, never input.
+        // `stage` is one of the two constants above, never input. Keys
+        // already written, and keys nobody would be told of (whose owner is
+        // no active person and member with an address), are left out in
+        // the query, so neither can hold the others past the LIMIT.
         let unwritten = Expr::cust(format!(
             "NOT EXISTS (SELECT 1 FROM key_mails m WHERE m.api_key_id = api_keys.id \
              AND m.stage = '{stage}' AND m.expires_at = api_keys.expires_at)"
         ));
+        let told = Expr::cust(
+            "EXISTS (SELECT 1 FROM users u JOIN memberships ms ON ms.user_id = u.id \
+             WHERE u.id = api_keys.user_id AND u.status = 'active' AND u.kind = 'human' \
+             AND u.email IS NOT NULL AND ms.organization_id = api_keys.organization_id \
+             AND ms.status = 'active')",
+        );
         let keys: Vec<api_key::Model> = api_key::Entity::find()
             .filter(api_key::Column::Decoy.eq(false))
             .filter(api_key::Column::Enabled.eq(true))
@@ -97,6 +106,7 @@ pub async fn write_due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result
             .filter(api_key::Column::ExpiresAt.gt(from))
             .filter(api_key::Column::ExpiresAt.lte(to))
             .filter(unwritten)
+            .filter(told)
             .order_by_asc(api_key::Column::Id)
             .limit(WRITE_BATCH)
             .all(db)
@@ -227,18 +237,14 @@ mod tests {
     #[test]
     fn the_stage_is_the_nearest_of_7_days_and_1_day() {
         let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("time");
-        assert_eq!(stage(now + Duration::days(8), now), None);
-        assert_eq!(stage(now + Duration::days(7), now), Some(("expiring7", 7)));
-        assert_eq!(
-            stage(now + Duration::hours(25), now),
-            Some(("expiring7", 7))
-        );
-        assert_eq!(stage(now + Duration::days(1), now), Some(("expiring1", 1)));
-        assert_eq!(
-            stage(now + Duration::minutes(1), now),
-            Some(("expiring1", 1))
-        );
-        assert_eq!(stage(now, now), None);
+        let at = |d: Duration| stage(now + d, now);
+        assert_eq!(at(Duration::days(8)), None);
+        assert_eq!(at(Duration::days(7)), Some(("expiring7", 7)));
+        assert_eq!(at(Duration::days(3)), Some(("expiring7", 3)));
+        assert_eq!(at(Duration::hours(25)), Some(("expiring7", 2)));
+        assert_eq!(at(Duration::days(1)), Some(("expiring1", 1)));
+        assert_eq!(at(Duration::minutes(1)), Some(("expiring1", 1)));
+        assert_eq!(at(Duration::zero()), None);
     }
 
     #[test]

@@ -59,10 +59,13 @@ pub async fn retire(state: &AppState, now: DateTime<Utc>) -> Result<Retired, DbE
     let ended = Condition::all().add(api_key_secret::Column::GraceUntil.lte(now));
     let mut done = Retired::default();
     for (reason, condition) in [("unused", unused), ("grace_ended", ended)] {
+        // In (key, secret) order, as the usage task writes them: two
+        // transactions never wait for each other's rows (a deadlock).
         let due: Vec<api_key_secret::Model> = api_key_secret::Entity::find()
             .filter(api_key_secret::Column::SupersededAt.is_not_null())
             .filter(api_key_secret::Column::RetiredAt.is_null())
             .filter(condition.clone())
+            .order_by_asc(api_key_secret::Column::ApiKeyId)
             .order_by_asc(api_key_secret::Column::Id)
             .limit(BATCH)
             .all(&state.db)
