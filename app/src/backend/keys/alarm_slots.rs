@@ -8,6 +8,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::LockType;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+
+use crate::backend::audit::Action;
+use crate::backend::entities::{api_key, audit_event};
+use crate::backend::unit_of_work::Work;
+
 /// Alarms recorded per decoy and minute.
 pub const ALARMS_PER_MINUTE: u64 = 60;
 /// Alarm writes in flight at once.
@@ -59,6 +67,33 @@ impl Drop for Slot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+/// The database's half of the bound: under the key's row lock (PostgreSQL;
+/// SQLite lets one writer in at a time anyway), how many `action` rows the
+/// key has had since `since`, so alarms written at once never pass it;
+/// `None` when the key is gone.
+pub async fn written_since(
+    work: &Work,
+    key_id: i64,
+    action: Action,
+    since: DateTime<Utc>,
+) -> Result<Option<u64>, DbErr> {
+    let exists = api_key::Entity::find_by_id(key_id)
+        .lock(LockType::NoKeyUpdate)
+        .one(work)
+        .await?
+        .is_some();
+    if !exists {
+        return Ok(None);
+    }
+    let rows = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq(action.as_str()))
+        .filter(audit_event::Column::Target.eq(format!("key:{key_id}")))
+        .filter(audit_event::Column::CreatedAt.gt(since))
+        .count(work)
+        .await?;
+    Ok(Some(rows))
 }
 
 #[cfg(test)]

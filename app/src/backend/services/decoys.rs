@@ -20,6 +20,7 @@ use crate::backend::audit::{Action, Entry};
 use crate::backend::auth::operation::{Need, Operation};
 use crate::backend::auth::session::Principal;
 use crate::backend::entities::{api_key, api_key_secret, audit_event, organization};
+use crate::backend::keys::alarm_slots;
 use crate::backend::keys::cache::Facts;
 use crate::backend::keys::format;
 use crate::backend::keys::handover::{Delivery, Issued};
@@ -276,19 +277,10 @@ async fn alarm(
     // lets one writer in at a time anyway): alarms at once never count the
     // same minute twice and pass the bound.
     let mut work = Work::begin(state).await?;
-    let exists = api_key::Entity::find_by_id(key_id)
-        .lock(LockType::Update)
-        .one(&work)
-        .await?
-        .is_some();
-    let recent = audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq(Action::DecoyUsed.as_str()))
-        .filter(audit_event::Column::Target.eq(target.as_str()))
-        .filter(audit_event::Column::CreatedAt.gt(now - Duration::minutes(1)))
-        .count(&work)
-        .await?;
-    if !exists || recent >= ALARMS_PER_MINUTE {
-        return Ok(());
+    let since = now - Duration::minutes(1);
+    match alarm_slots::written_since(&work, key_id, Action::DecoyUsed, since).await? {
+        Some(recent) if recent < ALARMS_PER_MINUTE => {}
+        _ => return Ok(()),
     }
     work.audit(Entry {
         action: Action::DecoyUsed,

@@ -5,11 +5,9 @@
 //! so instances together write one per hour too. Written off the request
 //! path: the caller's 429 never waits for it.
 use chrono::Duration;
-use sea_orm::sea_query::LockType;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use crate::backend::audit::{Action, Entry};
-use crate::backend::entities::{api_key, audit_event};
+use crate::backend::keys::alarm_slots;
 use crate::backend::keys::cache::Facts;
 use crate::backend::request_meta::RequestMeta;
 use crate::backend::state::AppState;
@@ -45,18 +43,8 @@ async fn record(
     let now = state.clock.now();
     let target = format!("key:{key_id}");
     let mut work = Work::begin(state).await?;
-    let exists = api_key::Entity::find_by_id(key_id)
-        .lock(LockType::NoKeyUpdate)
-        .one(&work)
-        .await?
-        .is_some();
-    let told = audit_event::Entity::find()
-        .filter(audit_event::Column::Action.eq(Action::KeyRateLimited.as_str()))
-        .filter(audit_event::Column::Target.eq(target.as_str()))
-        .filter(audit_event::Column::CreatedAt.gt(now - Duration::hours(1)))
-        .count(&work)
-        .await?;
-    if !exists || told > 0 {
+    let since = now - Duration::hours(1);
+    if alarm_slots::written_since(&work, key_id, Action::KeyRateLimited, since).await? != Some(0) {
         return Ok(());
     }
     work.audit(Entry {
